@@ -1,0 +1,296 @@
+//! The in-memory dataset every model consumes: tabular `[n, d]` or images `[n, c, h, w]`, f32,
+//! with optional labels and feature names.
+
+use crate::error::{Error, Result};
+
+/// How the flat feature buffer is to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Layout {
+    /// `[n, d]` rows of `d` features.
+    Tabular { d: usize },
+    /// `[n, c, h, w]` images, channels first.
+    Images { c: usize, h: usize, w: usize },
+}
+
+impl Layout {
+    /// Number of f32 values per sample.
+    pub fn dim(&self) -> usize {
+        match *self {
+            Layout::Tabular { d } => d,
+            Layout::Images { c, h, w } => c * h * w,
+        }
+    }
+
+    /// Human-readable shape without the sample count, e.g. `[9]` or `[1, 28, 28]`.
+    pub fn describe(&self) -> String {
+        match *self {
+            Layout::Tabular { d } => format!("[{d}]"),
+            Layout::Images { c, h, w } => format!("[{c}, {h}, {w}]"),
+        }
+    }
+}
+
+/// Labels attached to a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Labels {
+    /// No labels.
+    None,
+    /// Anomaly flags: `true` = anomaly.
+    Anomaly(Vec<bool>),
+    /// Class ids into `names` (e.g. MNIST digits, COIL-20 objects).
+    Classes { ids: Vec<u32>, names: Vec<String> },
+}
+
+impl Labels {
+    fn len(&self) -> Option<usize> {
+        match self {
+            Labels::None => None,
+            Labels::Anomaly(v) => Some(v.len()),
+            Labels::Classes { ids, .. } => Some(ids.len()),
+        }
+    }
+
+    fn select(&self, idx: &[usize]) -> Labels {
+        match self {
+            Labels::None => Labels::None,
+            Labels::Anomaly(v) => Labels::Anomaly(idx.iter().map(|&i| v[i]).collect()),
+            Labels::Classes { ids, names } => Labels::Classes {
+                ids: idx.iter().map(|&i| ids[i]).collect(),
+                names: names.clone(),
+            },
+        }
+    }
+}
+
+/// A dataset: `n` samples of `layout.dim()` f32 values each, row-major, all finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    name: String,
+    n: usize,
+    layout: Layout,
+    x: Vec<f32>,
+    labels: Labels,
+    feature_names: Option<Vec<String>>,
+}
+
+impl Dataset {
+    /// Builds a dataset, checking that it is non-empty, that `x` has `n * layout.dim()` values,
+    /// that every value is finite and that labels (if any) have one entry per sample.
+    /// `name` (usually the source file) is used in error messages.
+    pub fn new(name: impl Into<String>, layout: Layout, x: Vec<f32>, labels: Labels) -> Result<Self> {
+        let name = name.into();
+        let dim = layout.dim();
+        if dim == 0 {
+            return Err(Error::InvalidData(format!("{name}: samples have no features")));
+        }
+        if x.is_empty() {
+            return Err(Error::InvalidData(format!("{name}: no samples (empty data)")));
+        }
+        if x.len() % dim != 0 {
+            return Err(Error::Shape(format!(
+                "{name}: {} values is not a multiple of {dim} features per sample",
+                x.len()
+            )));
+        }
+        let n = x.len() / dim;
+        if let Some(pos) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                context: name,
+                row: pos / dim,
+                col: pos % dim,
+                value: x[pos] as f64,
+            });
+        }
+        if let Some(len) = labels.len()
+            && len != n
+        {
+            return Err(Error::Shape(format!("{name}: {n} samples but {len} labels")));
+        }
+        if let Labels::Classes { ids, names } = &labels
+            && let Some(bad) = ids.iter().find(|&&id| id as usize >= names.len())
+        {
+            return Err(Error::InvalidData(format!(
+                "{name}: class id {bad} has no name ({} classes)",
+                names.len()
+            )));
+        }
+        Ok(Dataset { name, n, layout, x, labels, feature_names: None })
+    }
+
+    /// Tabular dataset from row-major `[n, d]` values.
+    pub fn tabular(name: impl Into<String>, d: usize, x: Vec<f32>, labels: Labels) -> Result<Self> {
+        Self::new(name, Layout::Tabular { d }, x, labels)
+    }
+
+    /// Attaches feature names (one per feature).
+    pub fn with_feature_names(mut self, names: Vec<String>) -> Result<Self> {
+        if names.len() != self.dim() {
+            return Err(Error::Shape(format!(
+                "{}: {} feature names for {} features",
+                self.name,
+                names.len(),
+                self.dim()
+            )));
+        }
+        self.feature_names = Some(names);
+        Ok(self)
+    }
+
+    /// Replaces the labels (one per sample).
+    pub fn with_labels(self, labels: Labels) -> Result<Self> {
+        let names = self.feature_names.clone();
+        let mut out = Self::new(self.name, self.layout, self.x, labels)?;
+        out.feature_names = names;
+        Ok(out)
+    }
+
+    /// Renames the dataset (used in messages and results files).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Number of samples.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.layout.dim()
+    }
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+    /// All values, row-major.
+    pub fn x(&self) -> &[f32] {
+        &self.x
+    }
+    /// Sample `i` as a slice of `dim()` values.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let d = self.dim();
+        &self.x[i * d..(i + 1) * d]
+    }
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+    pub fn feature_names(&self) -> Option<&[String]> {
+        self.feature_names.as_deref()
+    }
+
+    /// Anomaly flags if the labels are anomaly flags.
+    pub fn anomaly_flags(&self) -> Option<&[bool]> {
+        match &self.labels {
+            Labels::Anomaly(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Anomaly flags, or an error saying the dataset has none.
+    pub fn require_anomaly_flags(&self) -> Result<&[bool]> {
+        self.anomaly_flags().ok_or_else(|| {
+            Error::InvalidData(format!(
+                "{}: needs anomaly labels (0 = normal, 1 = anomaly), found {}",
+                self.name,
+                match &self.labels {
+                    Labels::None => "no labels".to_string(),
+                    Labels::Classes { names, .. } => format!("{} classes", names.len()),
+                    Labels::Anomaly(_) => unreachable!(),
+                }
+            ))
+        })
+    }
+
+    /// The samples at `idx` (in that order), with their labels.
+    pub fn select(&self, idx: &[usize]) -> Result<Dataset> {
+        let d = self.dim();
+        if let Some(&bad) = idx.iter().find(|&&i| i >= self.n) {
+            return Err(Error::Shape(format!("{}: index {bad} out of {} samples", self.name, self.n)));
+        }
+        let mut x = Vec::with_capacity(idx.len() * d);
+        for &i in idx {
+            x.extend_from_slice(self.row(i));
+        }
+        let mut out = Dataset::new(self.name.clone(), self.layout, x, self.labels.select(idx))?;
+        out.feature_names = self.feature_names.clone();
+        Ok(out)
+    }
+
+    /// Appends `other` (same layout, compatible labels) after `self`.
+    pub fn concat(&self, other: &Dataset) -> Result<Dataset> {
+        if self.layout != other.layout {
+            return Err(Error::Shape(format!(
+                "cannot join {} {} with {} {}",
+                self.name,
+                self.layout.describe(),
+                other.name,
+                other.layout.describe()
+            )));
+        }
+        let labels = match (&self.labels, &other.labels) {
+            (Labels::Anomaly(a), Labels::Anomaly(b)) => Labels::Anomaly([a.as_slice(), b].concat()),
+            (Labels::Classes { ids: a, names: na }, Labels::Classes { ids: b, names: nb }) if na == nb => {
+                Labels::Classes { ids: [a.as_slice(), b].concat(), names: na.clone() }
+            }
+            _ => Labels::None,
+        };
+        let mut out = Dataset::new(self.name.clone(), self.layout, [self.x.as_slice(), &other.x].concat(), labels)?;
+        out.feature_names = self.feature_names.clone();
+        Ok(out)
+    }
+
+    /// Checks that `other` has this dataset's sample layout (e.g. scoring data vs training data).
+    pub fn check_layout(expected: Layout, data: &Dataset) -> Result<()> {
+        if expected != data.layout {
+            return Err(Error::Shape(format!(
+                "{}: samples are {} but the model expects {}",
+                data.name,
+                data.layout.describe(),
+                expected.describe()
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_empty_and_ragged() {
+        assert!(matches!(Dataset::tabular("t", 2, vec![], Labels::None), Err(Error::InvalidData(_))));
+        assert!(matches!(Dataset::tabular("t", 2, vec![1.0; 3], Labels::None), Err(Error::Shape(_))));
+        assert!(matches!(Dataset::tabular("t", 0, vec![1.0; 3], Labels::None), Err(Error::InvalidData(_))));
+    }
+
+    #[test]
+    fn non_finite_names_row_and_column() {
+        let err = Dataset::tabular("f.csv", 3, vec![0.0, 1.0, 2.0, 3.0, f32::NAN, 5.0], Labels::None).unwrap_err();
+        match err {
+            Error::NonFinite { row, col, .. } => assert_eq!((row, col), (1, 1)),
+            e => panic!("wrong error {e}"),
+        }
+    }
+
+    #[test]
+    fn label_count_must_match() {
+        let r = Dataset::tabular("t", 1, vec![1.0, 2.0], Labels::Anomaly(vec![true]));
+        assert!(matches!(r, Err(Error::Shape(_))));
+    }
+
+    #[test]
+    fn select_and_concat_keep_labels() {
+        let ds = Dataset::tabular("t", 2, vec![0., 1., 2., 3., 4., 5.], Labels::Anomaly(vec![false, true, false])).unwrap();
+        let s = ds.select(&[2, 1]).unwrap();
+        assert_eq!(s.x(), &[4., 5., 2., 3.]);
+        assert_eq!(s.anomaly_flags().unwrap(), &[false, true]);
+        let c = ds.concat(&s).unwrap();
+        assert_eq!(c.n(), 5);
+        assert_eq!(c.anomaly_flags().unwrap().len(), 5);
+        assert!(ds.select(&[3]).is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! The detector contract: fit on training data, score (higher = more anomalous, always),
+//! threshold from a contamination rate on the training scores, predict, save, load.
+//!
+//! A model implements the small [`Model`] trait (fit, score, weights). [`Detector`] wraps it with
+//! what every model shares, PyOD-style: the threshold and score range derived once from the
+//! training scores, the expected input layout, and the model directory (see [`crate::persist`]).
+
+use std::path::Path;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::data::{Dataset, Layout};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+
+/// Default contamination (expected anomaly fraction in training data): PyOD's default, 0.1.
+pub const DEFAULT_CONTAMINATION: f64 = 0.1;
+
+/// What a fit needs besides the data and the config.
+pub struct FitContext<'a> {
+    /// Seed for every random choice (same seed → same model on the same machine).
+    pub seed: u64,
+    /// Progress reporting (a bar in the CLI, silent in tests).
+    pub progress: &'a dyn Progress,
+}
+
+impl<'a> FitContext<'a> {
+    pub fn new(seed: u64, progress: &'a dyn Progress) -> Self {
+        FitContext { seed, progress }
+    }
+}
+
+/// A model's hyperparameters: serde (for `model.json` and `--set key=value`), validated before fitting.
+pub trait ModelConfig: Serialize + DeserializeOwned + Default + Clone + std::fmt::Debug + Send + Sync {
+    /// Checks every hyperparameter; one typed error per rule.
+    fn validate(&self) -> Result<()>;
+}
+
+/// What a model implements. The framework ([`Detector`]) adds thresholds, checks and persistence.
+pub trait Model: Sized + Send + Sync {
+    /// Registry name, e.g. `"iforest"`; also written to `model.json`.
+    const KIND: &'static str;
+    type Config: ModelConfig;
+
+    /// Fits on `train` (already validated: non-empty, finite). `config` is already validated.
+    fn fit(config: &Self::Config, train: &Dataset, ctx: &FitContext) -> Result<Self>;
+
+    /// Anomaly scores, one per sample of `data`; higher = more anomalous.
+    /// `data` has the layout the model was fitted on.
+    fn score(&self, data: &Dataset) -> Result<Vec<f32>>;
+
+    /// Writes the model's tensors to `path` (a `.safetensors` file). Called with a temporary
+    /// path that is renamed into place afterwards.
+    fn save_weights(&self, path: &Path) -> Result<()>;
+
+    /// Rebuilds the model from its config and the tensors written by [`Model::save_weights`].
+    fn load_weights(config: &Self::Config, path: &Path) -> Result<Self>;
+}
+
+/// Parameters shared by every detector.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Common {
+    /// Expected fraction of anomalies in the training data, in (0, 0.5]; sets the threshold.
+    pub contamination: f64,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common { contamination: DEFAULT_CONTAMINATION }
+    }
+}
+
+impl Common {
+    pub fn validate(&self) -> Result<()> {
+        if !(self.contamination > 0.0 && self.contamination <= 0.5) {
+            return Err(Error::config("contamination", format!("must be in (0, 0.5], got {}", self.contamination)));
+        }
+        Ok(())
+    }
+}
+
+/// What is learnt from the training scores.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FitSummary {
+    /// Score above which a sample is predicted anomalous.
+    pub threshold: f32,
+    /// Smallest and largest training score (for min-max scaled scores / probabilities).
+    pub train_score_min: f32,
+    pub train_score_max: f32,
+    /// Layout of the samples the model was fitted on; scoring data must match.
+    pub layout: Layout,
+    /// Seed used for fitting.
+    pub seed: u64,
+    /// Number of training samples.
+    pub n_train: usize,
+}
+
+/// A fitted model with its threshold: the thing users fit, score, save and load.
+pub struct Detector<M: Model> {
+    pub model: M,
+    pub config: M::Config,
+    pub common: Common,
+    pub summary: FitSummary,
+}
+
+impl<M: Model> Detector<M> {
+    /// Validates the config, fits, scores the training data and sets the threshold.
+    pub fn fit(config: M::Config, common: Common, train: &Dataset, ctx: &FitContext) -> Result<Self> {
+        common.validate()?;
+        config.validate()?;
+        let model = M::fit(&config, train, ctx)?;
+        let scores = model.score(train)?;
+        check_scores(&scores, train.n())?;
+        let threshold = threshold_from_scores(&scores, common.contamination);
+        let (min, max) = min_max(&scores);
+        let summary = FitSummary {
+            threshold,
+            train_score_min: min,
+            train_score_max: max,
+            layout: train.layout(),
+            seed: ctx.seed,
+            n_train: train.n(),
+        };
+        Ok(Detector { model, config, common, summary })
+    }
+
+    /// Raw anomaly scores (higher = more anomalous).
+    pub fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
+        Dataset::check_layout(self.summary.layout, data)?;
+        let scores = self.model.score(data)?;
+        check_scores(&scores, data.n())?;
+        Ok(scores)
+    }
+
+    /// `true` = anomaly: score strictly above the threshold.
+    pub fn predict(&self, data: &Dataset) -> Result<Vec<bool>> {
+        Ok(self.score(data)?.into_iter().map(|s| s > self.summary.threshold).collect())
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.summary.threshold
+    }
+}
+
+fn check_scores(scores: &[f32], n: usize) -> Result<()> {
+    if scores.len() != n {
+        return Err(Error::Backend(format!("model returned {} scores for {n} samples", scores.len())));
+    }
+    if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
+        return Err(Error::Backend(format!("model produced a non-finite score for sample {i}")));
+    }
+    Ok(())
+}
+
+/// Threshold = the `(1 − contamination)` quantile of the training scores with linear
+/// interpolation (numpy's default percentile, as PyOD uses).
+pub fn threshold_from_scores(scores: &[f32], contamination: f64) -> f32 {
+    let mut s: Vec<f64> = scores.iter().map(|&v| v as f64).collect();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return f32::INFINITY;
+    }
+    let pos = (1.0 - contamination) * (s.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    (s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)) as f32
+}
+
+fn min_max(s: &[f32]) -> (f32, f32) {
+    s.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_matches_numpy_percentile() {
+        // np.percentile([1,2,3,4,5,6,7,8,9,10], 90) == 9.1
+        let s: Vec<f32> = (1..=10).map(|v| v as f32).collect();
+        assert!((threshold_from_scores(&s, 0.1) - 9.1).abs() < 1e-5);
+        // np.percentile([3,1,2], 75) == 2.5
+        assert!((threshold_from_scores(&[3.0, 1.0, 2.0], 0.25) - 2.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn contamination_is_validated() {
+        for bad in [0.0, -0.1, 0.51, f64::NAN] {
+            let e = Common { contamination: bad }.validate().unwrap_err();
+            assert!(e.to_string().contains("contamination"), "{e}");
+        }
+        assert!(Common { contamination: 0.5 }.validate().is_ok());
+    }
+}

@@ -1,0 +1,105 @@
+//! One error type for the whole library, with a `Result` alias.
+//!
+//! Every variant names what went wrong and where (file, field, row/column), so the CLI can
+//! print it as one readable line. Library code never panics on user input.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in oddity.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A hyperparameter is out of range or inconsistent with another one.
+    #[error("invalid config: `{field}` {reason}")]
+    InvalidConfig { field: String, reason: String },
+
+    /// Data does not have the shape an operation needs.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+
+    /// Input data is unusable for the operation (empty, wrong labels, ...).
+    #[error("invalid data: {0}")]
+    InvalidData(String),
+
+    /// A NaN or infinite value where finite numbers are required.
+    #[error("{context}: non-finite value {value} at row {row}, column {col}")]
+    NonFinite {
+        context: String,
+        row: usize,
+        col: usize,
+        value: f64,
+    },
+
+    /// Reading or writing a file failed at the OS level.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file exists but its contents are not what its format requires.
+    #[error("{}: {reason}", path.display())]
+    Format { path: PathBuf, reason: String },
+
+    /// A file or directory kind that no loader understands.
+    #[error("{}: unsupported data format ({reason})", path.display())]
+    UnsupportedFormat { path: PathBuf, reason: String },
+
+    /// A model name that is not registered.
+    #[error("unknown model `{name}` (available: {available})")]
+    UnknownModel { name: String, available: String },
+
+    /// A model directory that is damaged, from another model kind, or from a newer oddity.
+    #[error("model directory {}: {reason}", path.display())]
+    ModelFile { path: PathBuf, reason: String },
+
+    /// The deep-learning backend failed.
+    #[error("backend error: {0}")]
+    Backend(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidConfig`].
+    pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Format`].
+    pub fn format(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
+        Error::Format {
+            path: path.as_ref().to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// Shorthand for [`Error::ModelFile`].
+    pub fn model_file(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
+        Error::ModelFile {
+            path: path.as_ref().to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
+    /// True for errors caused by how the program was called (bad config, unknown model):
+    /// the CLI maps these to exit code 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidConfig { .. } | Error::UnknownModel { .. }
+        )
+    }
+}

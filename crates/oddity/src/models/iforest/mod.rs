@@ -1,0 +1,1 @@
+//! Placeholder: Isolation Forest is being written (replaced before merge).

@@ -1,0 +1,2 @@
+//! The models. Each lives in its own folder.
+pub mod iforest;

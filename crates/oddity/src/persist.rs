@@ -1,0 +1,1 @@
+//! Placeholder: model directories (being written).

@@ -1,0 +1,1 @@
+//! Placeholder: model registry (being written).
