@@ -1,1 +1,57 @@
-fn main() {}
+//! `oddity`: a thin command line over the oddity library. One module per subcommand.
+
+mod commands;
+mod load_args;
+mod progress;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Deep anomaly detection: fit, score and evaluate detectors on real data files.
+#[derive(Parser)]
+#[command(name = "oddity", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Describe a dataset: kind, shape, labels, anomaly rate.
+    Info(commands::info::Args),
+    /// Fit a detector and write its model directory.
+    Fit(commands::fit::Args),
+    /// Score data with a saved model directory (CSV: index, score, scaled score, prediction).
+    Score(commands::score::Args),
+    /// Run a model's standard evaluation protocol and print the metrics.
+    Eval(commands::eval::Args),
+    /// Run the available detectors on the small real datasets shipped in the repository.
+    Demo(commands::demo::Args),
+    /// List the registered models and their default hyperparameters.
+    Models,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => commands::info::run(a),
+        Command::Fit(a) => commands::fit::run(a),
+        Command::Score(a) => commands::score::run(a),
+        Command::Eval(a) => commands::eval::run(a),
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Models => commands::models::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_usage() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

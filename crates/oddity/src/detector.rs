@@ -66,14 +66,19 @@ pub struct Common {
 
 impl Default for Common {
     fn default() -> Self {
-        Common { contamination: DEFAULT_CONTAMINATION }
+        Common {
+            contamination: DEFAULT_CONTAMINATION,
+        }
     }
 }
 
 impl Common {
     pub fn validate(&self) -> Result<()> {
         if !(self.contamination > 0.0 && self.contamination <= 0.5) {
-            return Err(Error::config("contamination", format!("must be in (0, 0.5], got {}", self.contamination)));
+            return Err(Error::config(
+                "contamination",
+                format!("must be in (0, 0.5], got {}", self.contamination),
+            ));
         }
         Ok(())
     }
@@ -121,7 +126,12 @@ impl<M: Model> Detector<M> {
             seed: ctx.seed,
             n_train: train.n(),
         };
-        Ok(Detector { model, config, common, summary })
+        Ok(Detector {
+            model,
+            config,
+            common,
+            summary,
+        })
     }
 
     /// Raw anomaly scores (higher = more anomalous).
@@ -134,7 +144,11 @@ impl<M: Model> Detector<M> {
 
     /// `true` = anomaly: score strictly above the threshold.
     pub fn predict(&self, data: &Dataset) -> Result<Vec<bool>> {
-        Ok(self.score(data)?.into_iter().map(|s| s > self.summary.threshold).collect())
+        Ok(self
+            .score(data)?
+            .into_iter()
+            .map(|s| s > self.summary.threshold)
+            .collect())
     }
 
     pub fn threshold(&self) -> f32 {
@@ -144,10 +158,15 @@ impl<M: Model> Detector<M> {
 
 fn check_scores(scores: &[f32], n: usize) -> Result<()> {
     if scores.len() != n {
-        return Err(Error::Backend(format!("model returned {} scores for {n} samples", scores.len())));
+        return Err(Error::Backend(format!(
+            "model returned {} scores for {n} samples",
+            scores.len()
+        )));
     }
     if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(Error::Backend(format!("model produced a non-finite score for sample {i}")));
+        return Err(Error::Backend(format!(
+            "model produced a non-finite score for sample {i}"
+        )));
     }
     Ok(())
 }
@@ -167,7 +186,8 @@ pub fn threshold_from_scores(scores: &[f32], contamination: f64) -> f32 {
 }
 
 fn min_max(s: &[f32]) -> (f32, f32) {
-    s.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+    s.iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
 }
 
 #[cfg(test)]

@@ -97,9 +97,6 @@ impl Error {
     /// True for errors caused by how the program was called (bad config, unknown model):
     /// the CLI maps these to exit code 2.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            Error::InvalidConfig { .. } | Error::UnknownModel { .. }
-        )
+        matches!(self, Error::InvalidConfig { .. } | Error::UnknownModel { .. })
     }
 }

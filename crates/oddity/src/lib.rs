@@ -22,6 +22,7 @@
 pub mod data;
 pub mod detector;
 pub mod error;
+pub mod eval;
 pub mod metrics;
 pub mod models;
 pub mod persist;

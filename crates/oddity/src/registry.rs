@@ -1,1 +1,203 @@
-//! Placeholder: model registry (being written).
+//! The registry of models by name, and a dyn-safe view of a fitted detector, so the CLI (and the
+//! Python package) can fit, score, save and load any model without knowing its type.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::data::Dataset;
+use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
+use crate::error::{Error, Result};
+use crate::models::iforest::IForest;
+use crate::persist::{self, ModelFile};
+
+/// A fitted detector of any kind.
+pub trait AnyDetector: Send + Sync {
+    fn kind(&self) -> &'static str;
+    /// Raw anomaly scores, higher = more anomalous.
+    fn score(&self, data: &Dataset) -> Result<Vec<f32>>;
+    /// `true` = anomaly.
+    fn predict(&self, data: &Dataset) -> Result<Vec<bool>>;
+    fn threshold(&self) -> f32;
+    fn summary(&self) -> &FitSummary;
+    fn common(&self) -> Common;
+    /// The model's hyperparameters as JSON.
+    fn config_json(&self) -> Value;
+    /// Writes the model directory.
+    fn save(&self, dir: &Path) -> Result<()>;
+}
+
+impl<M: Model + 'static> AnyDetector for Detector<M> {
+    fn kind(&self) -> &'static str {
+        M::KIND
+    }
+    fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
+        Detector::score(self, data)
+    }
+    fn predict(&self, data: &Dataset) -> Result<Vec<bool>> {
+        Detector::predict(self, data)
+    }
+    fn threshold(&self) -> f32 {
+        Detector::threshold(self)
+    }
+    fn summary(&self) -> &FitSummary {
+        &self.summary
+    }
+    fn common(&self) -> Common {
+        self.common
+    }
+    fn config_json(&self) -> Value {
+        serde_json::to_value(&self.config).unwrap_or(Value::Null)
+    }
+    fn save(&self, dir: &Path) -> Result<()> {
+        persist::save(self, dir)
+    }
+}
+
+/// What kind of data and labels a model's standard protocol needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Fit on all samples without labels, score them, compare with anomaly labels.
+    Unsupervised,
+}
+
+/// One registered model.
+pub struct ModelEntry {
+    pub name: &'static str,
+    /// One line for `--help` and listings.
+    pub about: &'static str,
+    pub protocol: Protocol,
+    default_config: fn() -> Value,
+    fit: fn(Value, Common, &Dataset, &FitContext) -> Result<Box<dyn AnyDetector>>,
+    load: fn(&Path, ModelFile) -> Result<Box<dyn AnyDetector>>,
+}
+
+impl ModelEntry {
+    fn of<M: Model + 'static>(about: &'static str, protocol: Protocol) -> Self {
+        ModelEntry {
+            name: M::KIND,
+            about,
+            protocol,
+            default_config: || serde_json::to_value(M::Config::default()).unwrap_or(Value::Null),
+            fit: |config, common, data, ctx| {
+                let config: M::Config =
+                    serde_json::from_value(config).map_err(|e| Error::config(M::KIND, e.to_string()))?;
+                Ok(Box::new(Detector::<M>::fit(config, common, data, ctx)?))
+            },
+            load: |dir, file| Ok(Box::new(persist::load_from_file::<M>(dir, file)?)),
+        }
+    }
+
+    /// The model's default hyperparameters as JSON.
+    pub fn default_config(&self) -> Value {
+        (self.default_config)()
+    }
+
+    /// Fits with the defaults overridden by `settings` (`key=value` pairs, see [`Settings`]).
+    pub fn fit(&self, settings: &Settings, data: &Dataset, ctx: &FitContext) -> Result<Box<dyn AnyDetector>> {
+        let (config, common) = settings.apply(self)?;
+        (self.fit)(config, common, data, ctx)
+    }
+}
+
+/// Every registered model.
+pub fn models() -> Vec<ModelEntry> {
+    vec![ModelEntry::of::<IForest>(
+        "Isolation Forest (Liu et al. 2008), scikit-learn defaults",
+        Protocol::Unsupervised,
+    )]
+}
+
+/// The model called `name`.
+pub fn find(name: &str) -> Result<ModelEntry> {
+    let all = models();
+    let names: Vec<&str> = all.iter().map(|m| m.name).collect();
+    let available = names.join(", ");
+    all.into_iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| Error::UnknownModel {
+            name: name.to_string(),
+            available,
+        })
+}
+
+/// Loads any model directory, dispatching on the kind recorded in `model.json`.
+pub fn load(dir: &Path) -> Result<Box<dyn AnyDetector>> {
+    let file = persist::read_model_file(dir)?;
+    let entry = find(&file.kind).map_err(|_| Error::model_file(dir, format!("unknown model kind `{}`", file.kind)))?;
+    (entry.load)(dir, file)
+}
+
+/// Hyperparameter overrides given as `key=value` (CLI `--set`). Values are parsed as JSON when
+/// they are valid JSON (`100`, `0.5`, `true`, `"auto"`), else taken as strings (`auto`).
+/// `contamination` is shared by every model; every other key must be a field of the model's config.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pairs: Vec<(String, Value)>,
+}
+
+impl Settings {
+    /// Parses `key=value` strings.
+    pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self> {
+        let mut pairs = Vec::new();
+        for item in items {
+            let item = item.as_ref();
+            let (k, v) = item
+                .split_once('=')
+                .ok_or_else(|| Error::config(item, "expected key=value"))?;
+            let k = k.trim();
+            if k.is_empty() {
+                return Err(Error::config(item, "empty key"));
+            }
+            let v = v.trim();
+            let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+            pairs.push((k.to_string(), value));
+        }
+        Ok(Settings { pairs })
+    }
+
+    pub fn set(mut self, key: &str, value: Value) -> Self {
+        self.pairs.push((key.to_string(), value));
+        self
+    }
+
+    /// The model config (defaults + overrides) and the common parameters.
+    pub fn apply(&self, entry: &ModelEntry) -> Result<(Value, Common)> {
+        let mut config = match entry.default_config() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let mut common = Common::default();
+        for (k, v) in &self.pairs {
+            if k == "contamination" {
+                common.contamination = v
+                    .as_f64()
+                    .ok_or_else(|| Error::config("contamination", format!("must be a number, got {v}")))?;
+            } else if config.contains_key(k) {
+                config.insert(k.clone(), v.clone());
+            } else {
+                let mut known: Vec<&str> = config.keys().map(String::as_str).collect();
+                known.push("contamination");
+                return Err(Error::config(
+                    k,
+                    format!(
+                        "is not a hyperparameter of `{}` (known: {})",
+                        entry.name,
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        common.validate()?;
+        let config = Value::Object(config);
+        // Type errors surface here with the model name; range rules in the model's validate().
+        Ok((config, common))
+    }
+}
+
+/// Validates a config JSON for model `M` without fitting (used by tests and `--dry-run` style checks).
+pub fn validate_config<M: Model>(config: Value) -> Result<M::Config> {
+    let c: M::Config = serde_json::from_value(config).map_err(|e| Error::config(M::KIND, e.to_string()))?;
+    c.validate()?;
+    Ok(c)
+}

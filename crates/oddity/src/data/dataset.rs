@@ -115,7 +115,14 @@ impl Dataset {
                 names.len()
             )));
         }
-        Ok(Dataset { name, n, layout, x, labels, feature_names: None })
+        Ok(Dataset {
+            name,
+            n,
+            layout,
+            x,
+            labels,
+            feature_names: None,
+        })
     }
 
     /// Tabular dataset from row-major `[n, d]` values.
@@ -208,7 +215,10 @@ impl Dataset {
     pub fn select(&self, idx: &[usize]) -> Result<Dataset> {
         let d = self.dim();
         if let Some(&bad) = idx.iter().find(|&&i| i >= self.n) {
-            return Err(Error::Shape(format!("{}: index {bad} out of {} samples", self.name, self.n)));
+            return Err(Error::Shape(format!(
+                "{}: index {bad} out of {} samples",
+                self.name, self.n
+            )));
         }
         let mut x = Vec::with_capacity(idx.len() * d);
         for &i in idx {
@@ -233,11 +243,19 @@ impl Dataset {
         let labels = match (&self.labels, &other.labels) {
             (Labels::Anomaly(a), Labels::Anomaly(b)) => Labels::Anomaly([a.as_slice(), b].concat()),
             (Labels::Classes { ids: a, names: na }, Labels::Classes { ids: b, names: nb }) if na == nb => {
-                Labels::Classes { ids: [a.as_slice(), b].concat(), names: na.clone() }
+                Labels::Classes {
+                    ids: [a.as_slice(), b].concat(),
+                    names: na.clone(),
+                }
             }
             _ => Labels::None,
         };
-        let mut out = Dataset::new(self.name.clone(), self.layout, [self.x.as_slice(), &other.x].concat(), labels)?;
+        let mut out = Dataset::new(
+            self.name.clone(),
+            self.layout,
+            [self.x.as_slice(), &other.x].concat(),
+            labels,
+        )?;
         out.feature_names = self.feature_names.clone();
         Ok(out)
     }
@@ -262,9 +280,18 @@ mod tests {
 
     #[test]
     fn rejects_empty_and_ragged() {
-        assert!(matches!(Dataset::tabular("t", 2, vec![], Labels::None), Err(Error::InvalidData(_))));
-        assert!(matches!(Dataset::tabular("t", 2, vec![1.0; 3], Labels::None), Err(Error::Shape(_))));
-        assert!(matches!(Dataset::tabular("t", 0, vec![1.0; 3], Labels::None), Err(Error::InvalidData(_))));
+        assert!(matches!(
+            Dataset::tabular("t", 2, vec![], Labels::None),
+            Err(Error::InvalidData(_))
+        ));
+        assert!(matches!(
+            Dataset::tabular("t", 2, vec![1.0; 3], Labels::None),
+            Err(Error::Shape(_))
+        ));
+        assert!(matches!(
+            Dataset::tabular("t", 0, vec![1.0; 3], Labels::None),
+            Err(Error::InvalidData(_))
+        ));
     }
 
     #[test]
@@ -284,7 +311,13 @@ mod tests {
 
     #[test]
     fn select_and_concat_keep_labels() {
-        let ds = Dataset::tabular("t", 2, vec![0., 1., 2., 3., 4., 5.], Labels::Anomaly(vec![false, true, false])).unwrap();
+        let ds = Dataset::tabular(
+            "t",
+            2,
+            vec![0., 1., 2., 3., 4., 5.],
+            Labels::Anomaly(vec![false, true, false]),
+        )
+        .unwrap();
         let s = ds.select(&[2, 1]).unwrap();
         assert_eq!(s.x(), &[4., 5., 2., 3.]);
         assert_eq!(s.anomaly_flags().unwrap(), &[false, true]);

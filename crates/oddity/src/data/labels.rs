@@ -7,7 +7,17 @@ use super::dataset::Labels;
 use crate::error::{Error, Result};
 
 /// Label values that mean "anomaly" in the benchmark collections (ODDS, ADBench, ADRepository).
-const ANOMALY_TOKENS: &[&str] = &["1", "1.0", "yes", "true", "anomaly", "anomalous", "outlier", "abnormal", "attack"];
+const ANOMALY_TOKENS: &[&str] = &[
+    "1",
+    "1.0",
+    "yes",
+    "true",
+    "anomaly",
+    "anomalous",
+    "outlier",
+    "abnormal",
+    "attack",
+];
 
 /// Interprets raw label strings.
 ///
@@ -20,7 +30,10 @@ const ANOMALY_TOKENS: &[&str] = &["1", "1.0", "yes", "true", "anomaly", "anomalo
 pub fn parse_labels(path: &Path, column: &str, values: &[String], anomaly_label: Option<&str>) -> Result<Labels> {
     let trimmed: Vec<&str> = values.iter().map(|v| v.trim()).collect();
     if let Some(row) = trimmed.iter().position(|v| v.is_empty() || *v == "?") {
-        return Err(Error::format(path, format!("label column `{column}`: missing value at row {row}")));
+        return Err(Error::format(
+            path,
+            format!("label column `{column}`: missing value at row {row}"),
+        ));
     }
     if let Some(target) = anomaly_label {
         let flags: Vec<bool> = trimmed.iter().map(|v| *v == target.trim()).collect();
@@ -45,7 +58,10 @@ pub fn parse_labels(path: &Path, column: &str, values: &[String], anomaly_label:
             if is_token(v) || is_zero(v) {
                 Ok(Labels::Anomaly(vec![is_token(v); trimmed.len()]))
             } else {
-                Ok(Labels::Classes { ids: vec![0; trimmed.len()], names: vec![v.to_string()] })
+                Ok(Labels::Classes {
+                    ids: vec![0; trimmed.len()],
+                    names: vec![v.to_string()],
+                })
             }
         }
         2 => {
@@ -118,7 +134,10 @@ mod tests {
     #[test]
     fn explicit_anomaly_label_must_exist() {
         let e = parse_labels(Path::new("f.csv"), "y", &s(&["a", "b"]), Some("c")).unwrap_err();
-        assert!(e.to_string().contains("f.csv") && e.to_string().contains("no value `c`"), "{e}");
+        assert!(
+            e.to_string().contains("f.csv") && e.to_string().contains("no value `c`"),
+            "{e}"
+        );
         let l = parse_labels(Path::new("f"), "y", &s(&["a", "b"]), Some("a")).unwrap();
         assert_eq!(l, Labels::Anomaly(vec![true, false]));
     }
@@ -126,7 +145,13 @@ mod tests {
     #[test]
     fn many_numeric_values_are_classes_in_numeric_order() {
         let l = parse_labels(Path::new("f"), "y", &s(&["10", "2", "1", "2"]), None).unwrap();
-        assert_eq!(l, Labels::Classes { ids: vec![2, 1, 0, 1], names: s(&["1", "2", "10"]) });
+        assert_eq!(
+            l,
+            Labels::Classes {
+                ids: vec![2, 1, 0, 1],
+                names: s(&["1", "2", "10"])
+            }
+        );
     }
 
     #[test]

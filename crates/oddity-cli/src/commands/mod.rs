@@ -1,0 +1,7 @@
+//! One module per subcommand.
+pub mod demo;
+pub mod eval;
+pub mod fit;
+pub mod info;
+pub mod models;
+pub mod score;

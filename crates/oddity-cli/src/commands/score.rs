@@ -1,0 +1,62 @@
+//! `oddity score`: score data with a saved model.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use oddity::data::Labels;
+use oddity::metrics::min_max_scale;
+use oddity::{Error, Result, persist, registry};
+
+use crate::load_args::DataArgs;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model directory written by `oddity fit`.
+    #[arg(long, value_name = "DIR")]
+    model_dir: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Write the scores here (CSV) instead of standard output.
+    #[arg(long, value_name = "FILE.csv")]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let det = registry::load(&args.model_dir)?;
+    let data = args.data.load_all()?;
+    let scores = det.score(&data)?;
+    let scaled = min_max_scale(&scores);
+    let threshold = det.threshold();
+    let labels: Option<Vec<String>> = match data.labels() {
+        Labels::None => None,
+        Labels::Anomaly(f) => Some(f.iter().map(|&a| (a as u8).to_string()).collect()),
+        Labels::Classes { ids, names } => Some(ids.iter().map(|&i| names[i as usize].clone()).collect()),
+    };
+    let mut csv = String::with_capacity(scores.len() * 32);
+    csv.push_str("index,score,scaled_score,prediction");
+    csv.push_str(if labels.is_some() { ",label\n" } else { "\n" });
+    for (i, (s, m)) in scores.iter().zip(&scaled).enumerate() {
+        let _ = write!(csv, "{i},{s},{m},{}", (*s > threshold) as u8);
+        if let Some(l) = &labels {
+            let _ = write!(csv, ",{}", l[i]);
+        }
+        csv.push('\n');
+    }
+    match &args.out {
+        Some(path) => {
+            persist::write_atomic(path, csv.as_bytes())?;
+            let flagged = scores.iter().filter(|&&s| s > threshold).count();
+            eprintln!(
+                "scored {} samples ({flagged} above threshold {threshold:.6}); wrote {}",
+                scores.len(),
+                path.display()
+            );
+        }
+        None => std::io::stdout()
+            .lock()
+            .write_all(csv.as_bytes())
+            .map_err(|e| Error::io("<stdout>", e))?,
+    }
+    Ok(())
+}
