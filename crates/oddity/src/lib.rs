@@ -19,6 +19,7 @@
 //! # Ok::<(), oddity::Error>(())
 //! ```
 
+pub mod backend;
 pub mod data;
 pub mod detector;
 pub mod error;
