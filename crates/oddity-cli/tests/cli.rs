@@ -1,0 +1,270 @@
+//! The `oddity` binary end to end: commands on real shipped files, exit codes, one-line errors,
+//! and nothing written to an output path when a command fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
+}
+
+fn oddity(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oddity"))
+        .args(args)
+        .output()
+        .expect("run oddity")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// An error exit: the given code, one line on stderr starting with `error:`.
+fn assert_error(o: &Output, code: i32, needle: &str) {
+    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    assert!(lines[0].starts_with("error:") && lines[0].contains(needle), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn info_describes_a_mat_file() {
+    let o = oddity(&["info", "--data", data("odds/wbc.mat").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("378") && out.contains("[378, 30]") && out.contains("21 anomalies"),
+        "{out}"
+    );
+}
+
+#[test]
+fn info_describes_an_idx_directory_as_train_and_test() {
+    let o = oddity(&["info", "--data", data("mnist-small").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("train") && out.contains("test") && out.contains("[1000, 1, 28, 28]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn fit_then_score_writes_a_csv_with_one_row_per_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let file = data("adbench/4_breastw.npz");
+    let o = oddity(&[
+        "fit",
+        "--model",
+        "iforest",
+        "--data",
+        file.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--set",
+        "n_estimators=50",
+        "--set",
+        "contamination=0.35",
+        "--seed",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = dir.path().join("scores.csv");
+    let o = oddity(&[
+        "score",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        file.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("index,score,scaled_score,prediction,label"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(rows.len(), 683);
+    // breastw is easy for iForest: flagged rows should be mostly the labelled anomalies.
+    let flagged: Vec<&Vec<String>> = rows.iter().filter(|r| r[3] == "1").collect();
+    let hits = flagged.iter().filter(|r| r[4] == "1").count();
+    assert!(
+        flagged.len() > 150 && hits as f64 / flagged.len() as f64 > 0.8,
+        "{hits}/{}",
+        flagged.len()
+    );
+    // Scores go to stdout without --out, identical to the file.
+    let o = oddity(&[
+        "score",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(stdout(&o), text);
+}
+
+#[test]
+fn eval_json_prints_one_record_per_metric_and_seed() {
+    let o = oddity(&[
+        "eval",
+        "--model",
+        "iforest",
+        "--data",
+        data("odds/wbc.mat").to_str().unwrap(),
+        "--seed",
+        "0",
+        "--seed",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let records: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        for key in ["dataset", "model", "seed", "metric", "value", "seconds"] {
+            assert!(r.get(key).is_some(), "missing {key} in {r}");
+        }
+        assert_eq!(r["dataset"], "wbc");
+        let v = r["value"].as_f64().unwrap();
+        // iForest on ODDS wbc: ROC-AUC ≈ 0.93, AP ≈ 0.5 (sklearn); far above chance (0.5 / 0.056).
+        match r["metric"].as_str().unwrap() {
+            "roc_auc" => assert!(v > 0.85, "{r}"),
+            "average_precision" => assert!(v > 0.3, "{r}"),
+            m => panic!("unexpected metric {m}"),
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let file = data("odds/wbc.mat");
+    assert_error(
+        &oddity(&["eval", "--model", "nope", "--data", file.to_str().unwrap()]),
+        2,
+        "unknown model `nope`",
+    );
+    assert_error(
+        &oddity(&[
+            "eval",
+            "--model",
+            "iforest",
+            "--data",
+            file.to_str().unwrap(),
+            "--set",
+            "n_estimators=0",
+        ]),
+        2,
+        "n_estimators",
+    );
+    assert_error(
+        &oddity(&[
+            "eval",
+            "--model",
+            "iforest",
+            "--data",
+            file.to_str().unwrap(),
+            "--set",
+            "bogus=1",
+        ]),
+        2,
+        "bogus",
+    );
+    // clap's own usage errors also exit 2
+    assert_eq!(oddity(&["fit"]).status.code(), Some(2));
+}
+
+#[test]
+fn data_errors_exit_1_and_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.npz");
+    std::fs::write(&bad, b"PK\x03\x04 definitely not a zip").unwrap();
+    let out = dir.path().join("model");
+    let o = oddity(&[
+        "fit",
+        "--model",
+        "iforest",
+        "--data",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_error(&o, 1, "broken.npz");
+    assert!(!out.exists(), "nothing may be written to --out on failure");
+    let missing = dir.path().join("nowhere.csv");
+    assert_error(
+        &oddity(&["info", "--data", missing.to_str().unwrap()]),
+        1,
+        "nowhere.csv",
+    );
+}
+
+#[test]
+fn scoring_with_a_model_of_another_width_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let o = oddity(&[
+        "fit",
+        "--model",
+        "iforest",
+        "--data",
+        data("odds/wbc.mat").to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = dir.path().join("s.csv");
+    let o = oddity(&[
+        "score",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        data("adbench/4_breastw.npz").to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_error(&o, 1, "expects [30]");
+    assert!(!csv.exists());
+}
+
+#[test]
+fn same_seed_gives_identical_score_files_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = data("odds/cardio.mat");
+    let mut outputs = Vec::new();
+    for run in 0..2 {
+        let model = dir.path().join(format!("m{run}"));
+        let o = oddity(&[
+            "fit",
+            "--model",
+            "iforest",
+            "--data",
+            file.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--seed",
+            "11",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = oddity(&[
+            "score",
+            "--model-dir",
+            model.to_str().unwrap(),
+            "--data",
+            file.to_str().unwrap(),
+        ]);
+        outputs.push(stdout(&o));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(outputs[0].lines().count() == 1832);
+}

@@ -1,0 +1,217 @@
+//! Every registered model through fit → score → save → load → identical scores, and the model
+//! directory's failure modes (damaged, foreign, newer, missing files).
+
+use std::fs;
+use std::path::Path;
+
+use oddity::Error;
+use oddity::data::{Dataset, Labels};
+use oddity::detector::FitContext;
+use oddity::persist::{MODEL_JSON, WEIGHTS_FILE};
+use oddity::progress::Silent;
+use oddity::registry::{self, Settings};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// 500 points: a Gaussian-like blob plus 25 far-away points, deterministic.
+fn blob(seed: u64, d: usize) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..500 {
+        let outlier = i % 20 == 0;
+        for _ in 0..d {
+            let v: f32 = (0..4).map(|_| rng.random::<f32>() - 0.5).sum();
+            x.push(if outlier {
+                v + if rng.random::<bool>() { 4.0 } else { -4.0 }
+            } else {
+                v
+            });
+        }
+        y.push(outlier);
+    }
+    Dataset::tabular("blob", d, x, Labels::Anomaly(y)).unwrap()
+}
+
+#[test]
+fn every_model_round_trips_through_its_model_directory() {
+    let data = blob(1, 5);
+    for entry in registry::models() {
+        let det = entry
+            .fit(&Settings::default(), &data, &FitContext::new(7, &Silent))
+            .unwrap();
+        let scores = det.score(&data).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let model_dir = dir.path().join("model");
+        det.save(&model_dir).unwrap();
+        assert!(model_dir.join(MODEL_JSON).is_file() && model_dir.join(WEIGHTS_FILE).is_file());
+        let loaded = registry::load(&model_dir).unwrap();
+        assert_eq!(loaded.kind(), entry.name);
+        assert_eq!(
+            loaded.score(&data).unwrap(),
+            scores,
+            "{}: scores differ after load",
+            entry.name
+        );
+        assert_eq!(loaded.threshold(), det.threshold());
+        assert_eq!(loaded.predict(&data).unwrap(), det.predict(&data).unwrap());
+        // Saving again over the same directory replaces it cleanly.
+        det.save(&model_dir).unwrap();
+        assert_eq!(registry::load(&model_dir).unwrap().score(&data).unwrap(), scores);
+    }
+}
+
+#[test]
+fn same_seed_same_scores_different_seed_different_scores() {
+    let data = blob(2, 4);
+    for entry in registry::models() {
+        let fit = |seed| {
+            entry
+                .fit(&Settings::default(), &data, &FitContext::new(seed, &Silent))
+                .unwrap()
+                .score(&data)
+                .unwrap()
+        };
+        assert_eq!(fit(3), fit(3), "{}", entry.name);
+        assert_ne!(fit(3), fit(4), "{}", entry.name);
+    }
+}
+
+#[test]
+fn contamination_sets_the_flagged_fraction_of_training_data() {
+    let data = blob(3, 3);
+    let entry = registry::find("iforest").unwrap();
+    for c in [0.05, 0.1, 0.2] {
+        let settings = Settings::default().set("contamination", c.into());
+        let det = entry.fit(&settings, &data, &FitContext::new(0, &Silent)).unwrap();
+        let flagged = det.predict(&data).unwrap().iter().filter(|&&p| p).count() as f64 / data.n() as f64;
+        assert!((flagged - c).abs() <= 0.01, "contamination {c}: flagged {flagged}");
+    }
+}
+
+#[test]
+fn scoring_data_of_another_shape_is_an_error() {
+    let entry = registry::find("iforest").unwrap();
+    let det = entry
+        .fit(&Settings::default(), &blob(4, 3), &FitContext::new(0, &Silent))
+        .unwrap();
+    let err = det.score(&blob(4, 4)).unwrap_err();
+    assert!(matches!(err, Error::Shape(_)), "{err}");
+    assert!(
+        err.to_string().contains("[4]") && err.to_string().contains("[3]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn settings_reject_unknown_keys_and_bad_values() {
+    let entry = registry::find("iforest").unwrap();
+    let e = Settings::parse(&["no_such_key=1"]).unwrap().apply(&entry).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidConfig { ref field, .. } if field == "no_such_key"),
+        "{e}"
+    );
+    assert!(Settings::parse(&["missing-equals"]).is_err());
+    let e = Settings::parse(&["contamination=0.9"])
+        .unwrap()
+        .apply(&entry)
+        .unwrap_err();
+    assert!(e.to_string().contains("contamination"), "{e}");
+    let e = Settings::parse(&["contamination=lots"])
+        .unwrap()
+        .apply(&entry)
+        .unwrap_err();
+    assert!(e.to_string().contains("contamination"), "{e}");
+    assert!(matches!(registry::find("nope"), Err(Error::UnknownModel { .. })));
+}
+
+fn saved_model() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("m");
+    let entry = registry::find("iforest").unwrap();
+    let det = entry
+        .fit(&Settings::default(), &blob(5, 3), &FitContext::new(0, &Silent))
+        .unwrap();
+    det.save(&model_dir).unwrap();
+    (dir, model_dir)
+}
+
+fn edit_json(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let p = dir.join(MODEL_JSON);
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&p).unwrap()).unwrap();
+    f(&mut v);
+    fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+fn load_err(dir: &Path) -> String {
+    match registry::load(dir) {
+        Ok(_) => panic!("loading {} should fail", dir.display()),
+        Err(e) => {
+            assert!(matches!(e, Error::ModelFile { .. } | Error::Io { .. }), "{e:?}");
+            e.to_string()
+        }
+    }
+}
+
+#[test]
+fn truncated_weights_are_detected() {
+    let (_t, dir) = saved_model();
+    let w = dir.join(WEIGHTS_FILE);
+    let bytes = fs::read(&w).unwrap();
+    fs::write(&w, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(load_err(&dir).contains("checksum"));
+}
+
+#[test]
+fn missing_weights_or_json_are_detected() {
+    let (_t, dir) = saved_model();
+    fs::remove_file(dir.join(WEIGHTS_FILE)).unwrap();
+    assert!(load_err(&dir).contains("missing"));
+    let (_t2, dir2) = saved_model();
+    fs::remove_file(dir2.join(MODEL_JSON)).unwrap();
+    assert!(load_err(&dir2).contains("not a model directory"));
+}
+
+#[test]
+fn newer_format_version_is_refused_with_a_clear_message() {
+    let (_t, dir) = saved_model();
+    edit_json(&dir, |v| v["format_version"] = 99.into());
+    let msg = load_err(&dir);
+    assert!(msg.contains("newer") && msg.contains("99"), "{msg}");
+}
+
+#[test]
+fn unknown_kind_and_garbage_json_are_refused() {
+    let (_t, dir) = saved_model();
+    edit_json(&dir, |v| v["kind"] = "ganomaly-from-the-future".into());
+    assert!(load_err(&dir).contains("unknown model kind"));
+    let (_t2, dir2) = saved_model();
+    fs::write(dir2.join(MODEL_JSON), b"{ not json").unwrap();
+    assert!(load_err(&dir2).contains("not valid JSON"));
+}
+
+#[test]
+fn out_of_range_config_in_model_json_is_refused() {
+    let (_t, dir) = saved_model();
+    edit_json(&dir, |v| v["common"]["contamination"] = 3.0.into());
+    assert!(load_err(&dir).contains("contamination"));
+}
+
+#[test]
+fn saving_never_clobbers_a_directory_that_is_not_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("precious.txt"), b"keep me").unwrap();
+    let entry = registry::find("iforest").unwrap();
+    let det = entry
+        .fit(&Settings::default(), &blob(6, 2), &FitContext::new(0, &Silent))
+        .unwrap();
+    assert!(det.save(dir.path()).is_err());
+    assert_eq!(fs::read(dir.path().join("precious.txt")).unwrap(), b"keep me");
+    // and leaves no staging directories behind
+    let leftovers: Vec<_> = fs::read_dir(dir.path().parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".oddity-model-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
