@@ -24,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(HERE, ".venv")
 VENV_PY = os.path.join(VENV, "bin", "python")
-OUT = os.path.join(HERE, "..", "crates", "oddity", "tests", "fixtures", "metrics.json")
+OUT = os.path.join(os.path.dirname(HERE), "crates", "oddity", "tests", "fixtures", "metrics.json")
 SEED = 20240917
 MAX_CURVE_POINTS = 120
 
@@ -239,7 +239,7 @@ def main():
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         f.write(text + "\n")
-    print(f"wrote {os.path.relpath(OUT)}: {len(text) / 1024:.0f} KiB, "
+    print(f"wrote {os.path.relpath(OUT, os.path.dirname(HERE))}: {len(text) / 1024:.0f} KiB, "
           f"{len(data['ranking'])} ranking + {len(data['clustering'])} clustering cases")
 
 
