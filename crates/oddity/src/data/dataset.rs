@@ -87,7 +87,7 @@ impl Dataset {
         if x.is_empty() {
             return Err(Error::InvalidData(format!("{name}: no samples (empty data)")));
         }
-        if x.len() % dim != 0 {
+        if !x.len().is_multiple_of(dim) {
             return Err(Error::Shape(format!(
                 "{name}: {} values is not a multiple of {dim} features per sample",
                 x.len()
