@@ -223,8 +223,11 @@ fn read<T: npyz::Deserialize>(npy: NpyFile<&[u8]>, to_f64: impl Fn(T) -> f64) ->
         .collect()
 }
 
-/// Checks what `npyz` trusts without checking (header length, shape product) so that a corrupt
-/// header cannot make it overflow or over-allocate; returns the offset of the data.
+/// Longest header accepted, as in numpy's own reader (`max_header_size`).
+const MAX_HEADER: usize = 10_000;
+
+/// Checks what `npyz` trusts without checking (header length, nesting, shape product) so that a
+/// corrupt header cannot make it overflow, over-allocate or recurse deeply; returns the data offset.
 fn precheck(bytes: &[u8]) -> std::result::Result<usize, String> {
     if bytes.len() < 10 || !bytes.starts_with(b"\x93NUMPY") {
         return Err("not a .npy array (missing \\x93NUMPY magic)".into());
@@ -241,7 +244,21 @@ fn precheck(bytes: &[u8]) -> std::result::Result<usize, String> {
         .checked_add(len)
         .and_then(|end| bytes.get(start..end))
         .ok_or("header is truncated")?;
+    if len > MAX_HEADER {
+        return Err(format!("header of {len} bytes is longer than {MAX_HEADER} (corrupt?)"));
+    }
     let text = String::from_utf8_lossy(text);
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > 16 {
+            return Err("header nests brackets too deeply (corrupt?)".into());
+        }
+    }
     // `shape` is the last key numpy writes; a structured dtype may have a field called "shape" before it.
     let shape = ["'shape'", "\"shape\""]
         .iter()
@@ -401,6 +418,10 @@ mod tests {
         let mut bad = good.clone();
         bad[10..20].copy_from_slice(b"garbage!!!");
         assert!(load(&bad).unwrap_err().to_string().contains("a.npy"));
+        // absurdly nested header text
+        let mut bad = good.clone();
+        bad[10..40].copy_from_slice(&[b'('; 30]);
+        assert!(load(&bad).unwrap_err().to_string().contains("too deeply"));
         // unknown version
         let mut bad = good.clone();
         bad[6] = 9;

@@ -156,7 +156,7 @@ impl<'a> Reader<'a> {
         if flag_word & FLAG_COMPLEX != 0 {
             return Err(what("complex values are not supported".into()));
         }
-        if dims.ty != MI_INT32 || dims.data.len() % 4 != 0 || dims.data.len() < 8 {
+        if dims.ty != MI_INT32 || !dims.data.len().is_multiple_of(4) || dims.data.len() < 8 {
             return Err(what("bad dimensions element".into()));
         }
         let dims: Vec<usize> = (0..dims.data.len() / 4)
@@ -204,7 +204,7 @@ impl<'a> Reader<'a> {
             MI_DOUBLE | MI_INT64 | MI_UINT64 => 8,
             _ => return Err(format!("unsupported data type {ty} for numeric values")),
         };
-        if data.len() % size != 0 {
+        if !data.len().is_multiple_of(size) {
             return Err(format!(
                 "{} data bytes is not a whole number of {size}-byte values",
                 data.len()
