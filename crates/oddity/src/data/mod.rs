@@ -106,7 +106,7 @@ fn load_dir(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
         let entry = entry.map_err(|e| Error::io(path, e))?;
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         has_idx |= name.contains("idx3-ubyte");
-        has_png |= name.ends_with(".png");
+        has_png |= name.ends_with(".png") || (entry.path().is_dir() && dir_has_png(&entry.path()));
     }
     if has_idx {
         idx::load_dir(path)
@@ -118,4 +118,14 @@ fn load_dir(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
             reason: "directory holds neither IDX files (*-idx3-ubyte[.gz]) nor PNG images".into(),
         })
     }
+}
+
+/// True if `dir` directly holds a `.png` file (class-named subfolders of a PNG dataset).
+fn dir_has_png(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".png"))
+        })
+        .unwrap_or(false)
 }
