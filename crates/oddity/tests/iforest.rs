@@ -473,6 +473,13 @@ mod weights {
     }
 
     #[test]
+    fn split_with_equal_children_is_rejected() {
+        let (_, _, dir) = saved();
+        rewrite_i32(dir.path(), "right", |v| v[0] = 1);
+        expect_model_file(load(dir.path()), "both children");
+    }
+
+    #[test]
     fn out_of_range_feature_is_rejected() {
         let (_, _, dir) = saved();
         rewrite_i32(dir.path(), "feature", |v| v[0] = 3);

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::config::IForestConfig;
-use super::tree::{self, LEAF, Node, average_path_length};
+use super::tree::{self, Node, average_path_length};
 use super::weights;
 use crate::data::Dataset;
 use crate::detector::{FitContext, Model};
@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 /// Rows scored together: each block walks every tree, so a tree's nodes stay in cache while the
 /// block's rows go through it.
 const BLOCK: usize = 256;
+
+/// Rows walked through a tree in lock-step, so their independent node loads overlap.
+const LANES: usize = 8;
 
 /// A fitted Isolation Forest (Liu, Ting & Zhou 2008).
 ///
@@ -33,9 +36,27 @@ pub struct IForest {
     pub(crate) nodes: Vec<Node>,
     /// Tree `t` is `nodes[offsets[t]..offsets[t + 1]]`.
     pub(crate) offsets: Vec<usize>,
+    /// Depth of each tree: every walk through tree `t` reaches its leaf within `depths[t]` steps.
+    depths: Vec<usize>,
 }
 
 impl IForest {
+    /// Assembles a forest from checked parts (`offsets` rise strictly from 0 to `nodes.len()`,
+    /// children inside their tree and after their parent, features below `n_features`).
+    pub(crate) fn from_parts(n_features: usize, max_samples: usize, nodes: Vec<Node>, offsets: Vec<usize>) -> Self {
+        let depths = offsets
+            .windows(2)
+            .map(|w| tree::tree_depth(&nodes[w[0]..w[1]]))
+            .collect();
+        IForest {
+            n_features,
+            max_samples,
+            nodes,
+            offsets,
+            depths,
+        }
+    }
+
     /// Number of trees.
     pub fn n_trees(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -93,24 +114,25 @@ impl IForest {
         tree::grow(x, d, &rows, &features, tree::depth_limit(psi), &mut rng)
     }
 
-    /// Sum over trees of the path length h(x) for each row of `x` (row-major, `n_features` wide).
+    /// Adds, for each row of `x` (row-major, `n_features` wide), the path lengths h(x) of all
+    /// trees to `out`, tree after tree (the order is fixed, so sums do not depend on threads).
     fn path_length_sums(&self, x: &[f32], out: &mut [f64]) {
         let d = self.n_features;
         for t in 0..self.n_trees() {
-            let tree = self.tree(t);
-            for (row, acc) in x.chunks_exact(d).zip(out.iter_mut()) {
-                let mut i = 0usize;
-                loop {
-                    let node = tree[i];
-                    if node.feature == LEAF {
-                        *acc += node.value as f64;
-                        break;
+            let (tree, steps) = (self.tree(t), self.depths[t]);
+            for (xs, acc) in x.chunks(LANES * d).zip(out.chunks_mut(LANES)) {
+                // Leaves point at themselves, so `steps` steps end every walk on its leaf.
+                let mut at = [0usize; LANES];
+                let lanes = acc.len();
+                for _ in 0..steps {
+                    for (l, i) in at[..lanes].iter_mut().enumerate() {
+                        let node = &tree[*i];
+                        let v = xs[l * d + node.feature as usize];
+                        *i = if v <= node.value { node.left } else { node.right } as usize;
                     }
-                    i = if row[node.feature as usize] <= node.value {
-                        node.left
-                    } else {
-                        node.right
-                    } as usize;
+                }
+                for (a, &i) in acc.iter_mut().zip(&at) {
+                    *a += tree[i].value as f64;
                 }
             }
         }
@@ -148,12 +170,7 @@ impl Model for IForest {
             nodes.extend(tree);
             offsets.push(nodes.len());
         }
-        Ok(IForest {
-            n_features: d,
-            max_samples: psi,
-            nodes,
-            offsets,
-        })
+        Ok(IForest::from_parts(d, psi, nodes, offsets))
     }
 
     fn score(&self, data: &Dataset) -> Result<Vec<f32>> {

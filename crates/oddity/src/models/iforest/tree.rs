@@ -13,9 +13,6 @@ const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 /// scikit-learn's `FEATURE_THRESHOLD`: a feature whose max − min is at most this is constant.
 const FEATURE_THRESHOLD: f64 = 1e-7;
 
-/// Marks a leaf in [`Node::feature`].
-pub(crate) const LEAF: u32 = u32::MAX;
-
 /// c(n): the average path length of an unsuccessful search in a binary search tree of `n` keys
 /// (Liu et al. 2008, Eq. 1), used to normalise path lengths and to account for the samples left
 /// in a leaf. c(n) = 2 H(n − 1) − 2 (n − 1) / n with H(i) ≈ ln i + γ; c(n ≤ 1) = 0, c(2) = 1,
@@ -37,11 +34,12 @@ pub(crate) fn depth_limit(psi: usize) -> usize {
     (usize::BITS - (psi.max(2) - 1).leading_zeros()) as usize
 }
 
-/// One node of a tree, with child indices local to the tree (children always come after their
-/// parent, so walks terminate).
+/// One node of a tree, with child indices local to the tree. A split's children come after it;
+/// a leaf's children are the leaf itself, so a walk may take a fixed number of steps (the tree's
+/// depth) without testing for leaves, and ends on the leaf.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Node {
-    /// Split feature (column of the full data), or [`LEAF`].
+    /// Split feature (column of the full data); 0 for leaves.
     pub feature: u32,
     /// Split nodes: go left when `x[feature] <= value`. Leaves: the path length
     /// `depth + c(samples in leaf)` credited to a sample that ends here.
@@ -51,14 +49,37 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    fn leaf(path_length: f32) -> Self {
+    /// The leaf at index `at` of its tree.
+    pub(crate) fn leaf(at: u32, path_length: f32) -> Self {
         Node {
-            feature: LEAF,
+            feature: 0,
             value: path_length,
-            left: 0,
-            right: 0,
+            left: at,
+            right: at,
         }
     }
+
+    /// Leaves point at themselves; a split's two children are distinct.
+    pub(crate) fn is_leaf(&self) -> bool {
+        self.left == self.right
+    }
+}
+
+/// Number of edges on the longest root-to-leaf path of `nodes` (children after parents).
+pub(crate) fn tree_depth(nodes: &[Node]) -> usize {
+    let mut depth = vec![0usize; nodes.len()];
+    let mut max = 0;
+    for (i, n) in nodes.iter().enumerate() {
+        if !n.is_leaf() {
+            for c in [n.left as usize, n.right as usize] {
+                if c > i && c < nodes.len() {
+                    depth[c] = depth[i] + 1;
+                    max = max.max(depth[c]);
+                }
+            }
+        }
+    }
+    max
 }
 
 /// Grows one isolation tree on the rows `rows` of the row-major `[n, d]` matrix `x`, splitting only
@@ -113,7 +134,7 @@ impl Grower<'_> {
     fn grow(&mut self, lo: usize, hi: usize, depth: usize, n_constant: usize) -> u32 {
         let id = self.nodes.len();
         let n = hi - lo;
-        let leaf = Node::leaf((depth as f64 + average_path_length(n)) as f32);
+        let leaf = Node::leaf(id as u32, (depth as f64 + average_path_length(n)) as f32);
         self.nodes.push(leaf);
         if depth >= self.max_depth || n < 2 {
             return id as u32;
@@ -224,7 +245,7 @@ mod tests {
         let mut counts = vec![0usize; nodes.len()];
         let mut depth_of = vec![0usize; nodes.len()];
         for (i, n) in nodes.iter().enumerate() {
-            if n.feature != LEAF {
+            if !n.is_leaf() {
                 assert_eq!(n.left as usize, i + 1, "pre-order: left child follows its parent");
                 assert!(n.right as usize > i + 1 && (n.right as usize) < nodes.len());
                 depth_of[n.left as usize] = depth_of[i] + 1;
@@ -234,7 +255,7 @@ mod tests {
         for &r in rows {
             let row = &x[r * d..(r + 1) * d];
             let mut i = 0;
-            while nodes[i].feature != LEAF {
+            while !nodes[i].is_leaf() {
                 let n = nodes[i];
                 i = if row[n.feature as usize] <= n.value {
                     n.left
@@ -245,7 +266,8 @@ mod tests {
             counts[i] += 1;
         }
         for (i, n) in nodes.iter().enumerate() {
-            if n.feature == LEAF {
+            if n.is_leaf() {
+                assert_eq!(n.left as usize, i);
                 assert!(counts[i] >= 1, "every leaf holds at least one training sample");
                 assert!(depth_of[i] <= max_depth);
                 let want = depth_of[i] as f64 + average_path_length(counts[i]);
@@ -262,10 +284,15 @@ mod tests {
         let rows: Vec<usize> = (0..n).step_by(2).collect();
         let nodes = grow(&x, d, &rows, &[0, 1, 2, 3], depth_limit(rows.len()), &mut rng);
         check_tree(&nodes, &x, d, &rows, depth_limit(rows.len()));
+        assert_eq!(
+            tree_depth(&nodes),
+            depth_limit(rows.len()),
+            "150 samples fill a depth-8 tree"
+        );
         // A deep enough tree isolates every sample: leaves hold exactly one sample each.
         let nodes = grow(&x, d, &rows, &[0, 1, 2, 3], 64, &mut rng);
         check_tree(&nodes, &x, d, &rows, 64);
-        let leaves = nodes.iter().filter(|n| n.feature == LEAF).count();
+        let leaves = nodes.iter().filter(|n| n.is_leaf()).count();
         assert_eq!(leaves, rows.len());
     }
 
@@ -291,7 +318,8 @@ mod tests {
         let x = [2.0f32; 5 * 3];
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let nodes = grow(&x, 3, &[0, 1, 2, 3, 4], &[0, 1, 2], 3, &mut rng);
-        assert_eq!(nodes, vec![Node::leaf(average_path_length(5) as f32)]);
+        assert_eq!(nodes, vec![Node::leaf(0, average_path_length(5) as f32)]);
+        assert_eq!(tree_depth(&nodes), 0);
     }
 
     #[test]
@@ -301,11 +329,7 @@ mod tests {
         let x: Vec<f32> = (0..n * d).map(|_| rng.random()).collect();
         let rows: Vec<usize> = (0..n).collect();
         let nodes = grow(&x, d, &rows, &[1, 4], 6, &mut rng);
-        assert!(
-            nodes
-                .iter()
-                .all(|n| n.feature == LEAF || n.feature == 1 || n.feature == 4)
-        );
+        assert!(nodes.iter().all(|n| n.is_leaf() || n.feature == 1 || n.feature == 4));
         check_tree(&nodes, &x, d, &rows, 6);
     }
 }

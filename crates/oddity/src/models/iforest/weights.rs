@@ -19,7 +19,7 @@ use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use super::config::IForestConfig;
 use super::forest::IForest;
-use super::tree::{LEAF, Node};
+use super::tree::Node;
 use crate::error::{Error, Result};
 
 const FORMAT: &str = "oddity-iforest";
@@ -34,7 +34,7 @@ pub(crate) fn save(forest: &IForest, path: &Path) -> Result<()> {
     let mut right = Vec::with_capacity(n);
     let mut leaf_value = Vec::with_capacity(n);
     for node in &forest.nodes {
-        if node.feature == LEAF {
+        if node.is_leaf() {
             feature.push(-1i32);
             threshold.push(0f32);
             left.push(-1i32);
@@ -169,6 +169,11 @@ pub(crate) fn load(config: &IForestConfig, path: &Path) -> Result<IForest> {
     for t in 0..n_trees {
         let (start, end) = (offs[t], offs[t + 1]);
         let len = end - start;
+        if len > i32::MAX as usize {
+            return Err(bad(format!(
+                "tree {t} has {len} nodes, more than i32 child indices can address"
+            )));
+        }
         for i in 0..len {
             let g = start + i;
             let node_err = |what: &str| bad(format!("tree {t}, node {i}: {what}"));
@@ -182,12 +187,7 @@ pub(crate) fn load(config: &IForestConfig, path: &Path) -> Result<IForest> {
                         leaf_value[g]
                     )));
                 }
-                Node {
-                    feature: LEAF,
-                    value: leaf_value[g],
-                    left: 0,
-                    right: 0,
-                }
+                Node::leaf(i as u32, leaf_value[g])
             } else {
                 let f = usize::try_from(feature[g]).ok().filter(|&f| f < n_features);
                 let Some(f) = f else {
@@ -205,6 +205,9 @@ pub(crate) fn load(config: &IForestConfig, path: &Path) -> Result<IForest> {
                     })
                 };
                 let (l, r) = (child(left[g], "left")?, child(right[g], "right")?);
+                if l == r {
+                    return Err(node_err(&format!("both children are node {l}")));
+                }
                 Node {
                     feature: f as u32,
                     value: threshold[g],
@@ -215,12 +218,7 @@ pub(crate) fn load(config: &IForestConfig, path: &Path) -> Result<IForest> {
             nodes.push(node);
         }
     }
-    Ok(IForest {
-        n_features,
-        max_samples,
-        nodes,
-        offsets: offs,
-    })
+    Ok(IForest::from_parts(n_features, max_samples, nodes, offs))
 }
 
 /// The 1-D tensor `name` with dtype `dtype`, as raw little-endian bytes.
