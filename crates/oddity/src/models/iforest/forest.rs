@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use rand::SeedableRng;
 use rand::seq::index;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
@@ -101,7 +101,6 @@ impl IForest {
         let rows: Vec<usize> = if config.bootstrap {
             // With replacement. scikit-learn passes the draw counts as sample weights, and its
             // trees count (and split) only the distinct samples: do the same.
-            use rand::Rng;
             let mut r: Vec<usize> = (0..psi).map(|_| rng.random_range(0..n)).collect();
             r.sort_unstable();
             r.dedup();
@@ -146,7 +145,7 @@ impl Model for IForest {
     fn fit(config: &IForestConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
         let (n, d) = (train.n(), train.dim());
         let psi = config.max_samples.resolve(n)?;
-        if psi > (u32::MAX / 2) as usize || d > u32::MAX as usize - 1 {
+        if psi > (i32::MAX / 2) as usize || d > i32::MAX as usize {
             return Err(Error::InvalidData(format!(
                 "{}: {n} samples of {d} features is too large for an isolation tree",
                 train.name()
