@@ -1,0 +1,211 @@
+//! The fitted forest: fitting (parallel over trees), scoring (parallel over blocks of rows) and
+//! the [`Model`] implementation.
+
+use std::path::Path;
+
+use rand::seq::index;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::config::IForestConfig;
+use super::tree::{self, Node, average_path_length};
+use super::weights;
+use crate::data::Dataset;
+use crate::detector::{FitContext, Model};
+use crate::error::{Error, Result};
+
+/// Rows scored together: each block walks every tree, so a tree's nodes stay in cache while the
+/// block's rows go through it.
+const BLOCK: usize = 256;
+
+/// Rows walked through a tree in lock-step, so their independent node loads overlap.
+const LANES: usize = 8;
+
+/// A fitted Isolation Forest (Liu, Ting & Zhou 2008).
+///
+/// Scores are the paper's s(x, ψ) = 2^(−E[h(x)] / c(ψ)) in (0, 1], higher = more anomalous;
+/// scikit-learn's `score_samples` returns the negative of the same quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IForest {
+    /// Features per sample of the training data.
+    pub(crate) n_features: usize,
+    /// ψ, the sub-sample size each tree was grown on (normalises path lengths by c(ψ)).
+    pub(crate) max_samples: usize,
+    /// All trees' nodes, tree after tree; child indices are local to each tree.
+    pub(crate) nodes: Vec<Node>,
+    /// Tree `t` is `nodes[offsets[t]..offsets[t + 1]]`.
+    pub(crate) offsets: Vec<usize>,
+    /// Depth of each tree: every walk through tree `t` reaches its leaf within `depths[t]` steps.
+    depths: Vec<usize>,
+}
+
+impl IForest {
+    /// Assembles a forest from checked parts (`offsets` rise strictly from 0 to `nodes.len()`,
+    /// children inside their tree and after their parent, features below `n_features`).
+    pub(crate) fn from_parts(n_features: usize, max_samples: usize, nodes: Vec<Node>, offsets: Vec<usize>) -> Self {
+        let depths = offsets
+            .windows(2)
+            .map(|w| tree::tree_depth(&nodes[w[0]..w[1]]))
+            .collect();
+        IForest {
+            n_features,
+            max_samples,
+            nodes,
+            offsets,
+            depths,
+        }
+    }
+
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Features per sample the forest expects.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// ψ: the number of samples each tree was grown on.
+    pub fn max_samples(&self) -> usize {
+        self.max_samples
+    }
+
+    /// Total number of nodes over all trees.
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn tree(&self, t: usize) -> &[Node] {
+        &self.nodes[self.offsets[t]..self.offsets[t + 1]]
+    }
+
+    /// The random stream of tree `t`: ChaCha8 seeded with `seed`, stream `t`. Independent of
+    /// the thread that grows the tree, so results do not depend on the thread count.
+    fn tree_rng(seed: u64, t: usize) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(t as u64);
+        rng
+    }
+
+    /// Grows tree `t`: draws its features and its ψ samples, then the tree itself.
+    fn grow_tree(config: &IForestConfig, x: &[f32], n: usize, d: usize, psi: usize, seed: u64, t: usize) -> Vec<Node> {
+        let mut rng = Self::tree_rng(seed, t);
+        let k = config.features_per_tree(d);
+        let features: Vec<u32> = if k == d {
+            (0..d as u32).collect()
+        } else {
+            index::sample(&mut rng, d, k).into_iter().map(|f| f as u32).collect()
+        };
+        let rows: Vec<usize> = if config.bootstrap {
+            // With replacement. scikit-learn passes the draw counts as sample weights, and its
+            // trees count (and split) only the distinct samples: do the same.
+            let mut r: Vec<usize> = (0..psi).map(|_| rng.random_range(0..n)).collect();
+            r.sort_unstable();
+            r.dedup();
+            r
+        } else if psi == n {
+            (0..n).collect()
+        } else {
+            index::sample(&mut rng, n, psi).into_vec()
+        };
+        tree::grow(x, d, &rows, &features, tree::depth_limit(psi), &mut rng)
+    }
+
+    /// Adds, for each row of `x` (row-major, `n_features` wide), the path lengths h(x) of all
+    /// trees to `out`, tree after tree (the order is fixed, so sums do not depend on threads).
+    fn path_length_sums(&self, x: &[f32], out: &mut [f64]) {
+        let d = self.n_features;
+        for t in 0..self.n_trees() {
+            let (tree, steps) = (self.tree(t), self.depths[t]);
+            for (xs, acc) in x.chunks(LANES * d).zip(out.chunks_mut(LANES)) {
+                // Leaves point at themselves, so `steps` steps end every walk on its leaf.
+                let mut at = [0usize; LANES];
+                let lanes = acc.len();
+                for _ in 0..steps {
+                    for (l, i) in at[..lanes].iter_mut().enumerate() {
+                        let node = &tree[*i];
+                        let v = xs[l * d + node.feature as usize];
+                        *i = if v <= node.value { node.left } else { node.right } as usize;
+                    }
+                }
+                for (a, &i) in acc.iter_mut().zip(&at) {
+                    *a += tree[i].value as f64;
+                }
+            }
+        }
+    }
+}
+
+impl Model for IForest {
+    const KIND: &'static str = "iforest";
+    type Config = IForestConfig;
+
+    fn fit(config: &IForestConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
+        let (n, d) = (train.n(), train.dim());
+        let psi = config.max_samples.resolve(n)?;
+        if psi > (i32::MAX / 2) as usize || d > i32::MAX as usize {
+            return Err(Error::InvalidData(format!(
+                "{}: {n} samples of {d} features is too large for an isolation tree",
+                train.name()
+            )));
+        }
+        let x = train.x();
+        ctx.progress.start("fitting trees", Some(config.n_estimators as u64));
+        let trees: Vec<Vec<Node>> = (0..config.n_estimators)
+            .into_par_iter()
+            .map(|t| {
+                let tree = Self::grow_tree(config, x, n, d, psi, ctx.seed, t);
+                ctx.progress.advance(1);
+                tree
+            })
+            .collect();
+        ctx.progress.finish();
+        let mut offsets = Vec::with_capacity(trees.len() + 1);
+        offsets.push(0);
+        let mut nodes = Vec::with_capacity(trees.iter().map(Vec::len).sum());
+        for tree in trees {
+            nodes.extend(tree);
+            offsets.push(nodes.len());
+        }
+        Ok(IForest::from_parts(d, psi, nodes, offsets))
+    }
+
+    fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
+        if data.dim() != self.n_features {
+            return Err(Error::Shape(format!(
+                "{}: samples have {} features but the isolation forest was fitted on {}",
+                data.name(),
+                data.dim(),
+                self.n_features
+            )));
+        }
+        let d = self.n_features;
+        // E[h(x)] / c(ψ) = sum / (t c(ψ)); for ψ = 1 the denominator is 0 and, as in
+        // scikit-learn, the score is 2^-1.
+        let denominator = self.n_trees() as f64 * average_path_length(self.max_samples);
+        let mut scores = vec![0f32; data.n()];
+        scores
+            .par_chunks_mut(BLOCK)
+            .zip(data.x().par_chunks(BLOCK * d))
+            .for_each(|(out, x)| {
+                let mut sums = [0f64; BLOCK];
+                let sums = &mut sums[..out.len()];
+                self.path_length_sums(x, sums);
+                for (s, &h) in out.iter_mut().zip(sums.iter()) {
+                    let e = if denominator > 0.0 { h / denominator } else { 1.0 };
+                    *s = (-e).exp2() as f32;
+                }
+            });
+        Ok(scores)
+    }
+
+    fn save_weights(&self, path: &Path) -> Result<()> {
+        weights::save(self, path)
+    }
+
+    fn load_weights(config: &IForestConfig, path: &Path) -> Result<Self> {
+        weights::load(config, path)
+    }
+}
