@@ -181,7 +181,10 @@ fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Vec<Attribute>> {
             "@data" => break,
             _ => {
                 let shown: String = t.chars().take(40).collect();
-                return Err(at(format!("expected @relation, @attribute or @data, found `{shown}`")));
+                return Err(at(format!(
+                    "expected @relation, @attribute or @data, found `{}`",
+                    shown.escape_debug()
+                )));
             }
         }
     }
@@ -377,7 +380,7 @@ impl Rows<'_> {
             Kind::Numeric => {
                 self.x[start + off] = v
                     .parse::<f32>()
-                    .map_err(|_| format!("attribute `{}`: `{v}` is not a number", a.name))?;
+                    .map_err(|_| format!("attribute `{}`: `{}` is not a number", a.name, v.escape_debug()))?;
             }
             Kind::Nominal { values, index } => match index.get(v) {
                 Some(&k) => self.x[start + off + k] = 1.0,

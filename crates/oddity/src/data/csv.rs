@@ -123,9 +123,12 @@ pub(crate) fn list_columns(columns: &[String]) -> String {
 fn parse_cell(source: &Path, cell: &[u8], row: usize, column: &str) -> Result<f32> {
     let text = std::str::from_utf8(cell).map(str::trim);
     match text {
-        Ok(t) if !t.is_empty() => t
-            .parse::<f32>()
-            .map_err(|_| Error::format(source, format!("row {row}, column `{column}`: `{t}` is not a number"))),
+        Ok(t) if !t.is_empty() => t.parse::<f32>().map_err(|_| {
+            Error::format(
+                source,
+                format!("row {row}, column `{column}`: `{}` is not a number", t.escape_debug()),
+            )
+        }),
         Ok(_) => Err(Error::format(
             source,
             format!("row {row}, column `{column}`: empty value"),
