@@ -16,6 +16,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrowPrimitiveType};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::ParquetMetaData;
 
 use super::csv::label_index;
 use crate::data::{Dataset, Labels, LoadOptions, parse_labels};
@@ -25,10 +26,28 @@ use crate::error::{Error, Result};
 const BATCH: usize = 8192;
 
 /// Loads a Parquet file (see the module docs).
+///
+/// The arrow/parquet decoders can panic on damaged data pages (found by fuzzing version 60);
+/// such a panic is caught and reported as a damaged file instead of unwinding into the caller.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(path, opts))).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::format(
+            path,
+            format!("damaged Parquet file: the decoder failed ({msg})"),
+        ))
+    })
+}
+
+fn read(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| Error::format(path, format!("not a readable Parquet file: {e}")))?;
+    check_chunks(path, builder.metadata())?;
     let schema = builder.schema().clone();
     let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     if columns.is_empty() {
@@ -109,6 +128,33 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     };
     let names = features.iter().map(|&c| columns[c].clone()).collect();
     Dataset::tabular(path.display().to_string(), d, x, labels)?.with_feature_names(names)
+}
+
+/// Rejects column chunks whose byte ranges are negative or past the end of the file: the reader
+/// would panic on the former (a damaged footer), and fail less clearly on the latter.
+fn check_chunks(path: &Path, meta: &ParquetMetaData) -> Result<()> {
+    let file_len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        for col in group.columns() {
+            let start = col.dictionary_page_offset().unwrap_or(col.data_page_offset());
+            let len = col.compressed_size();
+            let end = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(s, l)| s.checked_add(l));
+            if end.is_none_or(|end| end > file_len) {
+                return Err(Error::format(
+                    path,
+                    format!(
+                        "damaged Parquet footer: row group {g}, column `{}` claims bytes {start}..+{len} \
+                         of a {file_len}-byte file",
+                        col.column_path()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_numeric(dt: &DataType) -> bool {
