@@ -214,7 +214,7 @@ fn parse_attribute(rest: &str) -> Result<Attribute, String> {
             if sc.eat('}') {
                 break;
             }
-            let (v, _) = sc.value(&[',', '}'])?;
+            let (v, _) = sc.value(b",}")?;
             if v.is_empty() {
                 return Err(format!("attribute `{name}`: empty nominal value"));
             }
@@ -270,7 +270,7 @@ impl Rows<'_> {
         let mut sc = Scanner::new(line);
         let mut i = 0;
         loop {
-            let (v, quoted) = sc.value(&[','])?;
+            let (v, quoted) = sc.value(b",")?;
             if i < self.attrs.len() {
                 self.set(start, i, &v, quoted)?;
             }
@@ -322,7 +322,7 @@ impl Rows<'_> {
                 ));
             }
             sc.skip_ws();
-            let (v, quoted) = sc.value(&[',', '}'])?;
+            let (v, quoted) = sc.value(b",}")?;
             if Some(i) == self.label {
                 label_value = Some(self.label_text(i, &v, quoted)?);
             } else {
@@ -359,8 +359,8 @@ impl Rows<'_> {
     fn label_text(&self, i: usize, v: &str, quoted: bool) -> Result<String, String> {
         self.check_missing(i, v, quoted)?;
         let a = &self.attrs[i];
-        if let Kind::Nominal { index, .. } = &a.kind
-            && !index.contains_key(v)
+        if let Kind::Nominal { values, index } = &a.kind
+            && position(values, index, v).is_none()
         {
             return Err(format!("label attribute `{}`: value `{v}` is not declared", a.name));
         }
@@ -382,8 +382,8 @@ impl Rows<'_> {
                     .parse::<f32>()
                     .map_err(|_| format!("attribute `{}`: `{}` is not a number", a.name, v.escape_debug()))?;
             }
-            Kind::Nominal { values, index } => match index.get(v) {
-                Some(&k) => self.x[start + off + k] = 1.0,
+            Kind::Nominal { values, index } => match position(values, index, v) {
+                Some(k) => self.x[start + off + k] = 1.0,
                 None => {
                     return Err(format!(
                         "attribute `{}`: value `{v}` is not declared (declared: {})",
@@ -395,6 +395,15 @@ impl Rows<'_> {
             Kind::Other(t) => return Err(format!("attribute `{}` of type {t} cannot be a feature", a.name)),
         }
         Ok(())
+    }
+}
+
+/// Index of nominal value `v`: a scan for short lists (faster than hashing), else the map.
+fn position(values: &[String], index: &HashMap<String, usize>, v: &str) -> Option<usize> {
+    if values.len() <= 8 {
+        values.iter().position(|x| x == v)
+    } else {
+        index.get(v).copied()
     }
 }
 
@@ -425,7 +434,8 @@ impl<'a> Scanner<'a> {
         hit
     }
     fn skip_ws(&mut self) {
-        self.take_while(char::is_whitespace);
+        let rest = self.rest();
+        self.advance(rest.len() - rest.trim_start().len());
     }
     fn take_while(&mut self, f: impl Fn(char) -> bool) -> &'a str {
         let rest = self.rest();
@@ -435,15 +445,16 @@ impl<'a> Scanner<'a> {
     }
 
     /// One value: quoted (returned unescaped, `true`) or bare up to a `stops` character (trimmed).
-    fn value(&mut self, stops: &[char]) -> Result<(Cow<'a, str>, bool), String> {
+    /// `stops` are ASCII, so a byte search cannot split a character.
+    fn value(&mut self, stops: &[u8]) -> Result<(Cow<'a, str>, bool), String> {
         self.skip_ws();
         if matches!(self.peek(), Some('\'' | '"')) {
             return Ok((self.quoted()?, true));
         }
-        Ok((
-            Cow::Borrowed(self.take_while(|c| !stops.contains(&c)).trim_end()),
-            false,
-        ))
+        let rest = self.rest();
+        let end = rest.bytes().position(|b| stops.contains(&b)).unwrap_or(rest.len());
+        self.advance(end);
+        Ok((Cow::Borrowed(rest[..end].trim_end()), false))
     }
 
     /// A `'...'` or `"..."` token with backslash escapes; the scanner is at the opening quote.
