@@ -58,7 +58,8 @@ pub fn run(args: Args) -> Result<()> {
             ..Default::default()
         };
         let data = load(&path, &opts)?.into_all()?;
-        let name = crate::load_args::dataset_name(&path);
+        // The file name with its extension: the demo shows one dataset per format.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_string());
         eprintln!("{name}: {} samples × {} features", data.n(), data.dim());
         for m in &models {
             for seed in 0..args.seeds {
