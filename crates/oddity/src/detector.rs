@@ -106,6 +106,9 @@ pub struct Detector<M: Model> {
     pub config: M::Config,
     pub common: Common,
     pub summary: FitSummary,
+    /// Scores of the training samples, computed once at fit (PyOD's `decision_scores_`);
+    /// `None` for a detector loaded from disk.
+    pub train_scores: Option<Vec<f32>>,
 }
 
 impl<M: Model> Detector<M> {
@@ -131,6 +134,7 @@ impl<M: Model> Detector<M> {
             config,
             common,
             summary,
+            train_scores: Some(scores),
         })
     }
 

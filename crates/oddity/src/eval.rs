@@ -51,7 +51,11 @@ pub fn evaluate(
             let start = Instant::now();
             let ctx = FitContext::new(seed, progress);
             let det = entry.fit(settings, &unlabeled, &ctx)?;
-            let scores = det.score(&unlabeled)?;
+            // The protocol scores the training samples themselves: fitting already did.
+            let scores = match det.train_scores() {
+                Some(s) => s.to_vec(),
+                None => det.score(&unlabeled)?,
+            };
             let seconds = start.elapsed().as_secs_f64();
             let rec = |metric: &str, value: f64| MetricRecord {
                 dataset: dataset_name.to_string(),

@@ -161,6 +161,7 @@ pub fn load_from_file<M: Model>(dir: &Path, file: ModelFile) -> Result<Detector<
         config,
         common: file.common,
         summary: file.summary,
+        train_scores: None,
     })
 }
 

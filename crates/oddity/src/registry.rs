@@ -20,6 +20,8 @@ pub trait AnyDetector: Send + Sync {
     fn predict(&self, data: &Dataset) -> Result<Vec<bool>>;
     fn threshold(&self) -> f32;
     fn summary(&self) -> &FitSummary;
+    /// Scores of the training samples from fitting (`None` once loaded from disk).
+    fn train_scores(&self) -> Option<&[f32]>;
     fn common(&self) -> Common;
     /// The model's hyperparameters as JSON.
     fn config_json(&self) -> Value;
@@ -45,6 +47,9 @@ impl<M: Model + 'static> AnyDetector for Detector<M> {
     }
     fn common(&self) -> Common {
         self.common
+    }
+    fn train_scores(&self) -> Option<&[f32]> {
+        self.train_scores.as_deref()
     }
     fn config_json(&self) -> Value {
         serde_json::to_value(&self.config).unwrap_or(Value::Null)

@@ -59,7 +59,10 @@ pub fn run(args: Args) -> Result<()> {
         };
         let data = load(&path, &opts)?.into_all()?;
         // The file name with its extension: the demo shows one dataset per format.
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_string());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.to_string());
         eprintln!("{name}: {} samples × {} features", data.n(), data.dim());
         for m in &models {
             for seed in 0..args.seeds {
