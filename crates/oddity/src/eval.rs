@@ -110,7 +110,7 @@ pub fn evaluate_leave_one_class_out(
     let (test_ids, _) = class_ids(test, "test")?;
     if anomaly_class as usize >= n_classes {
         return Err(Error::config(
-            "anomaly_class",
+            "anomaly-class",
             format!(
                 "is {anomaly_class} but the data has {n_classes} classes (0..{})",
                 n_classes.saturating_sub(1)

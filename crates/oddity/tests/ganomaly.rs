@@ -148,3 +148,47 @@ fn detector_errors_are_typed() {
     std::fs::write(&path, b"garbage").unwrap();
     assert!(matches!(Ganomaly::load_weights(&cfg, &path), Err(Error::Format { .. })));
 }
+
+/// The leave-one-class-out protocol (run here with the fast Isolation Forest): the records match
+/// fitting on the other training classes and scoring the whole test split by hand.
+#[test]
+fn leave_one_class_out_protocol() {
+    use oddity::eval::evaluate_leave_one_class_out;
+    use oddity::metrics::average_precision;
+    use oddity::models::iforest::IForest;
+    use oddity::registry::{self, Settings};
+
+    let entry = registry::find("iforest").unwrap();
+    let recs =
+        evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), ANOMALY, "mnist", 5, &Silent).unwrap();
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r.dataset == "mnist (anomaly 0)" && r.seed == 5));
+    let (train, test, flags) = loco();
+    assert_eq!(
+        train.n(),
+        1000 - 97,
+        "digit 0 appears 97 times in the subset's training split"
+    );
+    let scores = Detector::<IForest>::fit(
+        Default::default(),
+        Common::default(),
+        &train,
+        &FitContext::new(5, &Silent),
+    )
+    .unwrap()
+    .score(&test)
+    .unwrap();
+    assert_eq!(recs[0].metric, "roc_auc");
+    assert_eq!(recs[0].value, roc_auc(&flags, &scores).unwrap());
+    assert_eq!(recs[1].metric, "average_precision");
+    assert_eq!(recs[1].value, average_precision(&flags, &scores).unwrap());
+
+    let err = evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), 10, "m", 0, &Silent).unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+    let no_split = Loaded::from(mnist().train.clone());
+    let err = evaluate_leave_one_class_out(&entry, &Settings::default(), &no_split, 0, "m", 0, &Silent).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidData(_)) && err.to_string().contains("train/test"),
+        "{err}"
+    );
+}
