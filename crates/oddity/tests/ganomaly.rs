@@ -192,3 +192,52 @@ fn leave_one_class_out_protocol() {
         "{err}"
     );
 }
+
+/// Seconds per training step at the defaults (batch 64, isize 32, ngf = ndf = 64): 10 steps on
+/// 640 digits. Timing only: `cargo test --release -p oddity --test ganomaly -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check; run in the release profile"]
+fn seconds_per_training_step() {
+    let (train, _, _) = loco();
+    let train = train.select(&(0..640).collect::<Vec<_>>()).unwrap();
+    let cfg = GanomalyConfig {
+        epochs: 1,
+        ..GanomalyConfig::default()
+    };
+    let t = std::time::Instant::now();
+    fit(&cfg, &train, 0);
+    let s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "10 steps in {s:.2}s: {:.3} s/step ({} threads)",
+        s / 10.0,
+        rayon::current_num_threads()
+    );
+}
+
+/// Training data with anomaly labels takes the validation path (anomalies + 10% of the normals
+/// held out, best epoch kept): it fits, scores, and differs from a fit that ignores the labels.
+#[test]
+fn labelled_training_data_uses_a_validation_split() {
+    let data = mnist();
+    let Labels::Classes { ids, .. } = data.train.labels() else {
+        panic!("MNIST has classes")
+    };
+    let idx: Vec<usize> = (0..200).collect();
+    let flags: Vec<bool> = idx.iter().map(|&i| ids[i] == ANOMALY).collect();
+    let labelled = data
+        .train
+        .select(&idx)
+        .unwrap()
+        .with_labels(Labels::Anomaly(flags))
+        .unwrap();
+    let cfg = GanomalyConfig {
+        ngf: 8,
+        ndf: 8,
+        ..small(2)
+    };
+    let with_val = fit(&cfg, &labelled, 1).score(&labelled).unwrap();
+    assert_eq!(with_val.len(), 200);
+    assert!(with_val.iter().all(|s| s.is_finite()));
+    let unlabelled = labelled.clone().with_labels(Labels::None).unwrap();
+    assert_ne!(with_val, fit(&cfg, &unlabelled, 1).score(&labelled).unwrap());
+}

@@ -292,4 +292,26 @@ mod tests {
             assert!((got - want).abs() < 1e-6, "{row:?}");
         }
     }
+
+    #[test]
+    fn validation_split_holds_out_anomalies_and_a_tenth_of_the_normals() {
+        // 40 samples, every 5th an anomaly: 32 normals, 8 anomalies.
+        let flags: Vec<bool> = (0..40).map(|i| i % 5 == 0).collect();
+        let x: Vec<f32> = (0..40 * 4).map(|i| (i / 4) as f32 / 40.0).collect();
+        let data = Dataset::new("v", Layout::Images { c: 1, h: 2, w: 2 }, x, Labels::Anomaly(flags)).unwrap();
+        let (train, val) = split_validation(&data, 9).unwrap().unwrap();
+        assert_eq!(train.n(), 32 - 3, "round(0.1 * 32) = 3 normals held out");
+        assert!(train.anomaly_flags().unwrap().iter().all(|&f| !f));
+        assert_eq!(val.n(), 3 + 8);
+        assert_eq!(val.anomaly_flags().unwrap().iter().filter(|&&f| f).count(), 8);
+        // Deterministic for a seed; no overlap between the parts.
+        let (train2, _) = split_validation(&data, 9).unwrap().unwrap();
+        assert_eq!(train.x(), train2.x());
+        for i in 0..val.n() {
+            assert!((0..train.n()).all(|j| train.row(j) != val.row(i)));
+        }
+        // No anomaly labels: no split.
+        let plain = data.clone().with_labels(Labels::None).unwrap();
+        assert!(split_validation(&plain, 9).unwrap().is_none());
+    }
 }
