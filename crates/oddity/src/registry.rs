@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::data::Dataset;
 use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
 use crate::error::{Error, Result};
+use crate::models::ganomaly::Ganomaly;
 use crate::models::iforest::IForest;
 use crate::persist::{self, ModelFile};
 
@@ -105,10 +106,16 @@ impl ModelEntry {
 
 /// Every registered model.
 pub fn models() -> Vec<ModelEntry> {
-    vec![ModelEntry::of::<IForest>(
-        "Isolation Forest (Liu et al. 2008), scikit-learn defaults",
-        Protocol::Unsupervised,
-    )]
+    vec![
+        ModelEntry::of::<IForest>(
+            "Isolation Forest (Liu et al. 2008), scikit-learn defaults",
+            Protocol::Unsupervised,
+        ),
+        ModelEntry::of::<Ganomaly>(
+            "GANomaly (Akcay et al. 2018), images, official-code architecture and defaults",
+            Protocol::LeaveOneClassOut,
+        ),
+    ]
 }
 
 /// The model called `name`.
