@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, Labels};
+use crate::data::{Dataset, Labels, Loaded};
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 use crate::metrics::{average_precision, roc_auc};
@@ -27,7 +27,8 @@ pub struct MetricRecord {
 /// Runs `entry`'s standard protocol on `data` with `seed`.
 ///
 /// Unsupervised: fit on all samples with the labels removed, score the same samples, report
-/// ROC-AUC and average precision (AUC-PR) against the anomaly labels.
+/// ROC-AUC and average precision (AUC-PR) against the anomaly labels. Leave-one-class-out needs a
+/// train/test split and a class: use [`evaluate_leave_one_class_out`].
 pub fn evaluate(
     entry: &ModelEntry,
     settings: &Settings,
@@ -70,5 +71,90 @@ pub fn evaluate(
                 rec("average_precision", average_precision(&flags, &scores)?),
             ])
         }
+        Protocol::LeaveOneClassOut => Err(Error::InvalidData(format!(
+            "{}: model `{}` is evaluated leave-one-class-out: it needs a dataset with a train/test \
+             split and class labels (e.g. an IDX directory) and an anomaly class (--anomaly-class K)",
+            data.name(),
+            entry.name
+        ))),
     }
+}
+
+/// Class ids of `data`, or an error naming the dataset.
+fn class_ids<'a>(data: &'a Dataset, what: &str) -> Result<(&'a [u32], usize)> {
+    match data.labels() {
+        Labels::Classes { ids, names } => Ok((ids, names.len())),
+        _ => Err(Error::InvalidData(format!(
+            "{}: leave-one-class-out needs class labels in the {what} split",
+            data.name()
+        ))),
+    }
+}
+
+/// Leave-one-class-out (the GANomaly protocol): class `anomaly_class` is the anomaly; the model is
+/// fitted on the training split's samples of every other class (labels removed) and scores the
+/// whole test split; ROC-AUC and average precision are against "class == anomaly_class".
+/// `seconds` is fit + score time. The dataset name in the records gets ` (anomaly K)` appended.
+pub fn evaluate_leave_one_class_out(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Loaded,
+    anomaly_class: u32,
+    dataset_name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Vec<MetricRecord>> {
+    let test = data.test.as_ref().ok_or_else(|| {
+        Error::InvalidData(format!(
+            "{}: leave-one-class-out needs a train/test split (e.g. an IDX directory)",
+            data.train.name()
+        ))
+    })?;
+    let (train_ids, n_classes) = class_ids(&data.train, "training")?;
+    let (test_ids, _) = class_ids(test, "test")?;
+    if anomaly_class as usize >= n_classes {
+        return Err(Error::config(
+            "anomaly-class",
+            format!(
+                "is {anomaly_class} but the data has {n_classes} classes (0..{})",
+                n_classes.saturating_sub(1)
+            ),
+        ));
+    }
+    let keep: Vec<usize> = (0..train_ids.len())
+        .filter(|&i| train_ids[i] != anomaly_class)
+        .collect();
+    if keep.is_empty() {
+        return Err(Error::InvalidData(format!(
+            "{}: no training samples outside class {anomaly_class}",
+            data.train.name()
+        )));
+    }
+    let flags: Vec<bool> = test_ids.iter().map(|&c| c == anomaly_class).collect();
+    let n_anom = flags.iter().filter(|&&f| f).count();
+    if n_anom == 0 || n_anom == flags.len() {
+        return Err(Error::InvalidData(format!(
+            "{}: the test split needs samples of class {anomaly_class} and of other classes ({n_anom} of {})",
+            test.name(),
+            flags.len()
+        )));
+    }
+    let train = data.train.select(&keep)?.with_labels(Labels::None)?;
+    let start = Instant::now();
+    let ctx = FitContext::new(seed, progress);
+    let det = entry.fit(settings, &train, &ctx)?;
+    let scores = det.score(test)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let rec = |metric: &str, value: f64| MetricRecord {
+        dataset: format!("{dataset_name} (anomaly {anomaly_class})"),
+        model: entry.name.to_string(),
+        seed,
+        metric: metric.to_string(),
+        value,
+        seconds,
+    };
+    Ok(vec![
+        rec("roc_auc", roc_auc(&flags, &scores)?),
+        rec("average_precision", average_precision(&flags, &scores)?),
+    ])
 }

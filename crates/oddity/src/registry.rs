@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::data::Dataset;
 use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
 use crate::error::{Error, Result};
+use crate::models::ganomaly::Ganomaly;
 use crate::models::iforest::IForest;
 use crate::persist::{self, ModelFile};
 
@@ -64,6 +65,9 @@ impl<M: Model + 'static> AnyDetector for Detector<M> {
 pub enum Protocol {
     /// Fit on all samples without labels, score them, compare with anomaly labels.
     Unsupervised,
+    /// Class K is the anomaly: fit on the training split's other classes, score the whole test
+    /// split, compare with "class == K" (see [`crate::eval::evaluate_leave_one_class_out`]).
+    LeaveOneClassOut,
 }
 
 /// One registered model.
@@ -107,10 +111,16 @@ impl ModelEntry {
 
 /// Every registered model.
 pub fn models() -> Vec<ModelEntry> {
-    vec![ModelEntry::of::<IForest>(
-        "Isolation Forest (Liu et al. 2008), scikit-learn defaults",
-        Protocol::Unsupervised,
-    )]
+    vec![
+        ModelEntry::of::<IForest>(
+            "Isolation Forest (Liu et al. 2008), scikit-learn defaults",
+            Protocol::Unsupervised,
+        ),
+        ModelEntry::of::<Ganomaly>(
+            "GANomaly (Akcay et al. 2018), images, official-code architecture and defaults",
+            Protocol::LeaveOneClassOut,
+        ),
+    ]
 }
 
 /// The model called `name`.

@@ -3,7 +3,9 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use oddity::eval::{MetricRecord, evaluate};
+use oddity::data::Labels;
+use oddity::eval::{MetricRecord, evaluate, evaluate_leave_one_class_out};
+use oddity::registry::Protocol;
 use oddity::{Error, Result, registry};
 
 use crate::load_args::{DataArgs, settings};
@@ -29,18 +31,49 @@ pub struct Args {
     /// Also append the records to this JSON-lines results file.
     #[arg(long, value_name = "FILE.jsonl")]
     results: Option<PathBuf>,
+    /// Leave-one-class-out models (ganomaly): the anomaly class id, or `all` for every class.
+    #[arg(long, value_name = "K|all")]
+    anomaly_class: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let entry = registry::find(&args.model)?;
     let settings = settings(&args.sets)?;
     settings.apply(&entry)?;
-    let data = args.data.load_all()?;
     let name = args.data.dataset_name();
     let bars = Bars::default();
     let mut records = Vec::new();
-    for &seed in &args.seeds {
-        records.extend(evaluate(&entry, &settings, &data, &name, seed, &bars)?);
+    if entry.protocol == Protocol::LeaveOneClassOut {
+        let spec = args.anomaly_class.as_deref().ok_or_else(|| {
+            Error::config(
+                "anomaly-class",
+                format!("`{}` needs --anomaly-class K (or all)", entry.name),
+            )
+        })?;
+        let data = args.data.load()?;
+        let classes: Vec<u32> =
+            if spec.eq_ignore_ascii_case("all") {
+                match data.train.labels() {
+                    Labels::Classes { names, .. } => (0..names.len() as u32).collect(),
+                    _ => return Err(Error::InvalidData(format!("{}: no class labels", data.train.name()))),
+                }
+            } else {
+                vec![spec.trim().parse().map_err(|_| {
+                    Error::config("anomaly-class", format!("expected a class id or `all`, got `{spec}`"))
+                })?]
+            };
+        for &k in &classes {
+            for &seed in &args.seeds {
+                records.extend(evaluate_leave_one_class_out(
+                    &entry, &settings, &data, k, &name, seed, &bars,
+                )?);
+            }
+        }
+    } else {
+        let data = args.data.load_all()?;
+        for &seed in &args.seeds {
+            records.extend(evaluate(&entry, &settings, &data, &name, seed, &bars)?);
+        }
     }
     if let Some(path) = &args.results {
         append_records(path, &records)?;

@@ -1,2 +1,3 @@
 //! The models. Each lives in its own folder.
+pub mod ganomaly;
 pub mod iforest;

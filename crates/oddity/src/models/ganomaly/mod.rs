@@ -1,0 +1,317 @@
+//! GANomaly (Akcay, Atapour-Abarghouei & Breckon, "GANomaly: Semi-Supervised Anomaly Detection
+//! via Adversarial Training", ACCV 2018, arXiv 1805.06725), following the official PyTorch code
+//! samet-akcay/ganomaly layer for layer.
+//!
+//! A generator G = encoder G_E → decoder G_D → encoder E learns to reconstruct normal images and
+//! to map its reconstruction back to the same latent code; a DCGAN discriminator D supplies a
+//! feature-matching loss. The anomaly score is the latent gap A(x) = ‖G_E(x) − E(G(x))‖, per
+//! sample: `score_norm = l1` gives mean_k |z_k − ẑ_k| (the paper's Eq. 8 divided by nz),
+//! `l2` gives mean_k (z_k − ẑ_k)² (the official code). Raw scores are returned (higher = more
+//! anomalous); the official code's min-max scaling over the scored set is a reporting step.
+//!
+//! Input: images `[n, c, h, w]` with values in [0, 1] and `c = nc`. Images whose side is not
+//! `isize` are resized to `isize × isize` with a bilinear (triangle) filter, sample centres at
+//! half pixels and antialiased when shrinking (the `image` crate's `FilterType::Triangle`, the
+//! same scheme as PIL's bilinear resize that torchvision's `Resize` uses in the official code);
+//! then values are scaled to [−1, 1] (`Normalize(0.5, 0.5)`).
+//!
+//! Fitting: if the training set carries anomaly labels with both kinds present, the anomalies
+//! and a seeded 10% of the normals are held out as a validation set, the generator is trained on
+//! the other 90% of the normals, and the epoch with the best validation ROC-AUC is kept.
+//! Otherwise every sample is used for training and the last epoch is kept.
+//!
+//! Weights: the generator's tensors (batch-norm running statistics included) in a safetensors
+//! file written by burn-store; the discriminator is only needed for training and is not saved.
+
+mod config;
+mod loss;
+mod nets;
+mod train;
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use image::{ImageBuffer, Luma, imageops};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+pub use config::{BnAtScore, GanomalyConfig, ScoreNorm};
+pub use loss::{adversarial, bce, contextual, discriminator, encoder};
+pub use nets::{BnMode, Decoder, Encoder, GenOutput, NetD, NetG};
+
+use crate::backend::parse_device;
+use crate::data::{Dataset, Labels, Layout};
+use crate::detector::{FitContext, Model};
+use crate::error::{Error, Result};
+use train::{Images, Validation};
+
+/// Fraction of the training normals held out for epoch selection when anomaly labels are given.
+pub const VALIDATION_FRACTION: f64 = 0.1;
+
+/// A fitted GANomaly generator.
+pub struct Ganomaly {
+    config: GanomalyConfig,
+    device: Device,
+    netg: NetG,
+}
+
+impl std::fmt::Debug for Ganomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ganomaly").field("config", &self.config).finish()
+    }
+}
+
+impl Ganomaly {
+    /// The generator (in validation mode).
+    pub fn generator(&self) -> &NetG {
+        &self.netg
+    }
+
+    pub fn config(&self) -> &GanomalyConfig {
+        &self.config
+    }
+
+    /// The same generator scoring with other batch-norm statistics (to report both modes from one fit).
+    pub fn with_bn_at_score(mut self, mode: BnAtScore) -> Self {
+        self.config.bn_at_score = mode;
+        self
+    }
+}
+
+/// Resizes one `h × w` channel to `s × s` (see the module docs).
+fn resize_channel(src: &[f32], h: usize, w: usize, s: usize) -> Result<Vec<f32>> {
+    let img: ImageBuffer<Luma<f32>, Vec<f32>> = ImageBuffer::from_raw(w as u32, h as u32, src.to_vec())
+        .ok_or_else(|| Error::Shape(format!("cannot view {} values as a {h}x{w} image", src.len())))?;
+    Ok(imageops::resize(&img, s as u32, s as u32, imageops::FilterType::Triangle).into_raw())
+}
+
+/// `data`'s images as network input: resized to `isize`, scaled from [0, 1] to [−1, 1].
+pub(crate) fn prepare(data: &Dataset, cfg: &GanomalyConfig) -> Result<Images> {
+    let (c, h, w) = match data.layout() {
+        Layout::Images { c, h, w } => (c, h, w),
+        Layout::Tabular { d } => {
+            return Err(Error::Shape(format!(
+                "{}: GANomaly needs images [n, c, h, w], got tabular data with {d} features per sample",
+                data.name()
+            )));
+        }
+    };
+    if c != cfg.nc {
+        return Err(Error::Shape(format!(
+            "{}: images have {c} channel(s) but nc = {} (set nc={c})",
+            data.name(),
+            cfg.nc
+        )));
+    }
+    let s = cfg.isize;
+    let mut x = Vec::with_capacity(data.n() * c * s * s);
+    for i in 0..data.n() {
+        let row = data.row(i);
+        for ch in 0..c {
+            let plane = &row[ch * h * w..(ch + 1) * h * w];
+            if (h, w) == (s, s) {
+                x.extend(plane.iter().map(|v| v * 2.0 - 1.0));
+            } else {
+                x.extend(resize_channel(plane, h, w, s)?.into_iter().map(|v| v * 2.0 - 1.0));
+            }
+        }
+    }
+    Ok(Images { n: data.n(), x })
+}
+
+/// Raw scores of prepared images, in batches of `batch_size`.
+pub(crate) fn score_images(netg: &NetG, images: &Images, cfg: &GanomalyConfig, device: &Device) -> Result<Vec<f32>> {
+    let mode = match cfg.bn_at_score {
+        BnAtScore::Running => BnMode::Running,
+        BnAtScore::Batch => BnMode::Batch,
+    };
+    let mut scores = Vec::with_capacity(images.n);
+    let idx: Vec<usize> = (0..images.n).collect();
+    for chunk in idx.chunks(cfg.batch_size.max(1)) {
+        let x = train::batch(images, chunk, cfg, device);
+        let out = netg.forward(x, mode);
+        let diff = (out.latent_i - out.latent_o).reshape([chunk.len(), cfg.nz]);
+        let per = match cfg.score_norm {
+            ScoreNorm::L1 => diff.abs().mean_dim(1),
+            ScoreNorm::L2 => diff.square().mean_dim(1),
+        };
+        let v = per
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Backend(format!("reading scores: {e:?}")))?;
+        scores.extend(v);
+    }
+    Ok(scores)
+}
+
+/// Splits labelled training data into training normals and a validation set (all anomalies +
+/// [`VALIDATION_FRACTION`] of the normals, at least one), or `None` when there are no labels of both kinds.
+fn split_validation(train: &Dataset, seed: u64) -> Result<Option<(Dataset, Dataset)>> {
+    let Some(flags) = train.anomaly_flags() else {
+        return Ok(None);
+    };
+    let mut normals: Vec<usize> = (0..train.n()).filter(|&i| !flags[i]).collect();
+    let anomalies: Vec<usize> = (0..train.n()).filter(|&i| flags[i]).collect();
+    if normals.len() < 3 || anomalies.is_empty() {
+        return Ok(None);
+    }
+    // A stream of its own, so the split does not shift the training draws.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_0a11);
+    normals.shuffle(&mut rng);
+    let n_val = ((normals.len() as f64 * VALIDATION_FRACTION).round() as usize).clamp(1, normals.len() - 2);
+    let mut val_idx: Vec<usize> = normals[..n_val].to_vec();
+    val_idx.extend(&anomalies);
+    let mut train_idx = normals[n_val..].to_vec();
+    train_idx.sort_unstable();
+    Ok(Some((train.select(&train_idx)?, train.select(&val_idx)?)))
+}
+
+impl Model for Ganomaly {
+    const KIND: &'static str = "ganomaly";
+    type Config = GanomalyConfig;
+
+    fn fit(config: &GanomalyConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
+        let device = parse_device(&config.device)?;
+        let (train_images, val) = match split_validation(train, ctx.seed)? {
+            Some((tr, va)) => {
+                let flags = va.anomaly_flags().map(<[bool]>::to_vec).unwrap_or_default();
+                (
+                    prepare(&tr, config)?,
+                    Some(Validation {
+                        images: prepare(&va, config)?,
+                        flags,
+                    }),
+                )
+            }
+            None => (prepare(&train.clone().with_labels(Labels::None)?, config)?, None),
+        };
+        let netg = train::fit(config, &train_images, val.as_ref(), &device, ctx)?;
+        Ok(Ganomaly {
+            config: config.clone(),
+            device,
+            netg,
+        })
+    }
+
+    fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
+        let images = prepare(data, &self.config)?;
+        score_images(&self.netg, &images, &self.config, &self.device)
+    }
+
+    fn save_weights(&self, path: &Path) -> Result<()> {
+        let mut store = SafetensorsStore::from_file(path)
+            .metadata("format", "oddity-ganomaly")
+            .metadata("version", "1")
+            .overwrite(true);
+        self.netg
+            .save_into(&mut store)
+            .map_err(|e| Error::format(path, format!("writing GANomaly weights: {e}")))
+    }
+
+    fn load_weights(config: &GanomalyConfig, path: &Path) -> Result<Self> {
+        let device = parse_device(&config.device)?;
+        if !path.exists() {
+            return Err(Error::io(path, std::io::Error::from(std::io::ErrorKind::NotFound)));
+        }
+        let mut netg = NetG::new(
+            config.isize,
+            config.nz,
+            config.nc,
+            config.ngf,
+            config.extralayers,
+            &device,
+        );
+        let mut store = SafetensorsStore::from_file(path);
+        let result = netg
+            .load_from(&mut store)
+            .map_err(|e| Error::format(path, format!("not a GANomaly weights file for this config: {e}")))?;
+        if !result.is_success() {
+            return Err(Error::format(
+                path,
+                format!("GANomaly weights do not fit this config: {result}"),
+            ));
+        }
+        Ok(Ganomaly {
+            config: config.clone(),
+            device,
+            netg: netg.valid(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn images(c: usize, h: usize, w: usize, x: Vec<f32>) -> Dataset {
+        Dataset::new("img", Layout::Images { c, h, w }, x, Labels::None).unwrap()
+    }
+
+    #[test]
+    fn tabular_data_is_a_shape_error() {
+        let data = Dataset::tabular("t.csv", 4, vec![0.5; 8], Labels::None).unwrap();
+        let e = prepare(&data, &GanomalyConfig::default()).err().unwrap();
+        assert!(matches!(e, Error::Shape(_)), "{e}");
+        assert!(
+            e.to_string().contains("t.csv") && e.to_string().contains("images"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn channel_count_must_match_nc() {
+        let data = images(3, 32, 32, vec![0.5; 3 * 32 * 32]);
+        let e = prepare(&data, &GanomalyConfig::default()).err().unwrap();
+        assert!(matches!(e, Error::Shape(_)) && e.to_string().contains("nc=3"), "{e}");
+    }
+
+    #[test]
+    fn scaling_and_resizing() {
+        let cfg = GanomalyConfig::default();
+        // Same size: only scaled to [-1, 1].
+        let data = images(1, 32, 32, (0..1024).map(|i| (i % 2) as f32).collect());
+        let p = prepare(&data, &cfg).unwrap();
+        assert_eq!((p.n, p.x.len()), (1, 1024));
+        assert_eq!(&p.x[..4], &[-1.0, 1.0, -1.0, 1.0]);
+        // 28 -> 32: a constant image stays constant.
+        let p = prepare(&images(1, 28, 28, vec![0.25; 784]), &cfg).unwrap();
+        assert_eq!(p.x.len(), 1024);
+        assert!(p.x.iter().all(|v| (v + 0.5).abs() < 1e-6));
+        // 2 -> 4 bilinear with half-pixel centres (PIL / torchvision): a row [0, 1] becomes
+        // [0, 0.25, 0.75, 1] (output centres 0.25, 0.75, 1.25, 1.75 in input pixels, edges clamped).
+        let small = GanomalyConfig {
+            isize: 4,
+            ..GanomalyConfig::default()
+        };
+        let p = prepare(&images(1, 2, 2, vec![0.0, 1.0, 0.0, 1.0]), &small).unwrap();
+        let row: Vec<f32> = p.x[..4].iter().map(|v| (v + 1.0) / 2.0).collect();
+        for (got, want) in row.iter().zip([0.0, 0.25, 0.75, 1.0]) {
+            assert!((got - want).abs() < 1e-6, "{row:?}");
+        }
+    }
+
+    #[test]
+    fn validation_split_holds_out_anomalies_and_a_tenth_of_the_normals() {
+        // 40 samples, every 5th an anomaly: 32 normals, 8 anomalies.
+        let flags: Vec<bool> = (0..40).map(|i| i % 5 == 0).collect();
+        let x: Vec<f32> = (0..40 * 4).map(|i| (i / 4) as f32 / 40.0).collect();
+        let data = Dataset::new("v", Layout::Images { c: 1, h: 2, w: 2 }, x, Labels::Anomaly(flags)).unwrap();
+        let (train, val) = split_validation(&data, 9).unwrap().unwrap();
+        assert_eq!(train.n(), 32 - 3, "round(0.1 * 32) = 3 normals held out");
+        assert!(train.anomaly_flags().unwrap().iter().all(|&f| !f));
+        assert_eq!(val.n(), 3 + 8);
+        assert_eq!(val.anomaly_flags().unwrap().iter().filter(|&&f| f).count(), 8);
+        // Deterministic for a seed; no overlap between the parts.
+        let (train2, _) = split_validation(&data, 9).unwrap().unwrap();
+        assert_eq!(train.x(), train2.x());
+        for i in 0..val.n() {
+            assert!((0..train.n()).all(|j| train.row(j) != val.row(i)));
+        }
+        // No anomaly labels: no split.
+        let plain = data.clone().with_labels(Labels::None).unwrap();
+        assert!(split_validation(&plain, 9).unwrap().is_none());
+    }
+}

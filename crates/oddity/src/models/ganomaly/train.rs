@@ -1,0 +1,143 @@
+//! The training loop, in the order of the official `lib/model.py` (`optimize_params`): forward G;
+//! update G with w_adv·L_adv + w_con·L_con + w_enc·L_enc; update D with BCE on real vs detached
+//! fake; re-initialise D's weights when its loss falls below 1e-5.
+//!
+//! D's batch-norm layers see the same four batches per step as in the official code (real and
+//! fake for D's loss, real and fake for G's feature-matching loss); only the order of the running
+//! statistics' updates differs, which affects nothing that is computed (D always runs on batch
+//! statistics in training and is not used for scoring).
+//!
+//! Epoch selection: when a validation set is given (see [`super::Ganomaly`]'s `fit`), the
+//! generator of the epoch with the best validation ROC-AUC is kept; otherwise the last epoch's.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::config::GanomalyConfig;
+use super::loss;
+use super::nets::{BnMode, DcganInit, NetD, NetG};
+use super::score_images;
+use crate::detector::FitContext;
+use crate::error::{Error, Result};
+use crate::metrics::roc_auc;
+
+/// D is re-initialised when its loss falls below this (official `lib/model.py`).
+const D_REINIT_BELOW: f32 = 1e-5;
+
+/// Images prepared for the networks: `n` samples of `nc × isize × isize` values in [−1, 1].
+pub(crate) struct Images {
+    pub n: usize,
+    pub x: Vec<f32>,
+}
+
+/// Held-out images with anomaly flags, for choosing the epoch.
+pub(crate) struct Validation {
+    pub images: Images,
+    pub flags: Vec<bool>,
+}
+
+/// Builds a `[b, nc, s, s]` tensor of the samples `idx`.
+pub(crate) fn batch(images: &Images, idx: &[usize], cfg: &GanomalyConfig, device: &Device) -> Tensor<4> {
+    let dim = cfg.nc * cfg.isize * cfg.isize;
+    let mut v = Vec::with_capacity(idx.len() * dim);
+    for &i in idx {
+        v.extend_from_slice(&images.x[i * dim..(i + 1) * dim]);
+    }
+    Tensor::from_data(TensorData::new(v, [idx.len(), cfg.nc, cfg.isize, cfg.isize]), device)
+}
+
+fn value(t: &Tensor<1>) -> Result<f32> {
+    t.to_data()
+        .try_to_vec::<f32>()
+        .ok()
+        .and_then(|v| v.first().copied())
+        .ok_or_else(|| Error::Backend("could not read a loss value".into()))
+}
+
+/// Trains GANomaly; returns the generator (in validation mode on `device`).
+pub(crate) fn fit(
+    cfg: &GanomalyConfig,
+    train: &Images,
+    val: Option<&Validation>,
+    device: &Device,
+    ctx: &FitContext,
+) -> Result<NetG> {
+    if train.n < 2 {
+        return Err(Error::InvalidData(format!(
+            "GANomaly needs at least 2 training images (batch norm), got {}",
+            train.n
+        )));
+    }
+    let ad = device.clone().autodiff();
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed);
+    let mut netg = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, &ad).dcgan_init(&mut rng);
+    let mut netd = NetD::new(cfg.isize, cfg.nc, cfg.ndf, cfg.extralayers, &ad).dcgan_init(&mut rng);
+    let adam = AdamConfig::new()
+        .with_beta_1(cfg.beta1 as f32)
+        .with_beta_2(cfg.beta2 as f32)
+        .with_epsilon(1e-8);
+    let (mut opt_g, mut opt_d) = (adam.init(), adam.init());
+
+    // Official loader: shuffle, drop the last incomplete batch. Fewer samples than a batch: one batch.
+    let bs = cfg.batch_size.min(train.n);
+    let n_batches = train.n / bs;
+    let mut order: Vec<usize> = (0..train.n).collect();
+    let mut best: Option<(f64, NetG)> = None;
+    let mut last_losses = String::new();
+    for epoch in 1..=cfg.epochs {
+        order.shuffle(&mut rng);
+        ctx.progress.start(
+            &format!("ganomaly epoch {epoch}/{}{last_losses}", cfg.epochs),
+            Some(n_batches as u64),
+        );
+        let (mut sum_g, mut sum_d) = (0f64, 0f64);
+        for b in 0..n_batches {
+            let x = batch(train, &order[b * bs..(b + 1) * bs], cfg, &ad);
+            // G step
+            let out = netg.forward(x.clone(), BnMode::Train);
+            let (_, feat_real) = netd.forward(x.clone(), BnMode::Train);
+            let (_, feat_fake) = netd.forward(out.fake.clone(), BnMode::Train);
+            let err_g = loss::adversarial(feat_real.detach(), feat_fake).mul_scalar(cfg.w_adv)
+                + loss::contextual(x.clone(), out.fake.clone()).mul_scalar(cfg.w_con)
+                + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
+            sum_g += value(&err_g)? as f64;
+            let mut grads = err_g.backward();
+            let grads_g = GradientsParams::from_module(&mut grads, &netg);
+            drop(grads);
+            netg = opt_g.step(cfg.lr, netg, grads_g);
+            // D step, on the fake of this step's forward pass, detached
+            let (pred_real, _) = netd.forward(x, BnMode::Train);
+            let (pred_fake, _) = netd.forward(out.fake.detach(), BnMode::Train);
+            let err_d = loss::discriminator(pred_real, pred_fake);
+            let err_d_value = value(&err_d)?;
+            sum_d += err_d_value as f64;
+            let mut grads = err_d.backward();
+            let grads_d = GradientsParams::from_module(&mut grads, &netd);
+            drop(grads);
+            netd = opt_d.step(cfg.lr, netd, grads_d);
+            if err_d_value < D_REINIT_BELOW {
+                netd = netd.dcgan_init(&mut rng);
+            }
+            ctx.progress.advance(1);
+        }
+        ctx.progress.finish();
+        let nb = n_batches.max(1) as f64;
+        last_losses = format!(" (last: loss G {:.4}, loss D {:.4})", sum_g / nb, sum_d / nb);
+        if let Some(val) = val {
+            let snapshot = netg.valid();
+            let scores = score_images(&snapshot, &val.images, cfg, device)?;
+            let auc = roc_auc(&val.flags, &scores)?;
+            if best.as_ref().is_none_or(|(b, _)| auc > *b) {
+                best = Some((auc, snapshot));
+            }
+        }
+    }
+    Ok(match best {
+        Some((_, g)) => g,
+        None => netg.valid(),
+    })
+}

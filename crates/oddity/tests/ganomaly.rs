@@ -1,0 +1,243 @@
+//! GANomaly on the repo's MNIST subset (`data/mnist-small`: 1,000 training / 500 test digits):
+//! a short seeded training run must beat what an untrained generator scores, the same seed must
+//! give the same scores, and save → load must give identical scores.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use oddity::Error;
+use oddity::data::{Dataset, Labels, Loaded};
+use oddity::detector::{Common, Detector, FitContext, Model};
+use oddity::metrics::roc_auc;
+use oddity::models::ganomaly::{BnAtScore, Ganomaly, GanomalyConfig};
+use oddity::progress::Silent;
+
+const MNIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-small");
+/// The anomaly digit of the leave-one-class-out runs below.
+const ANOMALY: u32 = 0;
+
+fn mnist() -> &'static Loaded {
+    static DATA: OnceLock<Loaded> = OnceLock::new();
+    DATA.get_or_init(|| oddity::data::idx::load_dir(Path::new(MNIST)).unwrap())
+}
+
+/// Training digits other than [`ANOMALY`] (unlabelled), and the whole test split with anomaly flags.
+fn loco() -> (Dataset, Dataset, Vec<bool>) {
+    let data = mnist();
+    let Labels::Classes { ids, .. } = data.train.labels() else {
+        panic!("MNIST has classes")
+    };
+    let keep: Vec<usize> = (0..ids.len()).filter(|&i| ids[i] != ANOMALY).collect();
+    let train = data.train.select(&keep).unwrap().with_labels(Labels::None).unwrap();
+    let test = data.test.clone().unwrap();
+    let Labels::Classes { ids, .. } = test.labels() else {
+        panic!("MNIST has classes")
+    };
+    let flags: Vec<bool> = ids.iter().map(|&c| c == ANOMALY).collect();
+    (train, test, flags)
+}
+
+/// Small and short: ngf = ndf = 16, batch 32 (28 steps per epoch on the 900 training digits).
+fn small(epochs: usize) -> GanomalyConfig {
+    GanomalyConfig {
+        ngf: 16,
+        ndf: 16,
+        batch_size: 32,
+        epochs,
+        ..GanomalyConfig::default()
+    }
+}
+
+fn fit(cfg: &GanomalyConfig, train: &Dataset, seed: u64) -> Ganomaly {
+    Ganomaly::fit(cfg, train, &FitContext::new(seed, &Silent)).unwrap()
+}
+
+/// ROC-AUC floor for 3 epochs scored with batch statistics (the official code's scoring), digit 0
+/// as the anomaly. Measured on this subset: untrained (lr 1e-12) 0.710; after 3 epochs 0.814
+/// (seed 7; seed 8: 0.765), after 5 epochs 0.801. The floor sits halfway between untrained and
+/// trained. Scored with running statistics, this short run ranks the other way round (AUC
+/// 0.20-0.28, untrained 0.68): running statistics lag behind the fast-moving weights early in
+/// training; hence both modes are offered and must be reported.
+const FLOOR: f64 = 0.76;
+
+#[test]
+fn short_training_beats_untrained_floor_and_reloads_identically() {
+    let (train, test, flags) = loco();
+    let batch_stats = |c: GanomalyConfig| GanomalyConfig {
+        bn_at_score: BnAtScore::Batch,
+        ..c
+    };
+    let t = std::time::Instant::now();
+    let untrained = fit(&batch_stats(GanomalyConfig { lr: 1e-12, ..small(1) }), &train, 7);
+    let auc_untrained = roc_auc(&flags, &untrained.score(&test).unwrap()).unwrap();
+    eprintln!("untrained: {auc_untrained:.4} ({:.1}s)", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    let cfg = batch_stats(small(3));
+    let model = fit(&cfg, &train, 7);
+    let scores = model.score(&test).unwrap();
+    let auc = roc_auc(&flags, &scores).unwrap();
+    eprintln!("trained: {auc:.4} ({:.1}s)", t.elapsed().as_secs_f64());
+    assert!(auc_untrained < FLOOR, "untrained AUC {auc_untrained} reaches the floor");
+    assert!(auc > FLOOR, "trained AUC {auc} <= {FLOOR}");
+
+    // save -> load -> identical scores, in both batch-norm modes (running statistics are saved).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.safetensors");
+    model.save_weights(&path).unwrap();
+    model.save_weights(&path).unwrap(); // overwriting works
+    let loaded = Ganomaly::load_weights(&cfg, &path).unwrap();
+    assert_eq!(loaded.score(&test).unwrap(), scores);
+    let running = model.with_bn_at_score(BnAtScore::Running).score(&test).unwrap();
+    let loaded_running = loaded.with_bn_at_score(BnAtScore::Running).score(&test).unwrap();
+    assert_eq!(running, loaded_running);
+    assert_ne!(running, scores);
+}
+
+/// 300 training digits, ngf = ndf = 8, one epoch: same seed, same scores; other seed, other scores.
+#[test]
+fn same_seed_same_scores() {
+    let (train, test, _) = loco();
+    let train = train.select(&(0..300).collect::<Vec<_>>()).unwrap();
+    let test = test.select(&(0..100).collect::<Vec<_>>()).unwrap();
+    let cfg = GanomalyConfig {
+        ngf: 8,
+        ndf: 8,
+        ..small(1)
+    };
+    let a = fit(&cfg, &train, 3).score(&test).unwrap();
+    assert_eq!(a, fit(&cfg, &train, 3).score(&test).unwrap());
+    assert_ne!(a, fit(&cfg, &train, 4).score(&test).unwrap());
+    assert!(a.iter().all(|s| s.is_finite() && *s >= 0.0));
+}
+
+/// Through the detector wrapper: threshold from the training scores, and typed errors for
+/// tabular data, a missing or foreign weights file, and a bad config.
+#[test]
+fn detector_errors_are_typed() {
+    let (train, _, _) = loco();
+    let train = train.select(&(0..64).collect::<Vec<_>>()).unwrap();
+    let cfg = GanomalyConfig {
+        ngf: 8,
+        ndf: 8,
+        ..small(1)
+    };
+    let det = Detector::<Ganomaly>::fit(cfg.clone(), Common::default(), &train, &FitContext::new(1, &Silent)).unwrap();
+    assert_eq!(det.summary.n_train, 64);
+    assert!(det.threshold().is_finite());
+    let tab = Dataset::tabular("t", 4, vec![0.0; 8], Labels::None).unwrap();
+    assert!(matches!(
+        Ganomaly::fit(&cfg, &tab, &FitContext::new(1, &Silent)),
+        Err(Error::Shape(_))
+    ));
+    let bad = GanomalyConfig { nz: 0, ..cfg.clone() };
+    assert!(matches!(
+        Detector::<Ganomaly>::fit(bad, Common::default(), &train, &FitContext::new(1, &Silent)),
+        Err(Error::InvalidConfig { .. })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.safetensors");
+    assert!(matches!(Ganomaly::load_weights(&cfg, &missing), Err(Error::Io { .. })));
+    let path = dir.path().join("w.safetensors");
+    det.model.save_weights(&path).unwrap();
+    let other = GanomalyConfig { nz: 50, ..cfg.clone() };
+    let e = Ganomaly::load_weights(&other, &path).unwrap_err();
+    assert!(
+        matches!(e, Error::Format { .. }) && e.to_string().contains("w.safetensors"),
+        "{e}"
+    );
+    std::fs::write(&path, b"garbage").unwrap();
+    assert!(matches!(Ganomaly::load_weights(&cfg, &path), Err(Error::Format { .. })));
+}
+
+/// The leave-one-class-out protocol (run here with the fast Isolation Forest): the records match
+/// fitting on the other training classes and scoring the whole test split by hand.
+#[test]
+fn leave_one_class_out_protocol() {
+    use oddity::eval::evaluate_leave_one_class_out;
+    use oddity::metrics::average_precision;
+    use oddity::models::iforest::IForest;
+    use oddity::registry::{self, Settings};
+
+    let entry = registry::find("iforest").unwrap();
+    let recs =
+        evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), ANOMALY, "mnist", 5, &Silent).unwrap();
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r.dataset == "mnist (anomaly 0)" && r.seed == 5));
+    let (train, test, flags) = loco();
+    assert_eq!(
+        train.n(),
+        1000 - 97,
+        "digit 0 appears 97 times in the subset's training split"
+    );
+    let scores = Detector::<IForest>::fit(
+        Default::default(),
+        Common::default(),
+        &train,
+        &FitContext::new(5, &Silent),
+    )
+    .unwrap()
+    .score(&test)
+    .unwrap();
+    assert_eq!(recs[0].metric, "roc_auc");
+    assert_eq!(recs[0].value, roc_auc(&flags, &scores).unwrap());
+    assert_eq!(recs[1].metric, "average_precision");
+    assert_eq!(recs[1].value, average_precision(&flags, &scores).unwrap());
+
+    let err = evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), 10, "m", 0, &Silent).unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+    let no_split = Loaded::from(mnist().train.clone());
+    let err = evaluate_leave_one_class_out(&entry, &Settings::default(), &no_split, 0, "m", 0, &Silent).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidData(_)) && err.to_string().contains("train/test"),
+        "{err}"
+    );
+}
+
+/// Seconds per training step at the defaults (batch 64, isize 32, ngf = ndf = 64): 10 steps on
+/// 640 digits. Timing only: `cargo test --release -p oddity --test ganomaly -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check; run in the release profile"]
+fn seconds_per_training_step() {
+    let (train, _, _) = loco();
+    let train = train.select(&(0..640).collect::<Vec<_>>()).unwrap();
+    let cfg = GanomalyConfig {
+        epochs: 1,
+        ..GanomalyConfig::default()
+    };
+    let t = std::time::Instant::now();
+    fit(&cfg, &train, 0);
+    let s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "10 steps in {s:.2}s: {:.3} s/step ({} threads)",
+        s / 10.0,
+        rayon::current_num_threads()
+    );
+}
+
+/// Training data with anomaly labels takes the validation path (anomalies + 10% of the normals
+/// held out, best epoch kept): it fits, scores, and differs from a fit that ignores the labels.
+#[test]
+fn labelled_training_data_uses_a_validation_split() {
+    let data = mnist();
+    let Labels::Classes { ids, .. } = data.train.labels() else {
+        panic!("MNIST has classes")
+    };
+    let idx: Vec<usize> = (0..200).collect();
+    let flags: Vec<bool> = idx.iter().map(|&i| ids[i] == ANOMALY).collect();
+    let labelled = data
+        .train
+        .select(&idx)
+        .unwrap()
+        .with_labels(Labels::Anomaly(flags))
+        .unwrap();
+    let cfg = GanomalyConfig {
+        ngf: 8,
+        ndf: 8,
+        ..small(2)
+    };
+    let with_val = fit(&cfg, &labelled, 1).score(&labelled).unwrap();
+    assert_eq!(with_val.len(), 200);
+    assert!(with_val.iter().all(|s| s.is_finite()));
+    let unlabelled = labelled.clone().with_labels(Labels::None).unwrap();
+    assert_ne!(with_val, fit(&cfg, &unlabelled, 1).score(&labelled).unwrap());
+}
