@@ -179,14 +179,16 @@ fn check_scores(scores: &[f32], n: usize) -> Result<()> {
 /// interpolation (numpy's default percentile, as PyOD uses).
 pub fn threshold_from_scores(scores: &[f32], contamination: f64) -> f32 {
     let mut s: Vec<f64> = scores.iter().map(|&v| v as f64).collect();
-    s.sort_by(f64::total_cmp);
     if s.is_empty() {
         return f32::INFINITY;
     }
     let pos = (1.0 - contamination) * (s.len() - 1) as f64;
     let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    (s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)) as f32
+    // Two order statistics in O(n): the lo-th value, then the smallest of what lies above it.
+    let (_, &mut below, above) = s.select_nth_unstable_by(lo, f64::total_cmp);
+    let next = above.iter().copied().min_by(f64::total_cmp).unwrap_or(below);
+    let above = if pos.ceil() as usize > lo { next } else { below };
+    (below + (above - below) * (pos - lo as f64)) as f32
 }
 
 fn min_max(s: &[f32]) -> (f32, f32) {
@@ -205,6 +207,10 @@ mod tests {
         assert!((threshold_from_scores(&s, 0.1) - 9.1).abs() < 1e-5);
         // np.percentile([3,1,2], 75) == 2.5
         assert!((threshold_from_scores(&[3.0, 1.0, 2.0], 0.25) - 2.5).abs() < 1e-6);
+        // np.percentile([5, 1, 4, 2, 3, 3], 50) == 3.0; ([7], 90) == 7; ([2, 1], 50) == 1.5
+        assert_eq!(threshold_from_scores(&[5.0, 1.0, 4.0, 2.0, 3.0, 3.0], 0.5), 3.0);
+        assert_eq!(threshold_from_scores(&[7.0], 0.1), 7.0);
+        assert_eq!(threshold_from_scores(&[2.0, 1.0], 0.5), 1.5);
     }
 
     #[test]
