@@ -58,18 +58,7 @@ pub fn evaluate(
                 None => det.score(&unlabeled)?,
             };
             let seconds = start.elapsed().as_secs_f64();
-            let rec = |metric: &str, value: f64| MetricRecord {
-                dataset: dataset_name.to_string(),
-                model: entry.name.to_string(),
-                seed,
-                metric: metric.to_string(),
-                value,
-                seconds,
-            };
-            Ok(vec![
-                rec("roc_auc", roc_auc(&flags, &scores)?),
-                rec("average_precision", average_precision(&flags, &scores)?),
-            ])
+            ranking_records(dataset_name, entry.name, seed, seconds, &flags, &scores)
         }
         Protocol::LeaveOneClassOut => Err(Error::InvalidData(format!(
             "{}: model `{}` is evaluated leave-one-class-out: it needs a dataset with a train/test \
@@ -145,16 +134,29 @@ pub fn evaluate_leave_one_class_out(
     let det = entry.fit(settings, &train, &ctx)?;
     let scores = det.score(test)?;
     let seconds = start.elapsed().as_secs_f64();
+    let name = format!("{dataset_name} (anomaly {anomaly_class})");
+    ranking_records(&name, entry.name, seed, seconds, &flags, &scores)
+}
+
+/// ROC-AUC and average precision of `scores` against anomaly `flags`, as results records.
+fn ranking_records(
+    dataset: &str,
+    model: &str,
+    seed: u64,
+    seconds: f64,
+    flags: &[bool],
+    scores: &[f32],
+) -> Result<Vec<MetricRecord>> {
     let rec = |metric: &str, value: f64| MetricRecord {
-        dataset: format!("{dataset_name} (anomaly {anomaly_class})"),
-        model: entry.name.to_string(),
+        dataset: dataset.to_string(),
+        model: model.to_string(),
         seed,
         metric: metric.to_string(),
         value,
         seconds,
     };
     Ok(vec![
-        rec("roc_auc", roc_auc(&flags, &scores)?),
-        rec("average_precision", average_precision(&flags, &scores)?),
+        rec("roc_auc", roc_auc(flags, scores)?),
+        rec("average_precision", average_precision(flags, scores)?),
     ])
 }
