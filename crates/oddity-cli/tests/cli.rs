@@ -268,3 +268,22 @@ fn same_seed_gives_identical_score_files_across_processes() {
     assert_eq!(outputs[0], outputs[1]);
     assert!(outputs[0].lines().count() == 1832);
 }
+
+#[test]
+fn demo_runs_every_shipped_format_and_the_image_model() {
+    let o = oddity(&["demo", "--seeds", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in [
+        "wbc.mat",
+        "smtp.mat",
+        "4_breastw.npz",
+        "annthyroid_21feat_normalised.csv",
+        "cmc-nominal.arff",
+        "cardio.parquet",
+        "mnist-small, BN running (anomaly 0)",
+        "mnist-small, BN batch (anomaly 0)",
+    ] {
+        assert!(out.contains(name), "demo output lacks {name}:\n{out}");
+    }
+}
