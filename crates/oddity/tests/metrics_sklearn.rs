@@ -8,7 +8,7 @@
 //! f64, so they differ from sklearn only by summation order (~1e-16).
 
 use oddity::Error;
-use oddity::metrics::{Curve, ari, average_precision, clustering_accuracy, nmi, pr_curve, roc_auc, roc_curve};
+use oddity::metrics::{ari, average_precision, clustering_accuracy, nmi, pr_curve, roc_auc, roc_curve};
 use serde::Deserialize;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/metrics.json");
@@ -90,13 +90,6 @@ fn thresholds_f32(values: &[f64]) -> Vec<f32> {
     values.iter().map(|&t| t as f32).collect()
 }
 
-fn trapezoid(c: &Curve) -> f64 {
-    c.x.windows(2)
-        .zip(c.y.windows(2))
-        .map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0)
-        .sum()
-}
-
 #[test]
 fn fixture_covers_the_planned_cases() {
     let f = fixtures();
@@ -164,7 +157,7 @@ fn pr_curve_matches_sklearn() {
 fn trapezoid_area_under_roc_curve_equals_roc_auc() {
     for case in fixtures().ranking {
         let (labels, scores) = (case.labels(), case.scores());
-        let area = trapezoid(&roc_curve(&labels, &scores).unwrap());
+        let area = roc_curve(&labels, &scores).unwrap().trapezoid_area();
         assert_close("trapezoid area", &case.name, area, roc_auc(&labels, &scores).unwrap());
         assert_close("trapezoid area vs sklearn AUC", &case.name, area, case.roc_auc);
     }

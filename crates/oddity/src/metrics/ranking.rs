@@ -25,6 +25,17 @@ pub struct Curve {
     pub thresholds: Vec<f32>,
 }
 
+impl Curve {
+    /// Area under the points by the trapezoid rule (for a ROC curve this equals [`roc_auc`]).
+    pub fn trapezoid_area(&self) -> f64 {
+        self.x
+            .windows(2)
+            .zip(self.y.windows(2))
+            .map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0)
+            .sum()
+    }
+}
+
 /// Cumulative counts after including every sample with `score >= threshold` (descending thresholds).
 #[derive(Debug, Clone, Copy)]
 struct Step {
@@ -199,13 +210,6 @@ mod tests {
     const T: bool = true;
     const F: bool = false;
 
-    fn trapezoid(c: &Curve) -> f64 {
-        c.x.windows(2)
-            .zip(c.y.windows(2))
-            .map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0)
-            .sum()
-    }
-
     #[test]
     fn auc_perfect_reversed_and_tied() {
         let labels = [F, F, T, T];
@@ -247,7 +251,7 @@ mod tests {
         assert_eq!(c.thresholds, vec![f32::INFINITY, 0.8, 0.4, 0.35, 0.1]);
         assert_eq!(c.x, vec![0.0, 1.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0, 1.0]);
         assert_eq!(c.y, vec![0.0, 0.5, 0.5, 1.0, 1.0]);
-        assert!((trapezoid(&c) - roc_auc(&labels, &scores).unwrap()).abs() < 1e-15);
+        assert!((c.trapezoid_area() - roc_auc(&labels, &scores).unwrap()).abs() < 1e-15);
     }
 
     #[test]
