@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::split::{WeakSplitConfig, weakly_supervised_split};
 use crate::data::{Dataset, Labels, Loaded};
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
@@ -60,6 +61,15 @@ pub fn evaluate(
             let seconds = start.elapsed().as_secs_f64();
             ranking_records(dataset_name, entry.name, seed, seconds, &flags, &scores)
         }
+        Protocol::WeaklySupervised => evaluate_weakly_supervised(
+            entry,
+            settings,
+            data,
+            &WeakSplitConfig::default(),
+            dataset_name,
+            seed,
+            progress,
+        ),
         Protocol::LeaveOneClassOut => Err(Error::InvalidData(format!(
             "{}: model `{}` is evaluated leave-one-class-out: it needs a dataset with a train/test \
              split and class labels (e.g. an IDX directory) and an anomaly class (--anomaly-class K)",
@@ -136,6 +146,29 @@ pub fn evaluate_leave_one_class_out(
     let seconds = start.elapsed().as_secs_f64();
     let name = format!("{dataset_name} (anomaly {anomaly_class})");
     ranking_records(&name, entry.name, seed, seconds, &flags, &scores)
+}
+
+/// The weakly supervised protocol (DevNet, DPLAN): [`weakly_supervised_split`] of `data` with
+/// `seed`; the model is fitted on the training split (labelled anomalies flagged; unsupervised
+/// models ignore the flags) and scores the test split; ROC-AUC and average precision against the
+/// test labels. For one seed every model sees the same split and labelled anomalies.
+pub fn evaluate_weakly_supervised(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Dataset,
+    split: &WeakSplitConfig,
+    dataset_name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Vec<MetricRecord>> {
+    let split = weakly_supervised_split(data, split, seed)?;
+    let flags = split.test.require_anomaly_flags()?.to_vec();
+    let start = Instant::now();
+    let ctx = FitContext::new(seed, progress);
+    let det = entry.fit(settings, &split.train, &ctx)?;
+    let scores = det.score(&split.test)?;
+    let seconds = start.elapsed().as_secs_f64();
+    ranking_records(dataset_name, entry.name, seed, seconds, &flags, &scores)
 }
 
 /// ROC-AUC and average precision of `scores` against anomaly `flags`, as results records.

@@ -26,6 +26,7 @@ pub mod error;
 pub mod eval;
 pub mod metrics;
 pub mod models;
+pub mod nn;
 pub mod persist;
 pub mod progress;
 pub mod registry;

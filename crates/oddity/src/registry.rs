@@ -68,6 +68,9 @@ pub enum Protocol {
     /// Class K is the anomaly: fit on the training split's other classes, score the whole test
     /// split, compare with "class == K" (see [`crate::eval::evaluate_leave_one_class_out`]).
     LeaveOneClassOut,
+    /// A few labelled anomalies and contaminated unlabelled data (DevNet / DPLAN): see
+    /// [`crate::data::split`] and [`crate::eval::evaluate_weakly_supervised`].
+    WeaklySupervised,
 }
 
 /// One registered model.

@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use oddity::data::Labels;
-use oddity::eval::{MetricRecord, evaluate, evaluate_leave_one_class_out};
+use oddity::data::split::WeakSplitConfig;
+use oddity::eval::{MetricRecord, evaluate, evaluate_leave_one_class_out, evaluate_weakly_supervised};
 use oddity::registry::Protocol;
 use oddity::{Error, Result, registry};
 
@@ -34,6 +35,42 @@ pub struct Args {
     /// Leave-one-class-out models (ganomaly): the anomaly class id, or `all` for every class.
     #[arg(long, value_name = "K|all")]
     anomaly_class: Option<String>,
+    #[command(flatten)]
+    split: SplitArgs,
+}
+
+/// The weakly supervised protocol's split (DevNet / DPLAN). Used by the weakly supervised models,
+/// and by any model when one of these flags is given, so every model sees the same split per seed.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SplitArgs {
+    /// Number of labelled anomalies drawn from the training split [default: 60].
+    #[arg(long, value_name = "N")]
+    pub labeled_anomalies: Option<usize>,
+    /// Fraction of anomalies in the unlabelled training data [default: 0.02].
+    #[arg(long, value_name = "RATE")]
+    pub contamination: Option<f64>,
+    /// Fraction of each class held out for testing [default: 0.2].
+    #[arg(long, value_name = "FRACTION")]
+    pub test_fraction: Option<f64>,
+}
+
+impl SplitArgs {
+    /// The split config when any flag was given.
+    pub fn given(&self) -> Option<WeakSplitConfig> {
+        if self.labeled_anomalies.is_none() && self.contamination.is_none() && self.test_fraction.is_none() {
+            return None;
+        }
+        Some(self.config())
+    }
+
+    pub fn config(&self) -> WeakSplitConfig {
+        let d = WeakSplitConfig::default();
+        WeakSplitConfig {
+            test_fraction: self.test_fraction.unwrap_or(d.test_fraction),
+            labeled_anomalies: self.labeled_anomalies.unwrap_or(d.labeled_anomalies),
+            contamination: self.contamination.unwrap_or(d.contamination),
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -68,6 +105,15 @@ pub fn run(args: Args) -> Result<()> {
                     &entry, &settings, &data, k, &name, seed, &bars,
                 )?);
             }
+        }
+    } else if entry.protocol == Protocol::WeaklySupervised || args.split.given().is_some() {
+        let split = args.split.config();
+        split.validate()?;
+        let data = args.data.load_all()?;
+        for &seed in &args.seeds {
+            records.extend(evaluate_weakly_supervised(
+                &entry, &settings, &data, &split, &name, seed, &bars,
+            )?);
         }
     } else {
         let data = args.data.load_all()?;

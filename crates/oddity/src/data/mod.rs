@@ -15,6 +15,7 @@ pub mod images;
 pub mod mat;
 pub mod npy;
 pub mod parquet;
+pub mod split;
 
 use std::path::Path;
 

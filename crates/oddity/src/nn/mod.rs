@@ -1,0 +1,19 @@
+//! Small dense networks written by hand, for the tabular models (DPLAN, DevNet, Deep SAD, REPEN).
+//!
+//! Their networks are one or two layers of a few dozen units trained for tens of thousands of tiny
+//! steps; a framework's per-op overhead dominates there (a DQN-sized step: ~97 µs in burn-flex,
+//! ~465 µs in PyTorch; here a few µs — see `oddity bench` / the DPLAN benchmark). Matrix products go
+//! through `matrixmultiply`'s sgemm; everything else is plain loops. Gradients are checked against
+//! finite differences in the tests.
+
+mod gemm;
+mod mlp;
+mod optim;
+mod scaler;
+mod tensors;
+
+pub use gemm::{matmul, matmul_a_bt, matmul_at_b};
+pub use mlp::{Activation, Cache, Mlp};
+pub use optim::{Optimizer, OptimizerKind};
+pub use scaler::Standardizer;
+pub use tensors::{TensorFile, read_tensors, write_tensors};
