@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::data::Dataset;
 use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
 use crate::error::{Error, Result};
+use crate::models::dplan::Dplan;
 use crate::models::ganomaly::Ganomaly;
 use crate::models::iforest::IForest;
 use crate::persist::{self, ModelFile};
@@ -122,6 +123,10 @@ pub fn models() -> Vec<ModelEntry> {
         ModelEntry::of::<Ganomaly>(
             "GANomaly (Akcay et al. 2018), images, official-code architecture and defaults",
             Protocol::LeaveOneClassOut,
+        ),
+        ModelEntry::of::<Dplan>(
+            "DPLAN (Pang et al. 2021), deep Q-learning from a few labelled anomalies, tabular",
+            Protocol::WeaklySupervised,
         ),
     ]
 }

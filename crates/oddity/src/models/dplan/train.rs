@@ -1,0 +1,307 @@
+//! The DQN training loop (DPLAN Algorithm 1) over the anomaly-biased environment.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::config::{DplanConfig, RmsPropStyle};
+use super::env::{ANOMALOUS, Env, NORMAL, extrinsic_reward};
+use super::replay::{Replay, Transition};
+use crate::data::{Dataset, Labels};
+use crate::detector::{FitContext, Model};
+use crate::error::Result;
+use crate::metrics::min_max_scale;
+use crate::models::iforest::{IForest, IForestConfig};
+use crate::nn::{Activation, Mlp, Optimizer, OptimizerKind};
+use crate::progress::Silent;
+
+/// What happened in one episode (for training curves).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeLog {
+    pub episode: usize,
+    /// `false` for warm-up episodes (no learning).
+    pub training: bool,
+    pub total_reward: f32,
+    pub extrinsic_reward: f32,
+    /// Mean minibatch loss over the episode's learning steps (0 in warm-up).
+    pub mean_loss: f32,
+    /// ε at the episode's last step.
+    pub epsilon: f32,
+    /// Fraction of a¹ actions taken.
+    pub anomalous_actions: f32,
+}
+
+/// The Q-network `d → hidden (ReLU) → 2`.
+pub fn q_network(d: usize, hidden: usize, rng: &mut ChaCha8Rng) -> Mlp {
+    Mlp::new(&[d, hidden, 2], &[Activation::Relu, Activation::Linear], true, rng)
+}
+
+fn optimizer(cfg: &DplanConfig, net: &Mlp) -> Optimizer {
+    match cfg.rmsprop {
+        RmsPropStyle::Dqn => Optimizer::new(
+            OptimizerKind::RmsProp {
+                lr: cfg.learning_rate,
+                rho: 0.95,
+                momentum: 0.0,
+                eps: 0.01,
+                centered: true,
+            },
+            net.params.len(),
+        ),
+        RmsPropStyle::Keras => Optimizer::new(
+            OptimizerKind::RmsProp {
+                lr: cfg.learning_rate,
+                rho: 0.9,
+                momentum: 0.95,
+                eps: 1e-7,
+                centered: false,
+            },
+            net.params.len(),
+        )
+        .with_clip_norm(1.0, net.tensor_ranges()),
+    }
+}
+
+/// Intrinsic reward per training sample: Isolation-Forest anomaly score of the sample's hidden
+/// representation, min-max scaled to [0, 1] (DPLAN §3.3; the forest is refitted each episode).
+pub fn intrinsic_rewards(net: &Mlp, x: &[f32], n: usize, seed: u64) -> Result<Vec<f32>> {
+    let h = net.forward_layers(x, n, 1);
+    let k = h.len() / n;
+    let latent = Dataset::tabular("dplan hidden representation", k, h, Labels::None)?;
+    let forest = IForest::fit(&IForestConfig::default(), &latent, &FitContext::new(seed, &Silent))?;
+    let scores = forest.score(&latent)?;
+    Ok(min_max_scale(&scores))
+}
+
+/// One minibatch update of `net` towards r + γ·max Q_target(s′); returns the loss.
+#[allow(clippy::too_many_arguments)]
+pub fn learn(
+    net: &mut Mlp,
+    target: &Mlp,
+    opt: &mut Optimizer,
+    batch: &[Transition],
+    x: &[f32],
+    d: usize,
+    gamma: f32,
+    l2: f32,
+) -> f32 {
+    let b = batch.len();
+    let mut xs = Vec::with_capacity(b * d);
+    let mut xn = Vec::with_capacity(b * d);
+    for t in batch {
+        xs.extend_from_slice(&x[t.state as usize * d..(t.state as usize + 1) * d]);
+        xn.extend_from_slice(&x[t.next as usize * d..(t.next as usize + 1) * d]);
+    }
+    let q_next = target.forward(&xn, b);
+    let cache = net.forward_cache(&xs, b);
+    let q = cache.output();
+    let mut grad_out = vec![0.0; b * 2];
+    let mut loss = 0.0;
+    for (i, t) in batch.iter().enumerate() {
+        let bootstrap = if t.terminal {
+            0.0
+        } else {
+            q_next[2 * i].max(q_next[2 * i + 1])
+        };
+        let y = t.reward + gamma * bootstrap;
+        let err = q[2 * i + t.action as usize] - y;
+        loss += 0.5 * err * err;
+        grad_out[2 * i + t.action as usize] = err / b as f32;
+    }
+    let mut grads = vec![0.0; net.params.len()];
+    net.backward(&xs, &cache, &grad_out, &mut grads, false);
+    net.add_l2_grad(0, l2, &mut grads);
+    opt.step(&mut net.params, &mut grads);
+    loss / b as f32 + l2 * net.weight_sq_sum(0)
+}
+
+/// The online Q-network, its target copy and the optimiser; the target is replaced by a copy of
+/// the online network every `target_update` steps (a hard update, as in DQN and keras-rl).
+pub struct Agent {
+    pub net: Mlp,
+    pub target: Mlp,
+    opt: Optimizer,
+    target_update: usize,
+    steps: usize,
+}
+
+impl Agent {
+    pub fn new(cfg: &DplanConfig, d: usize, rng: &mut ChaCha8Rng) -> Self {
+        let net = q_network(d, cfg.hidden, rng);
+        Agent {
+            target: net.clone(),
+            opt: optimizer(cfg, &net),
+            net,
+            target_update: cfg.target_update,
+            steps: 0,
+        }
+    }
+
+    /// One minibatch update (see [`learn`]).
+    pub fn learn(&mut self, batch: &[Transition], x: &[f32], d: usize, gamma: f32, l2: f32) -> f32 {
+        learn(&mut self.net, &self.target, &mut self.opt, batch, x, d, gamma, l2)
+    }
+
+    /// Marks one environment step done; returns `true` when the target network was synced.
+    pub fn step_done(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps % self.target_update == 0 {
+            self.target = self.net.clone();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Trains the Q-network on standardised rows `x` `[n × d]` with the given labelled / unlabelled
+/// index sets. Returns the network and the per-episode log.
+pub fn train(
+    cfg: &DplanConfig,
+    x: &[f32],
+    d: usize,
+    labeled: Vec<usize>,
+    unlabeled: Vec<usize>,
+    ctx: &FitContext,
+) -> Result<(Mlp, Vec<EpisodeLog>)> {
+    let n = x.len() / d;
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed);
+    let mut agent = Agent::new(cfg, d, &mut rng);
+    let mut replay = Replay::new(cfg.memory_size);
+    let mut env = Env::new(x, d, labeled, unlabeled, cfg.p_labeled, cfg.sample_size);
+
+    let total = cfg.total_steps();
+    let steps_ep = cfg.steps_per_episode;
+    let mut log = Vec::new();
+    let mut intrinsic = vec![0.0; n];
+    let mut state = 0usize;
+    let (mut ep_reward, mut ep_ext, mut ep_loss, mut ep_learn, mut ep_anom) = (0f32, 0f32, 0f32, 0usize, 0usize);
+    ctx.progress.start("dplan", Some(total as u64));
+    for step in 1..=total {
+        if (step - 1) % steps_ep == 0 {
+            state = env.reset(&mut rng);
+            if cfg.intrinsic_reward {
+                let episode_seed = rng.random::<u64>();
+                intrinsic = intrinsic_rewards(&agent.net, x, n, episode_seed)?;
+            }
+        }
+        let eps = cfg.epsilon(step - 1);
+        let action = if rng.random::<f32>() < eps {
+            if rng.random::<bool>() { ANOMALOUS } else { NORMAL }
+        } else {
+            let q = agent.net.forward(env.row(state), 1);
+            if q[1] > q[0] { ANOMALOUS } else { NORMAL }
+        };
+        let next = env.next_state(state, action, &agent.net, &mut rng);
+        let r_e = extrinsic_reward(env.is_labeled(state), action);
+        let reward = r_e + intrinsic[state];
+        let terminal = step % steps_ep == 0;
+        replay.push(Transition {
+            state: state as u32,
+            action,
+            reward,
+            next: next as u32,
+            terminal,
+        });
+        ep_reward += reward;
+        ep_ext += r_e;
+        ep_anom += action as usize;
+        if step > cfg.warmup_steps {
+            let batch = replay.sample(cfg.batch_size, &mut rng);
+            ep_loss += agent.learn(&batch, x, d, cfg.gamma, cfg.l2);
+            ep_learn += 1;
+        }
+        agent.step_done();
+        if terminal || step == total {
+            let steps = ((step - 1) % steps_ep + 1) as f32;
+            log.push(EpisodeLog {
+                episode: log.len(),
+                training: step > cfg.warmup_steps,
+                total_reward: ep_reward,
+                extrinsic_reward: ep_ext,
+                mean_loss: if ep_learn > 0 { ep_loss / ep_learn as f32 } else { 0.0 },
+                epsilon: eps,
+                anomalous_actions: ep_anom as f32 / steps,
+            });
+            (ep_reward, ep_ext, ep_loss, ep_learn, ep_anom) = (0.0, 0.0, 0.0, 0, 0);
+        }
+        state = next;
+        if step % 200 == 0 {
+            ctx.progress.advance(200);
+        }
+    }
+    ctx.progress.finish();
+    let net = agent.net;
+    if net.params.iter().any(|p| !p.is_finite()) {
+        return Err(crate::error::Error::InvalidData(
+            "dplan: training diverged (non-finite Q-network weights); lower learning_rate".into(),
+        ));
+    }
+    Ok((net, log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_network_is_synced_every_target_update_steps() {
+        let cfg = DplanConfig {
+            target_update: 5,
+            learning_rate: 0.01,
+            ..Default::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let d = 3;
+        let x: Vec<f32> = (0..12).map(|i| (i as f32 * 0.7).sin()).collect();
+        let batch: Vec<Transition> = (0..4)
+            .map(|i| Transition {
+                state: i,
+                action: (i % 2) as u8,
+                reward: 1.0,
+                next: (i + 1) % 4,
+                terminal: false,
+            })
+            .collect();
+        let mut agent = Agent::new(&cfg, d, &mut rng);
+        let initial = agent.net.clone();
+        for step in 1..=12 {
+            agent.learn(&batch, &x, d, cfg.gamma, cfg.l2);
+            let synced = agent.step_done();
+            assert_eq!(synced, step % 5 == 0, "step {step}");
+            if synced {
+                assert_eq!(agent.target, agent.net);
+            } else {
+                assert_ne!(agent.target, agent.net);
+            }
+            if step < 5 {
+                assert_eq!(agent.target, initial, "target must not move before the first sync");
+            }
+        }
+    }
+
+    #[test]
+    fn learning_moves_q_towards_the_target() {
+        let cfg = DplanConfig {
+            learning_rate: 0.01,
+            l2: 0.0,
+            ..Default::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let x = vec![0.5, -0.2, 1.0];
+        let batch = [Transition {
+            state: 0,
+            action: 1,
+            reward: 3.0,
+            next: 0,
+            terminal: true,
+        }];
+        let mut agent = Agent::new(&cfg, 3, &mut rng);
+        let before = (agent.net.forward(&x, 1)[1] - 3.0).abs();
+        for _ in 0..200 {
+            agent.learn(&batch, &x, 3, cfg.gamma, cfg.l2);
+        }
+        let after = (agent.net.forward(&x, 1)[1] - 3.0).abs();
+        assert!(after < 0.1 * before, "|Q − y| {before} → {after}");
+    }
+}
