@@ -27,6 +27,9 @@ enum Command {
     Score(commands::score::Args),
     /// Run a model's standard evaluation protocol and print the metrics.
     Eval(commands::eval::Args),
+    /// Benchmark protocols over many data files (results file + Markdown table).
+    #[command(subcommand)]
+    Bench(commands::bench::Bench),
     /// Run the available detectors on the small real datasets shipped in the repository.
     Demo(commands::demo::Args),
     /// List the registered models and their default hyperparameters.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => commands::fit::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Eval(a) => commands::eval::run(a),
+        Command::Bench(b) => commands::bench::run(b),
         Command::Demo(a) => commands::demo::run(a),
         Command::Models => commands::models::run(),
     };

@@ -30,5 +30,6 @@ pub mod nn;
 pub mod persist;
 pub mod progress;
 pub mod registry;
+pub mod results;
 
 pub use error::{Error, Result};

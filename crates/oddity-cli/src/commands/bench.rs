@@ -1,0 +1,237 @@
+//! `oddity bench`: benchmark protocols over many files, written as results files and tables.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use oddity::data::{Dataset, LoadOptions, load};
+use oddity::eval::{MetricRecord, evaluate_weakly_supervised};
+use oddity::registry::{self, ModelEntry, Settings};
+use oddity::results::markdown_table;
+use oddity::{Error, Result};
+
+use super::eval::{SplitArgs, append_records};
+use crate::load_args::dataset_name;
+use crate::progress::Bars;
+
+#[derive(clap::Subcommand)]
+pub enum Bench {
+    /// DPLAN's protocol: every model on every tabular file, a few labelled anomalies, several seeds.
+    WeaklySupervised(WeakArgs),
+}
+
+#[derive(clap::Args)]
+pub struct WeakArgs {
+    /// Directory whose tabular files (.npz .npy .mat .csv .arff .parquet .tar.xz) are all run; repeatable.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    data_dirs: Vec<PathBuf>,
+    /// A single data file; repeatable (combines with --data-dir).
+    #[arg(long = "data", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Comma-separated models; `name[key=value;key=value]` runs a model with overrides under that name.
+    #[arg(long, default_value = "dplan,devnet,deep-sad,repen,iforest")]
+    models: String,
+    /// Seeds 0..N.
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    #[command(flatten)]
+    split: SplitArgs,
+    /// Output directory: results.jsonl (appended) and results.md.
+    #[arg(long, default_value = "bench-results")]
+    out: PathBuf,
+}
+
+pub fn run(bench: Bench) -> Result<()> {
+    match bench {
+        Bench::WeaklySupervised(a) => weakly_supervised(a),
+    }
+}
+
+/// A model to run: its registry entry, overrides and the name it gets in the table.
+struct Spec {
+    entry: ModelEntry,
+    settings: Settings,
+    label: String,
+}
+
+fn parse_models(list: &str) -> Result<Vec<Spec>> {
+    let mut specs = Vec::new();
+    for item in split_top_level(list) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (name, sets) = match item.split_once('[') {
+            Some((n, rest)) => {
+                let inner = rest
+                    .strip_suffix(']')
+                    .ok_or_else(|| Error::config("models", format!("`{item}`: missing `]`")))?;
+                (
+                    n.trim(),
+                    inner.split(';').map(str::trim).filter(|s| !s.is_empty()).collect(),
+                )
+            }
+            None => (item, Vec::new()),
+        };
+        let entry = registry::find(name)?;
+        let settings = Settings::parse(&sets)?;
+        settings.apply(&entry)?;
+        specs.push(Spec {
+            entry,
+            settings,
+            label: item.to_string(),
+        });
+    }
+    if specs.is_empty() {
+        return Err(Error::config("models", "no model given"));
+    }
+    Ok(specs)
+}
+
+/// Splits on commas outside brackets.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+const TABULAR: [&str; 8] = [".npz", ".npy", ".mat", ".csv", ".arff", ".parquet", ".tar.xz", ".txz"];
+
+fn tabular_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.to_string_lossy().to_ascii_lowercase();
+            p.is_file() && TABULAR.iter().any(|ext| n.ends_with(ext))
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn weakly_supervised(a: WeakArgs) -> Result<()> {
+    let specs = parse_models(&a.models)?;
+    let split = a.split.config();
+    split.validate()?;
+    let mut files = a.files.clone();
+    for dir in &a.data_dirs {
+        files.extend(tabular_files(dir)?);
+    }
+    if files.is_empty() {
+        return Err(Error::config("data-dir", "no tabular data files given or found"));
+    }
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let jsonl = a.out.join("results.jsonl");
+    let bars = Bars::default();
+    let mut skipped: Vec<String> = Vec::new();
+    let total = files.len() * specs.len() * a.seeds as usize;
+    let mut done = 0;
+    let start = Instant::now();
+    for file in &files {
+        let name = dataset_name(file);
+        let data: Dataset = match load(file, &LoadOptions::default()).and_then(|l| l.into_all()) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("skip {name}: {e}");
+                skipped.push(format!("{name}: {e}"));
+                done += specs.len() * a.seeds as usize;
+                continue;
+            }
+        };
+        for spec in &specs {
+            for seed in 0..a.seeds {
+                done += 1;
+                match evaluate_weakly_supervised(&spec.entry, &spec.settings, &data, &split, &name, seed, &bars) {
+                    Ok(mut recs) => {
+                        for r in &mut recs {
+                            r.model = spec.label.clone();
+                        }
+                        let ap = recs.iter().find(|r| r.metric == "average_precision").map(|r| r.value);
+                        eprintln!(
+                            "[{done}/{total}] {name} · {} · seed {seed}: AUC-PR {:.3} ({:.1} s)",
+                            spec.label,
+                            ap.unwrap_or(f64::NAN),
+                            recs.first().map(|r| r.seconds).unwrap_or(0.0)
+                        );
+                        append_records(&jsonl, &recs)?;
+                    }
+                    Err(e) => {
+                        eprintln!("[{done}/{total}] {name} · {} · seed {seed}: skipped: {e}", spec.label);
+                        if seed == 0 {
+                            skipped.push(format!("{name} · {}: {e}", spec.label));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The table covers every run recorded in the results file (earlier invocations included, the
+    // latest record winning), so models can be benchmarked in several goes.
+    let all = read_records(&jsonl)?;
+    let md = render(&all, &split, a.seeds, &skipped, start.elapsed().as_secs_f64());
+    let md_path = a.out.join("results.md");
+    oddity::persist::write_atomic(&md_path, md.as_bytes())?;
+    println!("{md}");
+    eprintln!("wrote {} and {}", jsonl.display(), md_path.display());
+    Ok(())
+}
+
+/// Records of a JSON-lines results file; a later record for the same dataset, model, seed and
+/// metric replaces an earlier one.
+fn read_records(path: &Path) -> Result<Vec<MetricRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out: Vec<MetricRecord> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: MetricRecord = serde_json::from_str(line).map_err(|e| Error::Format {
+            path: path.to_path_buf(),
+            reason: format!("line {}: {e}", i + 1),
+        })?;
+        match out
+            .iter_mut()
+            .find(|o| o.dataset == r.dataset && o.model == r.model && o.seed == r.seed && o.metric == r.metric)
+        {
+            Some(o) => *o = r,
+            None => out.push(r),
+        }
+    }
+    Ok(out)
+}
+
+fn render(
+    records: &[MetricRecord],
+    split: &oddity::data::split::WeakSplitConfig,
+    seeds: u64,
+    skipped: &[String],
+    seconds: f64,
+) -> String {
+    let mut md = format!(
+        "# Weakly supervised benchmark\n\n{} labelled anomalies, unlabelled contamination {}, test fraction {}, \
+         seeds 0..{}; mean ± sd over seeds, best per row in bold. Total wall time {:.0} s.\n\n",
+        split.labeled_anomalies, split.contamination, split.test_fraction, seeds, seconds
+    );
+    md.push_str("## AUC-PR (average precision)\n\n");
+    md.push_str(&markdown_table(records, "average_precision"));
+    md.push_str("\n## ROC-AUC\n\n");
+    md.push_str(&markdown_table(records, "roc_auc"));
+    if !skipped.is_empty() {
+        md.push_str("\n## Skipped\n\n");
+        for s in skipped {
+            md.push_str(&format!("- {s}\n"));
+        }
+    }
+    md
+}

@@ -1,0 +1,123 @@
+//! Results tables made from [`MetricRecord`]s: mean ± sd over seeds per dataset × model, as
+//! Markdown with the best model per dataset in bold.
+
+use crate::eval::MetricRecord;
+
+/// Mean, sample standard deviation and count of one metric for one dataset × model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stat {
+    pub mean: f64,
+    pub sd: f64,
+    pub n: usize,
+    /// Mean wall seconds per run.
+    pub seconds: f64,
+}
+
+/// Datasets and models in order of first appearance.
+pub fn keys(records: &[MetricRecord]) -> (Vec<String>, Vec<String>) {
+    let mut datasets: Vec<String> = Vec::new();
+    let mut models: Vec<String> = Vec::new();
+    for r in records {
+        if !datasets.contains(&r.dataset) {
+            datasets.push(r.dataset.clone());
+        }
+        if !models.contains(&r.model) {
+            models.push(r.model.clone());
+        }
+    }
+    (datasets, models)
+}
+
+/// The statistic of `metric` for `dataset` × `model`, if any record has it.
+pub fn stat(records: &[MetricRecord], dataset: &str, model: &str, metric: &str) -> Option<Stat> {
+    let v: Vec<&MetricRecord> = records
+        .iter()
+        .filter(|r| r.dataset == dataset && r.model == model && r.metric == metric)
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len();
+    let mean = v.iter().map(|r| r.value).sum::<f64>() / n as f64;
+    let sd = if n > 1 {
+        (v.iter().map(|r| (r.value - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    let seconds = v.iter().map(|r| r.seconds).sum::<f64>() / n as f64;
+    Some(Stat { mean, sd, n, seconds })
+}
+
+/// A Markdown table: rows datasets, columns models, cells `mean ± sd` of `metric`; the best mean
+/// per row in bold; a last row with each model's mean over the datasets it ran on.
+pub fn markdown_table(records: &[MetricRecord], metric: &str) -> String {
+    let (datasets, models) = keys(records);
+    let mut out = format!(
+        "| dataset | {} |\n|---|{}\n",
+        models.join(" | "),
+        "---|".repeat(models.len())
+    );
+    let mut sums = vec![(0.0, 0usize); models.len()];
+    for ds in &datasets {
+        let stats: Vec<Option<Stat>> = models.iter().map(|m| stat(records, ds, m, metric)).collect();
+        let best = stats.iter().flatten().map(|s| s.mean).fold(f64::NEG_INFINITY, f64::max);
+        let cells: Vec<String> = stats
+            .iter()
+            .enumerate()
+            .map(|(j, s)| match s {
+                None => "–".to_string(),
+                Some(s) => {
+                    sums[j].0 += s.mean;
+                    sums[j].1 += 1;
+                    let cell = format!("{:.3} ± {:.3}", s.mean, s.sd);
+                    if s.mean == best { format!("**{cell}**") } else { cell }
+                }
+            })
+            .collect();
+        out.push_str(&format!("| {ds} | {} |\n", cells.join(" | ")));
+    }
+    let means: Vec<String> = sums
+        .iter()
+        .map(|&(s, n)| {
+            if n == 0 {
+                "–".into()
+            } else {
+                format!("{:.3}", s / n as f64)
+            }
+        })
+        .collect();
+    out.push_str(&format!("| *mean* | {} |\n", means.join(" | ")));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(dataset: &str, model: &str, seed: u64, value: f64) -> MetricRecord {
+        MetricRecord {
+            dataset: dataset.into(),
+            model: model.into(),
+            seed,
+            metric: "average_precision".into(),
+            value,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn mean_sd_and_bold_best() {
+        let r = vec![
+            rec("a", "m1", 0, 0.5),
+            rec("a", "m1", 1, 0.7),
+            rec("a", "m2", 0, 0.9),
+            rec("b", "m1", 0, 0.4),
+        ];
+        let s = stat(&r, "a", "m1", "average_precision").unwrap();
+        assert!((s.mean - 0.6).abs() < 1e-12 && (s.sd - 0.1414).abs() < 1e-3 && s.n == 2);
+        let t = markdown_table(&r, "average_precision");
+        assert!(t.contains("| a | 0.600 ± 0.141 | **0.900 ± 0.000** |"), "{t}");
+        assert!(t.contains("| b | **0.400 ± 0.000** | – |"), "{t}");
+        assert!(t.contains("| *mean* | 0.500 | 0.900 |"), "{t}");
+    }
+}
