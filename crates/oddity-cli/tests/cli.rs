@@ -283,7 +283,54 @@ fn demo_runs_every_shipped_format_and_the_image_model() {
         "cardio.parquet",
         "mnist-small, BN running (anomaly 0)",
         "mnist-small, BN batch (anomaly 0)",
+        "6_cardio.npz",
+        "dplan",
     ] {
         assert!(out.contains(name), "demo output lacks {name}:\n{out}");
     }
+}
+
+#[test]
+fn weakly_supervised_eval_and_bench() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/adbench/6_cardio.npz");
+    // A bad hyperparameter is a usage error naming the field.
+    let o = oddity(&["eval", "--model", "dplan", "--data", data, "--set", "p_labeled=2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("p_labeled"), "{}", stderr(&o));
+    // More labelled anomalies than the training split has.
+    let o = oddity(&[
+        "eval",
+        "--model",
+        "iforest",
+        "--data",
+        data,
+        "--labeled-anomalies",
+        "500",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("labeled-anomalies"), "{}", stderr(&o));
+    // The bench: two models, one seed, results file and table.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let o = oddity(&[
+        "bench",
+        "weakly-supervised",
+        "--data",
+        data,
+        "--models",
+        "dplan[warmup_steps=500;episodes=1;steps_per_episode=500],iforest",
+        "--seeds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 4, "2 models × 2 metrics:\n{jsonl}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        md.contains("| dataset | dplan[warmup_steps=500;episodes=1;steps_per_episode=500] | iforest |"),
+        "{md}"
+    );
+    assert!(md.contains("| 6_cardio |") && md.contains("**"), "{md}");
 }
