@@ -7,8 +7,8 @@ Usage (from the repository root; builds nothing, expects target/release/oddity f
         --seeds 3 [--oddity] [--rmsprop dqn|keras]
 
 On first use the script creates its own virtual environment in `bench/.venv` (numpy, pandas,
-scikit-learn, torch — the torch wheel is installed without its CUDA dependencies) and re-runs
-itself there. It runs with torch.set_num_threads(2).
+scikit-learn, torch — PyPI's torch wheel brings its CUDA libraries, a few GB, though only the
+CPU is used) and re-runs itself there. It runs with torch.set_num_threads(2).
 
 What it implements (the same settings as oddity's `dplan` defaults, Pang et al. KDD 2021):
 - split: stratified 80/20 by class; 60 labelled anomalies from the training anomalies; the
@@ -35,7 +35,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / "bench" / ".venv"
-TORCH_DEPS = ["filelock", "typing-extensions", "sympy", "networkx", "jinja2", "fsspec"]
 
 
 def ensure_venv():
@@ -47,8 +46,7 @@ def ensure_venv():
     ok = subprocess.run([str(py), "-c", "import torch, sklearn, pandas"], capture_output=True).returncode == 0
     if not ok:
         pip = [str(py), "-m", "pip", "install", "-q"]
-        subprocess.check_call(pip + ["numpy", "pandas", "scikit-learn", "scipy", "h5py"] + TORCH_DEPS)
-        subprocess.check_call(pip + ["--no-deps", "torch"])
+        subprocess.check_call(pip + ["numpy", "pandas", "scikit-learn", "scipy", "h5py", "torch"])
     os.execv(str(py), [str(py)] + sys.argv)
 
 

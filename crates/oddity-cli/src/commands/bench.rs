@@ -17,6 +17,9 @@ use crate::progress::Bars;
 pub enum Bench {
     /// DPLAN's protocol: every model on every tabular file, a few labelled anomalies, several seeds.
     WeaklySupervised(WeakArgs),
+    /// Times DPLAN's inner pieces on random data: one DQN minibatch update (batch 32) and one
+    /// nearest/farthest search over 1,000 candidates, for several input widths.
+    DplanStep,
 }
 
 #[derive(clap::Args)]
@@ -43,6 +46,51 @@ pub struct WeakArgs {
 pub fn run(bench: Bench) -> Result<()> {
     match bench {
         Bench::WeaklySupervised(a) => weakly_supervised(a),
+        Bench::DplanStep => {
+            dplan_step();
+            Ok(())
+        }
+    }
+}
+
+fn dplan_step() {
+    use oddity::models::dplan::DplanConfig;
+    use oddity::models::dplan::env::{Env, nearest_or_farthest};
+    use oddity::models::dplan::replay::Transition;
+    use oddity::models::dplan::train::Agent;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    let cfg = DplanConfig::default();
+    for d in [6usize, 21, 166, 196] {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let n = 5000;
+        let x: Vec<f32> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mut agent = Agent::new(&cfg, d, &mut rng);
+        let batch: Vec<Transition> = (0..cfg.batch_size)
+            .map(|_| Transition {
+                state: rng.random_range(0..n as u32),
+                action: rng.random_range(0..2),
+                reward: rng.random_range(-1.0..1.0),
+                next: rng.random_range(0..n as u32),
+                terminal: false,
+            })
+            .collect();
+        let reps = 20_000;
+        let t = Instant::now();
+        for _ in 0..reps {
+            agent.learn(&batch, &x, d, cfg.gamma, cfg.l2);
+        }
+        let learn_us = t.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        let mut env = Env::new(&x, d, vec![0], (1..n).collect(), 0.5, 1000);
+        let cands: Vec<usize> = (0..1000).map(|_| rng.random_range(1..n)).collect();
+        let reps = 2000;
+        let t = Instant::now();
+        for i in 0..reps {
+            std::hint::black_box(nearest_or_farthest(&mut env, i % n, &cands, i % 2 == 0, &agent.net));
+        }
+        let search_us = t.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        println!("d = {d:>3}: DQN update (batch 32) {learn_us:7.1} µs; nearest/farthest over 1,000 {search_us:7.1} µs");
     }
 }
 
