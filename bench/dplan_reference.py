@@ -13,7 +13,7 @@ CPU is used) and re-runs itself there. It runs with torch.set_num_threads(2).
 What it implements (the same settings as oddity's `dplan` defaults, Pang et al. KDD 2021):
 - split: stratified 80/20 by class; 60 labelled anomalies from the training anomalies; the
   unlabelled set keeps round(0.02 * normals / 0.98) of the other training anomalies;
-  inputs standardised with the training mean / std. (Same procedure as oddity, numpy's RNG.)
+  inputs min-max scaled to [0, 1] on the training data (oddity's default `scaling=min_max`). (Same procedure as oddity, numpy's RNG.)
 - Q-network d -> 20 ReLU -> 2, Glorot-uniform init, L2 0.01 on the hidden kernel;
   10,000 warm-up steps then 10 episodes x 2,000 steps, episodes of 2,000 steps throughout;
   replay 100,000, minibatch 32, gamma 0.99, hard target update every 10,000 steps,
@@ -88,8 +88,8 @@ def dplan(xtr, is_lab, seed, rmsprop="dqn"):
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    mean, std = xtr.mean(0), xtr.std(0)
-    std[std < 1e-12] = 1.0
+    mean, std = xtr.min(0), xtr.max(0) - xtr.min(0)
+    std[std <= 0] = 1.0
     x = torch.tensor((xtr - mean) / std, dtype=torch.float32)
     n, d = x.shape
     lab = np.where(is_lab)[0]

@@ -23,7 +23,7 @@ pub mod train;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub use config::{DplanConfig, RmsPropStyle};
+pub use config::{DplanConfig, RmsPropStyle, Scaling};
 pub use train::EpisodeLog;
 
 use crate::data::Dataset;
@@ -56,13 +56,10 @@ impl Model for Dplan {
     fn fit(config: &DplanConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
         let (labeled, unlabeled) = labeled_and_unlabeled(train, Self::KIND)?;
         let (n, d) = (train.n(), train.dim());
-        let scaler = if config.standardize {
-            Standardizer::fit(train.x(), n, d)
-        } else {
-            Standardizer {
-                mean: vec![0.0; d],
-                std: vec![1.0; d],
-            }
+        let scaler = match config.scaling {
+            Scaling::MinMax => Standardizer::fit_min_max(train.x(), n, d),
+            Scaling::Standard => Standardizer::fit(train.x(), n, d),
+            Scaling::None => Standardizer::identity(d),
         };
         let x = scaler.transform(train.x());
         let (net, history) = train::train(config, &x, d, labeled, unlabeled, ctx)?;
