@@ -259,3 +259,55 @@ fn registered_as_weakly_supervised() {
         assert_eq!(entry.protocol, registry::Protocol::WeaklySupervised);
     }
 }
+
+/// Measurement, not a check: `ODDITY_WS_FILES=a.npz,b.npz ODDITY_WS_SEEDS=3 cargo test -p oddity
+/// --test weakly_supervised -- --ignored --nocapture measure` runs the weakly supervised protocol
+/// (`oddity eval` defaults: 60 labelled anomalies, 2% contamination) for iforest, devnet,
+/// deep-sad and repen and prints AUC-PR, ROC-AUC and seconds per run.
+#[test]
+#[ignore]
+fn measure() {
+    let files = std::env::var("ODDITY_WS_FILES").unwrap_or_default();
+    let seeds: u64 = std::env::var("ODDITY_WS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    for file in files.split(',').filter(|f| !f.is_empty()) {
+        let data = load(file, &LoadOptions::default()).unwrap().into_all().unwrap();
+        for name in ["iforest", "devnet", "deep-sad", "repen"] {
+            let entry = registry::find(name).unwrap();
+            let (mut ap, mut roc, mut secs) = (Vec::new(), Vec::new(), 0.0);
+            for seed in 0..seeds {
+                let recs = oddity::eval::evaluate_weakly_supervised(
+                    &entry,
+                    &registry::Settings::default(),
+                    &data,
+                    &WeakSplitConfig::default(),
+                    file,
+                    seed,
+                    &Silent,
+                )
+                .unwrap();
+                for r in &recs {
+                    match r.metric.as_str() {
+                        "average_precision" => ap.push(r.value),
+                        "roc_auc" => roc.push(r.value),
+                        _ => {}
+                    }
+                }
+                secs += recs[0].seconds;
+            }
+            let mean_sd = |v: &[f64]| {
+                let m = v.iter().sum::<f64>() / v.len() as f64;
+                let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+                format!("{m:.3} ± {sd:.3}")
+            };
+            println!(
+                "{file} | {name} | AUC-PR {} | ROC-AUC {} | {:.2} s/run",
+                mean_sd(&ap),
+                mean_sd(&roc),
+                secs / seeds as f64
+            );
+        }
+    }
+}
