@@ -8,9 +8,12 @@ use serde_json::{Map, Value};
 use crate::data::Dataset;
 use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
 use crate::error::{Error, Result};
+use crate::models::deep_sad::DeepSad;
+use crate::models::devnet::DevNet;
 use crate::models::dplan::Dplan;
 use crate::models::ganomaly::Ganomaly;
 use crate::models::iforest::IForest;
+use crate::models::repen::Repen;
 use crate::persist::{self, ModelFile};
 
 /// A fitted detector of any kind.
@@ -126,6 +129,18 @@ pub fn models() -> Vec<ModelEntry> {
         ),
         ModelEntry::of::<Dplan>(
             "DPLAN (Pang et al. 2021), deep Q-learning from a few labelled anomalies, tabular",
+            Protocol::WeaklySupervised,
+        ),
+        ModelEntry::of::<DevNet>(
+            "DevNet (Pang et al. 2019), deviation loss with a Gaussian prior, official-code defaults",
+            Protocol::WeaklySupervised,
+        ),
+        ModelEntry::of::<DeepSad>(
+            "Deep SAD (Ruff et al. 2020), hypersphere with inverse loss on labelled anomalies, official tabular MLP",
+            Protocol::WeaklySupervised,
+        ),
+        ModelEntry::of::<Repen>(
+            "REPEN (Pang et al. 2018) with known outliers, triplet ranking representation scored by LeSiNN",
             Protocol::WeaklySupervised,
         ),
     ]

@@ -19,6 +19,8 @@ pub enum Activation {
     /// Leaky ReLU with slope 0.01 (PyTorch's default), used by Deep SAD's official MLP.
     LeakyRelu,
     Tanh,
+    /// Logistic sigmoid 1/(1 + e^(−x)), e.g. the output of Deep SAD's official MLP decoder.
+    Sigmoid,
 }
 
 const LEAKY_SLOPE: f32 = 0.01;
@@ -34,6 +36,7 @@ impl Activation {
                 }
             }),
             Activation::Tanh => v.iter_mut().for_each(|x| *x = x.tanh()),
+            Activation::Sigmoid => v.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp())),
         }
     }
 
@@ -52,6 +55,7 @@ impl Activation {
                 }
             }),
             Activation::Tanh => grad.iter_mut().zip(y).for_each(|(g, &y)| *g *= 1.0 - y * y),
+            Activation::Sigmoid => grad.iter_mut().zip(y).for_each(|(g, &y)| *g *= y * (1.0 - y)),
         }
     }
 }
@@ -320,6 +324,10 @@ mod tests {
         check_gradients(&[Activation::Tanh, Activation::Tanh, Activation::Linear], true);
         check_gradients(&[Activation::Relu, Activation::LeakyRelu, Activation::Linear], true);
         check_gradients(&[Activation::LeakyRelu, Activation::Tanh, Activation::Linear], false);
+        check_gradients(
+            &[Activation::LeakyRelu, Activation::LeakyRelu, Activation::Sigmoid],
+            false,
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Optimisers over a flat parameter slice: Adam (PyTorch semantics) and RMSprop in its two common
-//! forms (Keras/TensorFlow, and the centred variant of DQN, Mnih et al. 2015).
+//! Optimisers over a flat parameter slice: Adam (PyTorch semantics), RMSprop in its two common
+//! forms (Keras/TensorFlow, and the centred variant of DQN, Mnih et al. 2015) and Adadelta (Keras).
 
 use std::ops::Range;
 
@@ -27,6 +27,9 @@ pub enum OptimizerKind {
         eps: f32,
         centered: bool,
     },
+    /// Adadelta (Zeiler 2012) as in Keras: `acc ← ρ·acc + (1−ρ)·g²`,
+    /// `u = g·sqrt(acc_u + ε)/sqrt(acc + ε)`, `p ← p − lr·u`, `acc_u ← ρ·acc_u + (1−ρ)·u²`.
+    Adadelta { lr: f32, rho: f32, eps: f32 },
 }
 
 impl OptimizerKind {
@@ -74,6 +77,25 @@ impl Optimizer {
             mom: vec![0.0; n_params],
             t: 0,
             clip: None,
+        }
+    }
+
+    /// The current learning rate.
+    pub fn lr(&self) -> f32 {
+        match self.kind {
+            OptimizerKind::Adam { lr, .. } | OptimizerKind::RmsProp { lr, .. } | OptimizerKind::Adadelta { lr, .. } => {
+                lr
+            }
+        }
+    }
+
+    /// Changes the learning rate, keeping the optimiser's state (step-decay schedules such as
+    /// PyTorch's `MultiStepLR`).
+    pub fn set_lr(&mut self, new_lr: f32) {
+        match &mut self.kind {
+            OptimizerKind::Adam { lr, .. } | OptimizerKind::RmsProp { lr, .. } | OptimizerKind::Adadelta { lr, .. } => {
+                *lr = new_lr
+            }
         }
     }
 
@@ -141,6 +163,15 @@ impl Optimizer {
                     }
                 }
             }
+            OptimizerKind::Adadelta { lr, rho, eps } => {
+                for i in 0..params.len() {
+                    let g = grads[i];
+                    self.v[i] = rho * self.v[i] + (1.0 - rho) * g * g;
+                    let update = g * (self.m[i] + eps).sqrt() / (self.v[i] + eps).sqrt();
+                    params[i] -= lr * update;
+                    self.m[i] = rho * self.m[i] + (1.0 - rho) * update * update;
+                }
+            }
         }
     }
 }
@@ -172,6 +203,50 @@ mod tests {
             centered: true,
         };
         assert!((converges(centred, 2000) - 3.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn adadelta_matches_keras_by_hand() {
+        // Keras Adadelta(lr=1, rho=0.95, eps=1e-7), g = 2 then 1:
+        // step 1: acc = 0.2, u = 2·sqrt(1e-7)/sqrt(0.2 + 1e-7), acc_u = 0.05·u².
+        let mut p = vec![0.0f32];
+        let mut opt = Optimizer::new(
+            OptimizerKind::Adadelta {
+                lr: 1.0,
+                rho: 0.95,
+                eps: 1e-7,
+            },
+            1,
+        );
+        opt.step(&mut p, &mut [2.0]);
+        let u1 = 2.0 * 1e-7f64.sqrt() / (0.2f64 + 1e-7).sqrt();
+        assert!((p[0] as f64 + u1).abs() < 1e-9, "{} vs {}", p[0], -u1);
+        opt.step(&mut p, &mut [1.0]);
+        let acc = 0.95 * 0.2 + 0.05;
+        let u2 = 1.0 * (0.05 * u1 * u1 + 1e-7f64).sqrt() / (acc + 1e-7f64).sqrt();
+        assert!((p[0] as f64 + u1 + u2).abs() < 1e-8);
+        assert!(
+            (converges(
+                OptimizerKind::Adadelta {
+                    lr: 1.0,
+                    rho: 0.95,
+                    eps: 1e-6
+                },
+                20000
+            ) - 3.0)
+                .abs()
+                < 0.05
+        );
+    }
+
+    #[test]
+    fn set_lr_changes_the_step() {
+        let mut opt = Optimizer::new(OptimizerKind::adam(0.1), 1);
+        opt.set_lr(0.01);
+        assert_eq!(opt.lr(), 0.01);
+        let mut p = vec![1.0f32];
+        opt.step(&mut p, &mut [3.0]);
+        assert!((p[0] - 0.99).abs() < 1e-6);
     }
 
     #[test]

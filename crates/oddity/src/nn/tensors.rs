@@ -67,6 +67,11 @@ impl TensorFile {
         Ok(v)
     }
 
+    /// The shape of tensor `name`, if the file has it (for shapes only known from the file).
+    pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.tensors.get(name).map(|(s, _)| s.clone())
+    }
+
     /// Metadata entry `key`, required.
     pub fn meta(&self, key: &str) -> Result<&str> {
         self.metadata
