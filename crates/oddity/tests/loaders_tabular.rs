@@ -252,10 +252,15 @@ fn arff_with(rows: &str, decl: &str) -> String {
 #[test]
 fn arff_missing_value_names_row_and_attribute() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(&dir, "miss.arff", arff_with("1,x,0\n2,?,1\n", "").as_bytes());
+    // A missing nominal feature: an all-zero one-hot block.
+    let p = write(&dir, "miss_nominal.arff", arff_with("1,x,0\n2,?,1\n", "").as_bytes());
+    let ds = data::load(&p, &opts()).unwrap().into_all().unwrap();
+    assert_eq!(ds.x(), &[1.0, 1.0, 0.0, 2.0, 0.0, 0.0]);
+    // A missing numeric value is an error naming row and attribute.
+    let p = write(&dir, "miss.arff", arff_with("1,x,0\n?,y,1\n", "").as_bytes());
     let err = load_err(&p, &opts());
     assert!(
-        err.contains("row 2") && err.contains("`?`") && err.contains("`b`"),
+        err.contains("row 2") && err.contains("`?`") && err.contains("`a`"),
         "{err}"
     );
     let p = write(&dir, "miss_label.arff", arff_with("1,x,0\n2,y,?\n", "").as_bytes());

@@ -4,8 +4,9 @@
 //! be quoted with `'` or `"`), `@data` with dense rows or sparse rows (`{index value, ...}`; absent
 //! entries are 0 / the first declared nominal value, as in Weka), `%` comments, keywords in any case.
 //! Numeric attributes become one feature; nominal attributes are one-hot encoded, one feature per
-//! declared value, named `attr=value`. A missing value (`?`) is an error: imputing it is not the
-//! loader's call. The label attribute ([`LoadOptions::label_column`], default the last one) may be
+//! declared value, named `attr=value`. A missing nominal feature (`?`) is encoded as all zeros in its
+//! one-hot block (no category; the census set of DPLAN/DevNet has them); a missing numeric value
+//! or label is an error: imputing it is not the loader's call. The label attribute ([`LoadOptions::label_column`], default the last one) may be
 //! of any type and goes through [`parse_labels`]; `string`, `date` and `relational` attributes are
 //! rejected as features.
 
@@ -369,6 +370,9 @@ impl Rows<'_> {
 
     /// Stores value `v` of attribute `i` for the row whose features start at `start`.
     fn set(&mut self, start: usize, i: usize, v: &str, quoted: bool) -> Result<(), String> {
+        if !quoted && v == "?" && self.offsets[i].is_some() && matches!(self.attrs[i].kind, Kind::Nominal { .. }) {
+            return Ok(()); // missing category: the one-hot block stays zero
+        }
         self.check_missing(i, v, quoted)?;
         let a = &self.attrs[i];
         let Some(off) = self.offsets[i] else {
