@@ -27,7 +27,9 @@ pub mod eval;
 pub mod metrics;
 pub mod models;
 pub mod persist;
+pub mod plot;
 pub mod progress;
 pub mod registry;
+pub mod tsne;
 
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::data::Dataset;
 use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
 use crate::error::{Error, Result};
+use crate::models::deep_cluster::DeepCluster;
 use crate::models::ganomaly::Ganomaly;
 use crate::models::iforest::IForest;
 use crate::persist::{self, ModelFile};
@@ -68,6 +69,10 @@ pub enum Protocol {
     /// Class K is the anomaly: fit on the training split's other classes, score the whole test
     /// split, compare with "class == K" (see [`crate::eval::evaluate_leave_one_class_out`]).
     LeaveOneClassOut,
+    /// Clustering models: fit on all samples, compare the clusters with the class labels (ACC,
+    /// NMI, ARI; see [`crate::eval::evaluate_clustering`]). As detectors they are evaluated
+    /// leave-one-class-out.
+    Clustering,
 }
 
 /// One registered model.
@@ -119,6 +124,10 @@ pub fn models() -> Vec<ModelEntry> {
         ModelEntry::of::<Ganomaly>(
             "GANomaly (Akcay et al. 2018), images, official-code architecture and defaults",
             Protocol::LeaveOneClassOut,
+        ),
+        ModelEntry::of::<DeepCluster>(
+            "Deep clustering (DEC / IDEC / DCEC): autoencoder + Student's t clustering layer, anomaly = distance to centroid",
+            Protocol::Clustering,
         ),
     ]
 }
