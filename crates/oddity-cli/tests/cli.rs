@@ -285,6 +285,7 @@ fn demo_runs_every_shipped_format_and_the_image_model() {
         "mnist-small, BN batch (anomaly 0)",
         "6_cardio.npz",
         "dplan",
+        "ACC AE+k-means",
     ] {
         assert!(out.contains(name), "demo output lacks {name}:\n{out}");
     }
@@ -333,4 +334,77 @@ fn weakly_supervised_eval_and_bench() {
         "{md}"
     );
     assert!(md.contains("| 6_cardio |") && md.contains("**"), "{md}");
+}
+
+#[test]
+fn eval_cluster_task_reports_acc_nmi_ari_and_writes_tsne_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let o = oddity(&[
+        "eval",
+        "--model",
+        "deep-cluster",
+        "--data",
+        data("mnist-small").to_str().unwrap(),
+        "--task",
+        "cluster",
+        "--k",
+        "10",
+        "--set",
+        "arch=mlp",
+        "--set",
+        "mlp_hidden=[64]",
+        "--set",
+        "pretrain_epochs=2",
+        "--set",
+        "maxiter=20",
+        "--set",
+        "n_init=2",
+        "--tsne-samples",
+        "300",
+        "--plots",
+        plots.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let metrics: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["metric"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for m in [
+        "acc",
+        "nmi",
+        "ari",
+        "acc_refined",
+        "nmi_refined",
+        "ari_refined",
+        "acc_kmeans_init",
+        "pretrain_s_per_epoch",
+    ] {
+        assert!(metrics.iter().any(|x| x == m), "no {m} in {out}");
+    }
+    for f in ["mnist-small-seed0-tsne-class.png", "mnist-small-seed0-tsne-cluster.png"] {
+        let bytes = std::fs::read(plots.join(f)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{f} is not a PNG");
+    }
+    let csv = std::fs::read_to_string(plots.join("mnist-small-seed0-tsne.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 301);
+    assert!(csv.starts_with("index,x,y,class,cluster,cluster_refined"));
+    // The clustering task is for clustering models only.
+    let o = oddity(&[
+        "eval",
+        "--model",
+        "iforest",
+        "--data",
+        data("odds/wbc.mat").to_str().unwrap(),
+        "--task",
+        "cluster",
+    ]);
+    assert_error(&o, 2, "task");
 }

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::split::{WeakSplitConfig, weakly_supervised_split};
 use crate::data::{Dataset, Labels, Loaded};
-use crate::detector::FitContext;
+use crate::detector::{FitContext, Model};
 use crate::error::{Error, Result};
-use crate::metrics::{average_precision, roc_auc};
+use crate::metrics::{ari, average_precision, clustering_accuracy, nmi, roc_auc};
+use crate::models::deep_cluster::{DeepCluster, DeepClusterConfig, FitStats};
 use crate::progress::Progress;
 use crate::registry::{ModelEntry, Protocol, Settings};
 
@@ -73,6 +74,12 @@ pub fn evaluate(
         Protocol::LeaveOneClassOut => Err(Error::InvalidData(format!(
             "{}: model `{}` is evaluated leave-one-class-out: it needs a dataset with a train/test \
              split and class labels (e.g. an IDX directory) and an anomaly class (--anomaly-class K)",
+            data.name(),
+            entry.name
+        ))),
+        Protocol::Clustering => Err(Error::InvalidData(format!(
+            "{}: model `{}` is a clustering model: evaluate it against class labels \
+             (--task cluster) or leave-one-class-out (--task anomaly --anomaly-class K)",
             data.name(),
             entry.name
         ))),
@@ -192,4 +199,114 @@ fn ranking_records(
         rec("roc_auc", roc_auc(flags, scores)?),
         rec("average_precision", average_precision(flags, scores)?),
     ])
+}
+
+/// What a clustering evaluation gives besides its records: the embedding and the labellings, for
+/// pictures (t-SNE) and further analysis.
+#[derive(Debug, Clone)]
+pub struct ClusteringRun {
+    pub records: Vec<MetricRecord>,
+    /// `n × dim` embedding of every sample after fine-tuning.
+    pub embedding: Vec<f32>,
+    pub dim: usize,
+    /// True classes and their names.
+    pub truth: Vec<u32>,
+    pub class_names: Vec<String>,
+    /// Clusters after fine-tuning (argmax_j q_ij).
+    pub clusters: Vec<u32>,
+    /// Clusters after the final k-means refinement (`refine`).
+    pub clusters_refined: Option<Vec<u32>>,
+    pub stats: FitStats,
+}
+
+/// The clustering protocol of DEC / IDEC / DCEC: fit `entry` (a clustering model, today
+/// `deep-cluster`) on every sample of `data` with the labels removed, then compare its clusters
+/// with the classes: clustering accuracy (Hungarian), NMI and ARI, after fine-tuning (`acc`,
+/// `nmi`, `ari`), after the final k-means refinement (`*_refined`) and of the k-means
+/// initialisation on the pretrained embedding (`*_kmeans_init`, the "AE + k-means" baseline).
+/// Timing records: `pretrain_s_per_epoch`, `finetune_s_per_iter`, `finetune_iters`.
+pub fn evaluate_clustering(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Dataset,
+    dataset_name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<ClusteringRun> {
+    if entry.name != DeepCluster::KIND {
+        return Err(Error::config(
+            "task",
+            format!(
+                "the clustering protocol needs a clustering model (deep-cluster), not `{}`",
+                entry.name
+            ),
+        ));
+    }
+    let (truth, class_names) = match data.labels() {
+        Labels::Classes { ids, names } => (ids.clone(), names.clone()),
+        _ => {
+            return Err(Error::InvalidData(format!(
+                "{}: clustering evaluation needs class labels (e.g. an IDX directory or a COIL-20 folder)",
+                data.name()
+            )));
+        }
+    };
+    let (config, _) = settings.apply(entry)?;
+    let config: DeepClusterConfig =
+        serde_json::from_value(config).map_err(|e| Error::config(entry.name, e.to_string()))?;
+    crate::detector::ModelConfig::validate(&config)?;
+    let unlabeled = data.clone().with_labels(Labels::None)?;
+    let start = Instant::now();
+    let ctx = FitContext::new(seed, progress);
+    let model = DeepCluster::fit(&config, &unlabeled, &ctx)?;
+    let clusters = model.assign(&unlabeled)?;
+    let clusters_refined = model.assign_refined(&unlabeled)?;
+    let embedding = model.embed(&unlabeled)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let stats = model.stats().clone();
+    let rec = |metric: &str, value: f64| MetricRecord {
+        dataset: dataset_name.to_string(),
+        model: entry.name.to_string(),
+        seed,
+        metric: metric.to_string(),
+        value,
+        seconds,
+    };
+    let mut records = Vec::new();
+    let mut scores = |suffix: &str, pred: &[u32]| -> Result<()> {
+        records.push(rec(&format!("acc{suffix}"), clustering_accuracy(&truth, pred)?));
+        records.push(rec(&format!("nmi{suffix}"), nmi(&truth, pred)?));
+        records.push(rec(&format!("ari{suffix}"), ari(&truth, pred)?));
+        Ok(())
+    };
+    scores("", &clusters)?;
+    if let Some(r) = &clusters_refined {
+        scores("_refined", r)?;
+    }
+    if stats.labels_kmeans_init.len() == truth.len() {
+        scores("_kmeans_init", &stats.labels_kmeans_init)?;
+    }
+    if stats.pretrain_epochs > 0 {
+        records.push(rec(
+            "pretrain_s_per_epoch",
+            stats.pretrain_seconds / stats.pretrain_epochs as f64,
+        ));
+    }
+    if stats.finetune_iters > 0 {
+        records.push(rec(
+            "finetune_s_per_iter",
+            stats.finetune_seconds / stats.finetune_iters as f64,
+        ));
+    }
+    records.push(rec("finetune_iters", stats.finetune_iters as f64));
+    Ok(ClusteringRun {
+        records,
+        embedding,
+        dim: config.embedding,
+        truth,
+        class_names,
+        clusters,
+        clusters_refined,
+        stats,
+    })
 }

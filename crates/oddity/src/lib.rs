@@ -28,8 +28,10 @@ pub mod metrics;
 pub mod models;
 pub mod nn;
 pub mod persist;
+pub mod plot;
 pub mod progress;
 pub mod registry;
 pub mod results;
+pub mod tsne;
 
 pub use error::{Error, Result};

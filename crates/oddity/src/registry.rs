@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::data::Dataset;
 use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
 use crate::error::{Error, Result};
+use crate::models::deep_cluster::DeepCluster;
 use crate::models::deep_sad::DeepSad;
 use crate::models::devnet::DevNet;
 use crate::models::dplan::Dplan;
@@ -75,6 +76,10 @@ pub enum Protocol {
     /// A few labelled anomalies and contaminated unlabelled data (DevNet / DPLAN): see
     /// [`crate::data::split`] and [`crate::eval::evaluate_weakly_supervised`].
     WeaklySupervised,
+    /// Clustering models: fit on all samples, compare the clusters with the class labels (ACC,
+    /// NMI, ARI; see [`crate::eval::evaluate_clustering`]). As detectors they are evaluated
+    /// leave-one-class-out.
+    Clustering,
 }
 
 /// One registered model.
@@ -142,6 +147,10 @@ pub fn models() -> Vec<ModelEntry> {
         ModelEntry::of::<Repen>(
             "REPEN (Pang et al. 2018) with known outliers, triplet ranking representation scored by LeSiNN",
             Protocol::WeaklySupervised,
+        ),
+        ModelEntry::of::<DeepCluster>(
+            "Deep clustering (DEC / IDEC / DCEC): autoencoder + Student's t clustering layer, anomaly = distance to centroid",
+            Protocol::Clustering,
         ),
     ]
 }

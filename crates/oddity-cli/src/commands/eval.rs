@@ -1,11 +1,14 @@
 //! `oddity eval`: run a model's standard protocol and report its metrics.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use oddity::data::Labels;
 use oddity::data::split::WeakSplitConfig;
-use oddity::eval::{MetricRecord, evaluate, evaluate_leave_one_class_out, evaluate_weakly_supervised};
+use oddity::eval::{
+    ClusteringRun, MetricRecord, evaluate, evaluate_clustering, evaluate_leave_one_class_out,
+    evaluate_weakly_supervised,
+};
 use oddity::registry::Protocol;
 use oddity::{Error, Result, registry};
 
@@ -35,6 +38,19 @@ pub struct Args {
     /// Leave-one-class-out models (ganomaly): the anomaly class id, or `all` for every class.
     #[arg(long, value_name = "K|all")]
     anomaly_class: Option<String>,
+    /// Clustering models (deep-cluster): `cluster` (default; ACC / NMI / ARI against the classes,
+    /// fitted on all samples) or `anomaly` (leave-one-class-out with --anomaly-class).
+    #[arg(long, value_enum)]
+    task: Option<Task>,
+    /// Number of clusters (sets `n_clusters`).
+    #[arg(long, value_name = "K")]
+    k: Option<usize>,
+    /// `--task cluster`: points in the t-SNE pictures (a seeded random subsample); 0 = no t-SNE.
+    #[arg(long, value_name = "N", default_value_t = oddity::tsne::DEFAULT_SAMPLES)]
+    tsne_samples: usize,
+    /// `--task cluster`: folder for the t-SNE pictures (PNG) and coordinates (CSV).
+    #[arg(long, value_name = "DIR", default_value = "plots")]
+    plots: PathBuf,
     #[command(flatten)]
     split: SplitArgs,
 }
@@ -73,14 +89,52 @@ impl SplitArgs {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Task {
+    Cluster,
+    Anomaly,
+}
+
 pub fn run(args: Args) -> Result<()> {
     let entry = registry::find(&args.model)?;
-    let settings = settings(&args.sets)?;
+    let mut settings = settings(&args.sets)?;
+    if let Some(k) = args.k {
+        settings = settings.set("n_clusters", serde_json::json!(k));
+    }
     settings.apply(&entry)?;
     let name = args.data.dataset_name();
     let bars = Bars::default();
     let mut records = Vec::new();
-    if entry.protocol == Protocol::LeaveOneClassOut {
+    let task = match (entry.protocol, args.task) {
+        (Protocol::Clustering, t) => t.unwrap_or(Task::Cluster),
+        (_, Some(Task::Cluster)) => {
+            return Err(Error::config(
+                "task",
+                format!("`{}` is not a clustering model (see `oddity models`)", entry.name),
+            ));
+        }
+        (_, _) => Task::Anomaly,
+    };
+    if entry.protocol == Protocol::Clustering && task == Task::Cluster {
+        let data = args.data.load_all()?;
+        for &seed in &args.seeds {
+            let run = evaluate_clustering(&entry, &settings, &data, &name, seed, &bars)?;
+            if args.tsne_samples > 0 {
+                write_tsne(&run, &args.plots, &name, seed, args.tsne_samples)?;
+            }
+            records.extend(run.records);
+        }
+        if let Some(path) = &args.results {
+            append_records(path, &records)?;
+        }
+        if args.json {
+            print_json(&records)?;
+        } else {
+            println!("{}", cluster_table(&records));
+        }
+        return Ok(());
+    }
+    if matches!(entry.protocol, Protocol::LeaveOneClassOut | Protocol::Clustering) {
         let spec = args.anomaly_class.as_deref().ok_or_else(|| {
             Error::config(
                 "anomaly-class",
@@ -125,15 +179,130 @@ pub fn run(args: Args) -> Result<()> {
         append_records(path, &records)?;
     }
     if args.json {
-        let mut out = std::io::stdout().lock();
-        for r in &records {
-            let line = serde_json::to_string(r).map_err(|e| Error::InvalidData(e.to_string()))?;
-            writeln!(out, "{line}").map_err(|e| Error::io("<stdout>", e))?;
-        }
+        print_json(&records)?;
     } else {
         println!("{}", summary_table(&records));
     }
     Ok(())
+}
+
+fn print_json(records: &[MetricRecord]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for r in records {
+        let line = serde_json::to_string(r).map_err(|e| Error::InvalidData(e.to_string()))?;
+        writeln!(out, "{line}").map_err(|e| Error::io("<stdout>", e))?;
+    }
+    Ok(())
+}
+
+/// t-SNE of a seeded subsample of the embedding: `<dataset>-seed<S>-tsne.csv` (x, y, class,
+/// cluster, cluster_refined) and two PNGs, coloured by class and by cluster.
+pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, samples: usize) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let n = run.truth.len();
+    let idx = oddity::tsne::subsample(n, samples, seed);
+    let d = run.dim;
+    let mut x = Vec::with_capacity(idx.len() * d);
+    for &i in &idx {
+        x.extend_from_slice(&run.embedding[i * d..(i + 1) * d]);
+    }
+    let spinner = crate::progress::Spinner::new(format!("t-SNE of {} points", idx.len()));
+    let xy = oddity::tsne::tsne_2d(&x, d, oddity::tsne::PERPLEXITY, seed);
+    spinner.finish();
+    let xy = xy?;
+    let stem = format!("{}-seed{seed}-tsne", dataset.replace([' ', '/'], "_"));
+    let csv = dir.join(format!("{stem}.csv"));
+    let mut text = String::from("index,x,y,class,cluster,cluster_refined\n");
+    for (r, &i) in idx.iter().enumerate() {
+        let refined = run
+            .clusters_refined
+            .as_ref()
+            .map(|c| c[i].to_string())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{i},{},{},{},{},{refined}\n",
+            xy[2 * r],
+            xy[2 * r + 1],
+            run.truth[i],
+            run.clusters[i]
+        ));
+    }
+    std::fs::write(&csv, text).map_err(|e| Error::io(&csv, e))?;
+    let truth: Vec<u32> = idx.iter().map(|&i| run.truth[i]).collect();
+    let clusters: Vec<u32> = idx.iter().map(|&i| run.clusters[i]).collect();
+    let cluster_names: Vec<String> = (0..=clusters.iter().copied().max().unwrap_or(0))
+        .map(|c| format!("cluster {c}"))
+        .collect();
+    let by_class = dir.join(format!("{stem}-class.png"));
+    let by_cluster = dir.join(format!("{stem}-cluster.png"));
+    let what = format!(
+        "{dataset}, deep-cluster, seed {seed}: t-SNE of the embedding ({} points)",
+        idx.len()
+    );
+    oddity::plot::scatter_png(
+        &by_class,
+        &format!("{what}, true class"),
+        &xy,
+        &truth,
+        &run.class_names,
+        (900, 800),
+    )?;
+    oddity::plot::scatter_png(
+        &by_cluster,
+        &format!("{what}, cluster"),
+        &xy,
+        &clusters,
+        &cluster_names,
+        (900, 800),
+    )?;
+    eprintln!(
+        "t-SNE: {}, {}, {}",
+        by_class.display(),
+        by_cluster.display(),
+        csv.display()
+    );
+    Ok(())
+}
+
+/// dataset × model rows with mean ± sd over seeds of the clustering metrics.
+pub fn cluster_table(records: &[MetricRecord]) -> comfy_table::Table {
+    let cols = [
+        ("ACC", "acc"),
+        ("NMI", "nmi"),
+        ("ARI", "ari"),
+        ("ACC refined", "acc_refined"),
+        ("NMI refined", "nmi_refined"),
+        ("ARI refined", "ari_refined"),
+        ("ACC AE+k-means", "acc_kmeans_init"),
+    ];
+    let mut header = vec!["dataset", "model", "seeds"];
+    header.extend(cols.iter().map(|c| c.0));
+    header.push("seconds/run");
+    let mut t = table::new(&header);
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in records {
+        let k = (r.dataset.clone(), r.model.clone());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for (dataset, model) in keys {
+        let of = |metric: &str| -> Vec<&MetricRecord> {
+            records
+                .iter()
+                .filter(|r| r.dataset == dataset && r.model == model && r.metric == metric)
+                .collect()
+        };
+        let acc = of("acc");
+        let secs: Vec<f64> = acc.iter().map(|r| r.seconds).collect();
+        let mut row = vec![dataset.clone(), model.clone(), acc.len().to_string()];
+        for (_, m) in cols {
+            row.push(mean_sd(&of(m).iter().map(|r| r.value).collect::<Vec<_>>()));
+        }
+        row.push(format!("{:.1}", secs.iter().sum::<f64>() / secs.len().max(1) as f64));
+        t.add_row(row);
+    }
+    t
 }
 
 /// Appends records to a JSON-lines file.

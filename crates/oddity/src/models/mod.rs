@@ -1,4 +1,5 @@
 //! The models. Each lives in its own folder.
+pub mod deep_cluster;
 pub mod deep_sad;
 pub mod devnet;
 pub mod dplan;

@@ -531,7 +531,7 @@ mod weights {
     }
 }
 
-/// Hand timing, not a pass/fail check: `cargo test --release -p oddity --test iforest -- --ignored --nocapture`.
+/// Hand timing, not a pass/fail check: `cargo test --release -p oddity --test suite iforest:: -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn timing() {

@@ -194,7 +194,7 @@ fn leave_one_class_out_protocol() {
 }
 
 /// Seconds per training step at the defaults (batch 64, isize 32, ngf = ndf = 64): 10 steps on
-/// 640 digits. Timing only: `cargo test --release -p oddity --test ganomaly -- --ignored --nocapture`.
+/// 640 digits. Timing only: `cargo test --release -p oddity --test suite ganomaly:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "timing, not a check; run in the release profile"]
 fn seconds_per_training_step() {

@@ -1,0 +1,11 @@
+//! The library's integration tests, one module per area, linked into one test binary
+//! (one link instead of ten keeps the debug build small enough for CI's disk).
+mod deep_cluster;
+mod detector_contract;
+mod dplan;
+mod ganomaly;
+mod iforest;
+mod loaders_binary;
+mod loaders_tabular;
+mod metrics_sklearn;
+mod weakly_supervised;
