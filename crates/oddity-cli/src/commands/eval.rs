@@ -275,34 +275,7 @@ pub fn cluster_table(records: &[MetricRecord]) -> comfy_table::Table {
         ("ARI refined", "ari_refined"),
         ("ACC AE+k-means", "acc_kmeans_init"),
     ];
-    let mut header = vec!["dataset", "model", "seeds"];
-    header.extend(cols.iter().map(|c| c.0));
-    header.push("seconds/run");
-    let mut t = table::new(&header);
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for r in records {
-        let k = (r.dataset.clone(), r.model.clone());
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    for (dataset, model) in keys {
-        let of = |metric: &str| -> Vec<&MetricRecord> {
-            records
-                .iter()
-                .filter(|r| r.dataset == dataset && r.model == model && r.metric == metric)
-                .collect()
-        };
-        let acc = of("acc");
-        let secs: Vec<f64> = acc.iter().map(|r| r.seconds).collect();
-        let mut row = vec![dataset.clone(), model.clone(), acc.len().to_string()];
-        for (_, m) in cols {
-            row.push(mean_sd(&of(m).iter().map(|r| r.value).collect::<Vec<_>>()));
-        }
-        row.push(format!("{:.1}", secs.iter().sum::<f64>() / secs.len().max(1) as f64));
-        t.add_row(row);
-    }
-    t
+    metric_table(records, &cols, 1)
 }
 
 /// Appends records to a JSON-lines file.
@@ -321,7 +294,16 @@ pub fn append_records(path: &std::path::Path, records: &[MetricRecord]) -> Resul
 
 /// dataset × model rows with mean ± sd of each metric over seeds, and mean seconds per run.
 pub fn summary_table(records: &[MetricRecord]) -> comfy_table::Table {
-    let mut t = table::new(&["dataset", "model", "seeds", "ROC-AUC", "AUC-PR", "seconds/run"]);
+    metric_table(records, &[("ROC-AUC", "roc_auc"), ("AUC-PR", "average_precision")], 3)
+}
+
+/// dataset × model rows (in first-seen order): the number of seeds (records of the first
+/// column's metric), mean ± sd of each `(header, metric)` column, and mean seconds per run.
+fn metric_table(records: &[MetricRecord], cols: &[(&str, &str)], secs_decimals: usize) -> comfy_table::Table {
+    let mut header = vec!["dataset", "model", "seeds"];
+    header.extend(cols.iter().map(|c| c.0));
+    header.push("seconds/run");
+    let mut t = table::new(&header);
     let mut keys: Vec<(String, String)> = Vec::new();
     for r in records {
         let k = (r.dataset.clone(), r.model.clone());
@@ -336,17 +318,18 @@ pub fn summary_table(records: &[MetricRecord]) -> comfy_table::Table {
                 .filter(|r| r.dataset == dataset && r.model == model && r.metric == metric)
                 .collect()
         };
-        let auc = of("roc_auc");
-        let ap = of("average_precision");
-        let secs: Vec<f64> = auc.iter().map(|r| r.seconds).collect();
-        t.add_row(vec![
-            dataset.clone(),
-            model.clone(),
-            auc.len().to_string(),
-            mean_sd(&auc.iter().map(|r| r.value).collect::<Vec<_>>()),
-            mean_sd(&ap.iter().map(|r| r.value).collect::<Vec<_>>()),
-            format!("{:.3}", secs.iter().sum::<f64>() / secs.len().max(1) as f64),
-        ]);
+        let first = cols.first().map(|c| of(c.1)).unwrap_or_default();
+        let secs: Vec<f64> = first.iter().map(|r| r.seconds).collect();
+        let mut row = vec![dataset.clone(), model.clone(), first.len().to_string()];
+        for (_, m) in cols {
+            row.push(mean_sd(&of(m).iter().map(|r| r.value).collect::<Vec<_>>()));
+        }
+        row.push(format!(
+            "{:.*}",
+            secs_decimals,
+            secs.iter().sum::<f64>() / secs.len().max(1) as f64
+        ));
+        t.add_row(row);
     }
     t
 }
