@@ -71,7 +71,23 @@ pub fn save<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
     f.write_all(&json)
         .and_then(|_| f.sync_all())
         .map_err(|e| Error::io(&json_path, e))?;
-    replace_dir(staging.keep(), dir)
+    readable_by_others(&json_path, 0o644)?;
+    let staged = staging.keep();
+    readable_by_others(&staged, 0o755)?;
+    replace_dir(staged, dir)
+}
+
+/// Temporary files and directories are private (0600 / 0700); a saved model should carry the
+/// usual permissions (0644 / 0755) so other users and services can read it.
+fn readable_by_others(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 /// Moves the finished staging directory to `dir`, replacing an existing model directory.
@@ -183,6 +199,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io(path, e))?;
+    readable_by_others(tmp.path(), 0o644)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

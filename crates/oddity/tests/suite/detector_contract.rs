@@ -143,6 +143,25 @@ fn saved_model() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, model_dir)
 }
 
+#[cfg(unix)]
+#[test]
+fn saved_model_directory_is_readable_by_other_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, dir) = saved_model();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o755);
+    assert_eq!(
+        mode(&dir.join(MODEL_JSON)) & 0o044,
+        0o044,
+        "model.json not readable by others"
+    );
+    assert_eq!(
+        mode(&dir.join(WEIGHTS_FILE)) & 0o044,
+        0o044,
+        "weights not readable by others"
+    );
+}
+
 fn edit_json(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
     let p = dir.join(MODEL_JSON);
     let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&p).unwrap()).unwrap();
