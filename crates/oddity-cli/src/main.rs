@@ -30,6 +30,8 @@ enum Command {
     /// Benchmark protocols over many data files (results file + Markdown table).
     #[command(subcommand)]
     Bench(commands::bench::Bench),
+    /// Build the HTML report (curves, histograms, images, training curves, tables) of a results file.
+    Report(commands::report::Args),
     /// Run the available detectors on the small real datasets shipped in the repository.
     Demo(commands::demo::Args),
     /// List the registered models and their default hyperparameters.
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Score(a) => commands::score::run(a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Bench(b) => commands::bench::run(b),
+        Command::Report(a) => commands::report::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Models => commands::models::run(),
     };

@@ -55,6 +55,21 @@ pub trait Model: Sized + Send + Sync {
 
     /// Rebuilds the model from its config and the tensors written by [`Model::save_weights`].
     fn load_weights(config: &Self::Config, path: &Path) -> Result<Self>;
+
+    /// Models that reconstruct their input (GANomaly's generator, autoencoders): each sample as
+    /// the model sees it next to its reconstruction, for pictures. `None` for the others.
+    fn reconstruct(&self, _data: &Dataset) -> Result<Option<Reconstruction>> {
+        Ok(None)
+    }
+}
+
+/// Inputs as a model sees them (after resizing) and their reconstructions, both `n × layout`,
+/// values in the data's scale ([0, 1] for images).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconstruction {
+    pub layout: Layout,
+    pub input: Vec<f32>,
+    pub output: Vec<f32>,
 }
 
 /// Parameters shared by every detector.
@@ -157,6 +172,12 @@ impl<M: Model> Detector<M> {
 
     pub fn threshold(&self) -> f32 {
         self.summary.threshold
+    }
+
+    /// See [`Model::reconstruct`].
+    pub fn reconstruct(&self, data: &Dataset) -> Result<Option<Reconstruction>> {
+        Dataset::check_layout(self.summary.layout, data)?;
+        self.model.reconstruct(data)
     }
 }
 

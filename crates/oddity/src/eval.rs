@@ -12,7 +12,21 @@ use crate::error::{Error, Result};
 use crate::metrics::{ari, average_precision, clustering_accuracy, nmi, roc_auc};
 use crate::models::deep_cluster::{DeepCluster, DeepClusterConfig, FitStats};
 use crate::progress::Progress;
-use crate::registry::{ModelEntry, Protocol, Settings};
+use crate::registry::{AnyDetector, ModelEntry, Protocol, Settings};
+use crate::report::HistoryRecorder;
+use crate::report::images::{RunKey, by_score_desc, reconstruction_grid};
+use crate::report::records::{Detail, HistoryRecord, ScoresRecord, Series};
+
+/// Test images shown per end (most / least anomalous) in reconstruction grids.
+pub const GRID_IMAGES: usize = 8;
+
+/// An evaluation's metric records and the details a report draws from (test scores, training
+/// curves, reconstructions).
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub records: Vec<MetricRecord>,
+    pub details: Vec<Detail>,
+}
 
 /// One measured number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +53,18 @@ pub fn evaluate(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Vec<MetricRecord>> {
+    Ok(evaluate_detailed(entry, settings, data, dataset_name, seed, progress)?.records)
+}
+
+/// [`evaluate`] with the details for a report.
+pub fn evaluate_detailed(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Dataset,
+    dataset_name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Evaluation> {
     match entry.protocol {
         Protocol::Unsupervised => {
             let flags = data.require_anomaly_flags()?.to_vec();
@@ -52,7 +78,8 @@ pub fn evaluate(
             }
             let unlabeled = data.clone().with_labels(Labels::None)?;
             let start = Instant::now();
-            let ctx = FitContext::new(seed, progress);
+            let recorder = HistoryRecorder::new(progress);
+            let ctx = FitContext::new(seed, &recorder);
             let det = entry.fit(settings, &unlabeled, &ctx)?;
             // The protocol scores the training samples themselves: fitting already did.
             let scores = match det.train_scores() {
@@ -60,9 +87,14 @@ pub fn evaluate(
                 None => det.score(&unlabeled)?,
             };
             let seconds = start.elapsed().as_secs_f64();
-            ranking_records(dataset_name, entry.name, seed, seconds, &flags, &scores)
+            let key = RunKey {
+                dataset: dataset_name,
+                model: entry.name,
+                seed,
+            };
+            ranked(key, seconds, det.as_ref(), &unlabeled, &flags, scores, recorder.take())
         }
-        Protocol::WeaklySupervised => evaluate_weakly_supervised(
+        Protocol::WeaklySupervised => evaluate_weakly_supervised_detailed(
             entry,
             settings,
             data,
@@ -110,6 +142,22 @@ pub fn evaluate_leave_one_class_out(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Vec<MetricRecord>> {
+    Ok(
+        evaluate_leave_one_class_out_detailed(entry, settings, data, anomaly_class, dataset_name, seed, progress)?
+            .records,
+    )
+}
+
+/// [`evaluate_leave_one_class_out`] with the details for a report.
+pub fn evaluate_leave_one_class_out_detailed(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Loaded,
+    anomaly_class: u32,
+    dataset_name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Evaluation> {
     let test = data.test.as_ref().ok_or_else(|| {
         Error::InvalidData(format!(
             "{}: leave-one-class-out needs a train/test split (e.g. an IDX directory)",
@@ -147,12 +195,18 @@ pub fn evaluate_leave_one_class_out(
     }
     let train = data.train.select(&keep)?.with_labels(Labels::None)?;
     let start = Instant::now();
-    let ctx = FitContext::new(seed, progress);
+    let recorder = HistoryRecorder::new(progress);
+    let ctx = FitContext::new(seed, &recorder);
     let det = entry.fit(settings, &train, &ctx)?;
     let scores = det.score(test)?;
     let seconds = start.elapsed().as_secs_f64();
     let name = format!("{dataset_name} (anomaly {anomaly_class})");
-    ranking_records(&name, entry.name, seed, seconds, &flags, &scores)
+    let key = RunKey {
+        dataset: &name,
+        model: entry.name,
+        seed,
+    };
+    ranked(key, seconds, det.as_ref(), test, &flags, scores, recorder.take())
 }
 
 /// The weakly supervised protocol (DevNet, DPLAN): [`weakly_supervised_split`] of `data` with
@@ -168,14 +222,88 @@ pub fn evaluate_weakly_supervised(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Vec<MetricRecord>> {
+    Ok(evaluate_weakly_supervised_detailed(entry, settings, data, split, dataset_name, seed, progress)?.records)
+}
+
+/// [`evaluate_weakly_supervised`] with the details for a report.
+pub fn evaluate_weakly_supervised_detailed(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Dataset,
+    split: &WeakSplitConfig,
+    dataset_name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Evaluation> {
     let split = weakly_supervised_split(data, split, seed)?;
     let flags = split.test.require_anomaly_flags()?.to_vec();
     let start = Instant::now();
-    let ctx = FitContext::new(seed, progress);
+    let recorder = HistoryRecorder::new(progress);
+    let ctx = FitContext::new(seed, &recorder);
     let det = entry.fit(settings, &split.train, &ctx)?;
     let scores = det.score(&split.test)?;
     let seconds = start.elapsed().as_secs_f64();
-    ranking_records(dataset_name, entry.name, seed, seconds, &flags, &scores)
+    let key = RunKey {
+        dataset: dataset_name,
+        model: entry.name,
+        seed,
+    };
+    ranked(key, seconds, det.as_ref(), &split.test, &flags, scores, recorder.take())
+}
+
+/// Ranking records of a scored test set, plus its details: the scores, the training curves and,
+/// for models that reconstruct images, the most and least anomalous test images with their
+/// reconstructions.
+fn ranked(
+    key: RunKey,
+    seconds: f64,
+    det: &dyn AnyDetector,
+    test: &Dataset,
+    flags: &[bool],
+    scores: Vec<f32>,
+    history: Vec<Series>,
+) -> Result<Evaluation> {
+    let records = ranking_records(key.dataset, key.model, key.seed, seconds, flags, &scores)?;
+    let mut details = Vec::new();
+    if !history.is_empty() {
+        details.push(Detail::History(HistoryRecord {
+            dataset: key.dataset.into(),
+            model: key.model.into(),
+            seed: key.seed,
+            series: history,
+        }));
+    }
+    let order = by_score_desc(&scores);
+    let k = GRID_IMAGES.min(order.len() / 2);
+    for (title, picked) in [
+        ("most anomalous test images", order[..k].to_vec()),
+        (
+            "least anomalous test images",
+            order[order.len() - k..].iter().rev().copied().collect(),
+        ),
+    ] {
+        if k == 0 {
+            break;
+        }
+        let Some(rec) = det.reconstruct(&test.select(&picked)?)? else {
+            break;
+        };
+        if let Some(grid) = reconstruction_grid(key, title, &rec, &picked, &scores, flags)? {
+            details.push(Detail::Images(grid));
+        }
+    }
+    details.insert(
+        0,
+        Detail::Scores(ScoresRecord {
+            dataset: key.dataset.into(),
+            model: key.model.into(),
+            seed: key.seed,
+            threshold: det.threshold(),
+            anomaly: flags.iter().map(|&f| u8::from(f)).collect(),
+            scores,
+        }),
+    );
+    Ok(Evaluation { records, details })
 }
 
 /// ROC-AUC and average precision of `scores` against anomaly `flags`, as results records.
@@ -217,6 +345,8 @@ pub struct ClusteringRun {
     /// Clusters after the final k-means refinement (`refine`).
     pub clusters_refined: Option<Vec<u32>>,
     pub stats: FitStats,
+    /// Training curves (pretraining loss, label changes during fine-tuning).
+    pub history: Vec<Series>,
 }
 
 /// The clustering protocol of DEC / IDEC / DCEC: fit `entry` (a clustering model, today
@@ -257,7 +387,8 @@ pub fn evaluate_clustering(
     crate::detector::ModelConfig::validate(&config)?;
     let unlabeled = data.clone().with_labels(Labels::None)?;
     let start = Instant::now();
-    let ctx = FitContext::new(seed, progress);
+    let recorder = HistoryRecorder::new(progress);
+    let ctx = FitContext::new(seed, &recorder);
     let model = DeepCluster::fit(&config, &unlabeled, &ctx)?;
     let clusters = model.assign(&unlabeled)?;
     let clusters_refined = model.assign_refined(&unlabeled)?;
@@ -308,5 +439,6 @@ pub fn evaluate_clustering(
         clusters,
         clusters_refined,
         stats,
+        history: recorder.take(),
     })
 }

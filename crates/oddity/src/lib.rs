@@ -31,6 +31,7 @@ pub mod persist;
 pub mod plot;
 pub mod progress;
 pub mod registry;
+pub mod report;
 pub mod results;
 pub mod tsne;
 

@@ -9,6 +9,10 @@ pub trait Progress: Send + Sync {
     fn advance(&self, n: u64);
     /// The current phase is over.
     fn finish(&self);
+    /// One point of a training curve: `series` (e.g. `"loss_g per epoch"`) has `value` at `step`
+    /// (epoch, episode or iteration, as the series name says). Ignored unless a recorder collects
+    /// it (see [`crate::report::HistoryRecorder`]).
+    fn record(&self, _series: &str, _step: u64, _value: f64) {}
 }
 
 /// Reports nothing.

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::data::Dataset;
-use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig};
+use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig, Reconstruction};
 use crate::error::{Error, Result};
 use crate::models::deep_cluster::DeepCluster;
 use crate::models::deep_sad::DeepSad;
@@ -33,6 +33,8 @@ pub trait AnyDetector: Send + Sync {
     fn config_json(&self) -> Value;
     /// Writes the model directory.
     fn save(&self, dir: &Path) -> Result<()>;
+    /// Inputs and reconstructions, for models that reconstruct (see [`Model::reconstruct`]).
+    fn reconstruct(&self, data: &Dataset) -> Result<Option<Reconstruction>>;
 }
 
 impl<M: Model + 'static> AnyDetector for Detector<M> {
@@ -62,6 +64,9 @@ impl<M: Model + 'static> AnyDetector for Detector<M> {
     }
     fn save(&self, dir: &Path) -> Result<()> {
         persist::save(self, dir)
+    }
+    fn reconstruct(&self, data: &Dataset) -> Result<Option<Reconstruction>> {
+        Detector::reconstruct(self, data)
     }
 }
 

@@ -48,8 +48,58 @@ pub fn stat(records: &[MetricRecord], dataset: &str, model: &str, metric: &str) 
     Some(Stat { mean, sd, n, seconds })
 }
 
+/// Whether a higher value of `metric` is better (ranking and clustering scores), as opposed to
+/// timings and counts, which tables do not mark a best for.
+pub fn higher_is_better(metric: &str) -> bool {
+    !(metric.contains("_s_per_") || metric.ends_with("seconds") || metric.ends_with("_iters"))
+}
+
+/// Every metric in `records`, in order of first appearance.
+pub fn metrics(records: &[MetricRecord]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in records {
+        if !out.contains(&r.metric) {
+            out.push(r.metric.clone());
+        }
+    }
+    out
+}
+
+/// CSV of every dataset × model × metric: `dataset,model,metric,mean,sd,n,seconds_per_run`.
+pub fn csv_table(records: &[MetricRecord]) -> String {
+    let (datasets, models) = keys(records);
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("dataset,model,metric,mean,sd,n,seconds_per_run\n");
+    for metric in metrics(records) {
+        for ds in &datasets {
+            for m in &models {
+                if let Some(s) = stat(records, ds, m, &metric) {
+                    out.push_str(&format!(
+                        "{},{},{},{},{},{},{}\n",
+                        quote(ds),
+                        quote(m),
+                        quote(&metric),
+                        s.mean,
+                        s.sd,
+                        s.n,
+                        s.seconds
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A Markdown table: rows datasets, columns models, cells `mean ± sd` of `metric`; the best mean
-/// per row in bold; a last row with each model's mean over the datasets it ran on.
+/// per row in bold (for metrics where [`higher_is_better`]); a last row with each model's mean
+/// over the datasets it ran on.
 pub fn markdown_table(records: &[MetricRecord], metric: &str) -> String {
     let (datasets, models) = keys(records);
     let mut out = format!(
@@ -70,7 +120,11 @@ pub fn markdown_table(records: &[MetricRecord], metric: &str) -> String {
                     sums[j].0 += s.mean;
                     sums[j].1 += 1;
                     let cell = format!("{:.3} ± {:.3}", s.mean, s.sd);
-                    if s.mean == best { format!("**{cell}**") } else { cell }
+                    if s.mean == best && higher_is_better(metric) {
+                        format!("**{cell}**")
+                    } else {
+                        cell
+                    }
                 }
             })
             .collect();
@@ -119,5 +173,16 @@ mod tests {
         assert!(t.contains("| a | 0.600 ± 0.141 | **0.900 ± 0.000** |"), "{t}");
         assert!(t.contains("| b | **0.400 ± 0.000** | – |"), "{t}");
         assert!(t.contains("| *mean* | 0.500 | 0.900 |"), "{t}");
+    }
+
+    #[test]
+    fn timings_get_no_best_and_csv_has_one_line_per_cell() {
+        let mut r = vec![rec("a", "m1", 0, 2.0), rec("a", "m2", 0, 1.0)];
+        r.iter_mut().for_each(|x| x.metric = "pretrain_s_per_epoch".into());
+        assert!(!markdown_table(&r, "pretrain_s_per_epoch").contains("**"));
+        r.push(rec("x,y", "m1", 0, 0.5));
+        let csv = csv_table(&r);
+        assert_eq!(csv.lines().count(), 4, "{csv}");
+        assert!(csv.contains("\"x,y\",m1,average_precision,0.5,0,1,1\n"), "{csv}");
     }
 }

@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use oddity::data::{Dataset, LoadOptions, load};
-use oddity::eval::{MetricRecord, evaluate_weakly_supervised};
+use oddity::eval::{MetricRecord, evaluate_weakly_supervised_detailed};
 use oddity::registry::{self, ModelEntry, Settings};
+use oddity::report::records::Detail;
+use oddity::report::{Results, RunClock, append_details};
 use oddity::results::markdown_table;
 use oddity::{Error, Result};
 
@@ -186,6 +188,7 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
     let total = files.len() * specs.len() * a.seeds as usize;
     let mut done = 0;
     let start = Instant::now();
+    let clock = RunClock::start();
     for file in &files {
         let name = dataset_name(file);
         let data: Dataset = match load(file, &LoadOptions::default()).and_then(|l| l.into_all()) {
@@ -200,10 +203,22 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
         for spec in &specs {
             for seed in 0..a.seeds {
                 done += 1;
-                match evaluate_weakly_supervised(&spec.entry, &spec.settings, &data, &split, &name, seed, &bars) {
-                    Ok(mut recs) => {
+                match evaluate_weakly_supervised_detailed(
+                    &spec.entry,
+                    &spec.settings,
+                    &data,
+                    &split,
+                    &name,
+                    seed,
+                    &bars,
+                ) {
+                    Ok(eval) => {
+                        let (mut recs, mut details) = (eval.records, eval.details);
                         for r in &mut recs {
                             r.model = spec.label.clone();
+                        }
+                        for d in &mut details {
+                            relabel(d, &spec.label);
                         }
                         let ap = recs.iter().find(|r| r.metric == "average_precision").map(|r| r.value);
                         eprintln!(
@@ -213,6 +228,7 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
                             recs.first().map(|r| r.seconds).unwrap_or(0.0)
                         );
                         append_records(&jsonl, &recs)?;
+                        append_details(&jsonl, &details)?;
                     }
                     Err(e) => {
                         eprintln!("[{done}/{total}] {name} · {} · seed {seed}: skipped: {e}", spec.label);
@@ -224,6 +240,10 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
             }
         }
     }
+    let seeds: Vec<u64> = (0..a.seeds).collect();
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let run = clock.finish(std::env::args().collect(), seeds, &paths)?;
+    append_details(&jsonl, &[Detail::Run(run)])?;
     // The table covers every run recorded in the results file (earlier invocations included, the
     // latest record winning), so models can be benchmarked in several goes.
     let all = read_records(&jsonl)?;
@@ -231,23 +251,31 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
     let md_path = a.out.join("results.md");
     oddity::persist::write_atomic(&md_path, md.as_bytes())?;
     println!("{md}");
-    eprintln!("wrote {} and {}", jsonl.display(), md_path.display());
+    eprintln!(
+        "wrote {} and {} (pictures: oddity report --results {} --out DIR)",
+        jsonl.display(),
+        md_path.display(),
+        jsonl.display()
+    );
     Ok(())
+}
+
+/// Puts a model variant's name (`dplan[p_labeled=0.05]`) on its details.
+fn relabel(d: &mut Detail, label: &str) {
+    match d {
+        Detail::Scores(s) => s.model = label.into(),
+        Detail::History(h) => h.model = label.into(),
+        Detail::Images(g) => g.model = label.into(),
+        Detail::Embedding(m) => m.model = label.into(),
+        Detail::Run(_) => {}
+    }
 }
 
 /// Records of a JSON-lines results file; a later record for the same dataset, model, seed and
 /// metric replaces an earlier one.
 fn read_records(path: &Path) -> Result<Vec<MetricRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out: Vec<MetricRecord> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let r: MetricRecord = serde_json::from_str(line).map_err(|e| Error::Format {
-            path: path.to_path_buf(),
-            reason: format!("line {}: {e}", i + 1),
-        })?;
+    for r in Results::read(path)?.metrics {
         match out
             .iter_mut()
             .find(|o| o.dataset == r.dataset && o.model == r.model && o.seed == r.seed && o.metric == r.metric)

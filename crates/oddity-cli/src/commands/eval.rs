@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use oddity::data::Labels;
 use oddity::data::split::WeakSplitConfig;
 use oddity::eval::{
-    ClusteringRun, MetricRecord, evaluate, evaluate_clustering, evaluate_leave_one_class_out,
-    evaluate_weakly_supervised,
+    ClusteringRun, Evaluation, MetricRecord, evaluate_clustering, evaluate_detailed,
+    evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed,
 };
 use oddity::registry::Protocol;
+use oddity::report::images::{RunKey, cluster_grid};
+use oddity::report::records::{EmbeddingMap, HistoryRecord};
+use oddity::report::{Detail, RunClock, append_details};
 use oddity::{Error, Result, registry};
 
 use crate::load_args::{DataArgs, settings};
@@ -32,9 +35,14 @@ pub struct Args {
     /// Print one JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also append the records to this JSON-lines results file.
+    /// Also append the results to this JSON-lines file: metric records, and the details a
+    /// report draws from (test scores, training curves, images, provenance).
     #[arg(long, value_name = "FILE.jsonl")]
     results: Option<PathBuf>,
+    /// Write the results to DIR/results.jsonl (replacing it) and the HTML report to
+    /// DIR/report.html (see `oddity report`).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Leave-one-class-out models (ganomaly): the anomaly class id, or `all` for every class.
     #[arg(long, value_name = "K|all")]
     anomaly_class: Option<String>,
@@ -96,6 +104,7 @@ enum Task {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let clock = RunClock::start();
     let entry = registry::find(&args.model)?;
     let mut settings = settings(&args.sets)?;
     if let Some(k) = args.k {
@@ -104,7 +113,7 @@ pub fn run(args: Args) -> Result<()> {
     settings.apply(&entry)?;
     let name = args.data.dataset_name();
     let bars = Bars::default();
-    let mut records = Vec::new();
+    let mut out = Evaluation::default();
     let task = match (entry.protocol, args.task) {
         (Protocol::Clustering, t) => t.unwrap_or(Task::Cluster),
         (_, Some(Task::Cluster)) => {
@@ -119,20 +128,29 @@ pub fn run(args: Args) -> Result<()> {
         let data = args.data.load_all()?;
         for &seed in &args.seeds {
             let run = evaluate_clustering(&entry, &settings, &data, &name, seed, &bars)?;
-            if args.tsne_samples > 0 {
-                write_tsne(&run, &args.plots, &name, seed, args.tsne_samples)?;
+            let key = RunKey {
+                dataset: &name,
+                model: entry.name,
+                seed,
+            };
+            if !run.history.is_empty() {
+                out.details.push(Detail::History(HistoryRecord {
+                    dataset: name.clone(),
+                    model: entry.name.into(),
+                    seed,
+                    series: run.history.clone(),
+                }));
             }
-            records.extend(run.records);
+            if let Some(grid) = cluster_grid(key, &data, &run.clusters, 10)? {
+                out.details.push(Detail::Images(grid));
+            }
+            if args.tsne_samples > 0 {
+                let map = write_tsne(&run, &args.plots, &name, seed, args.tsne_samples)?;
+                out.details.push(Detail::Embedding(map));
+            }
+            out.records.extend(run.records);
         }
-        if let Some(path) = &args.results {
-            append_records(path, &records)?;
-        }
-        if args.json {
-            print_json(&records)?;
-        } else {
-            println!("{}", cluster_table(&records));
-        }
-        return Ok(());
+        return finish(&args, &clock, out, &cluster_table);
     }
     if matches!(entry.protocol, Protocol::LeaveOneClassOut | Protocol::Clustering) {
         let spec = args.anomaly_class.as_deref().ok_or_else(|| {
@@ -155,9 +173,8 @@ pub fn run(args: Args) -> Result<()> {
             };
         for &k in &classes {
             for &seed in &args.seeds {
-                records.extend(evaluate_leave_one_class_out(
-                    &entry, &settings, &data, k, &name, seed, &bars,
-                )?);
+                let e = evaluate_leave_one_class_out_detailed(&entry, &settings, &data, k, &name, seed, &bars)?;
+                extend(&mut out, e);
             }
         }
     } else if entry.protocol == Protocol::WeaklySupervised || args.split.given().is_some() {
@@ -165,23 +182,59 @@ pub fn run(args: Args) -> Result<()> {
         split.validate()?;
         let data = args.data.load_all()?;
         for &seed in &args.seeds {
-            records.extend(evaluate_weakly_supervised(
-                &entry, &settings, &data, &split, &name, seed, &bars,
-            )?);
+            let e = evaluate_weakly_supervised_detailed(&entry, &settings, &data, &split, &name, seed, &bars)?;
+            extend(&mut out, e);
         }
     } else {
         let data = args.data.load_all()?;
         for &seed in &args.seeds {
-            records.extend(evaluate(&entry, &settings, &data, &name, seed, &bars)?);
+            extend(
+                &mut out,
+                evaluate_detailed(&entry, &settings, &data, &name, seed, &bars)?,
+            );
         }
     }
+    finish(&args, &clock, out, &summary_table)
+}
+
+fn extend(out: &mut Evaluation, e: Evaluation) {
+    out.records.extend(e.records);
+    out.details.extend(e.details);
+}
+
+/// Writes the results file(s) and the report, then prints the table (or JSON).
+fn finish(
+    args: &Args,
+    clock: &RunClock,
+    mut out: Evaluation,
+    table: &dyn Fn(&[MetricRecord]) -> comfy_table::Table,
+) -> Result<()> {
+    let run = clock.finish(
+        std::env::args().collect(),
+        args.seeds.clone(),
+        &[args.data.data.as_path()],
+    )?;
+    out.details.insert(0, Detail::Run(run));
     if let Some(path) = &args.results {
-        append_records(path, &records)?;
+        append_records(path, &out.records)?;
+        append_details(path, &out.details)?;
+    }
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join("results.jsonl");
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        append_records(&path, &out.records)?;
+        append_details(&path, &out.details)?;
+        let results = oddity::report::Results::read(&path)?;
+        let written = oddity::report::build(&results, &path, dir)?;
+        eprintln!("report: {}", written.html.display());
     }
     if args.json {
-        print_json(&records)?;
+        print_json(&out.records)?;
     } else {
-        println!("{}", summary_table(&records));
+        println!("{}", table(&out.records));
     }
     Ok(())
 }
@@ -197,7 +250,7 @@ fn print_json(records: &[MetricRecord]) -> Result<()> {
 
 /// t-SNE of a seeded subsample of the embedding: `<dataset>-seed<S>-tsne.csv` (x, y, class,
 /// cluster, cluster_refined) and two PNGs, coloured by class and by cluster.
-pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, samples: usize) -> Result<()> {
+pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, samples: usize) -> Result<EmbeddingMap> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let n = run.truth.len();
     let idx = oddity::tsne::subsample(n, samples, seed);
@@ -261,7 +314,16 @@ pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, sam
         by_cluster.display(),
         csv.display()
     );
-    Ok(())
+    Ok(EmbeddingMap {
+        dataset: dataset.into(),
+        model: "deep-cluster".into(),
+        seed,
+        method: "t-SNE".into(),
+        xy,
+        classes: truth,
+        class_names: run.class_names.clone(),
+        clusters,
+    })
 }
 
 /// dataset × model rows with mean ± sd over seeds of the clustering metrics.

@@ -5,4 +5,5 @@ pub mod eval;
 pub mod fit;
 pub mod info;
 pub mod models;
+pub mod report;
 pub mod score;

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, register_font};
+use super::{FONT, Figure, draw_err, figure};
 use crate::error::{Error, Result};
 
 /// Tableau's 20 categorical colours (matplotlib `tab20`, dark shades first): distinct for up to
@@ -39,20 +40,8 @@ pub fn color(g: u32) -> RGBColor {
     RGBColor(r, gr, b)
 }
 
-fn draw_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::io(path, std::io::Error::other(format!("drawing the plot: {e}")))
-}
-
-/// Writes a `width × height` PNG of the points `xy` (`n × 2`, row-major), point `i` coloured by
-/// `groups[i]`, with `names[g]` in the legend (the group id when `names` is shorter).
-pub fn scatter_png(
-    path: &Path,
-    title: &str,
-    xy: &[f32],
-    groups: &[u32],
-    names: &[String],
-    size: (u32, u32),
-) -> Result<()> {
+/// Checks the points and their groups.
+fn check(xy: &[f32], groups: &[u32]) -> Result<()> {
     if xy.len() != groups.len() * 2 {
         return Err(Error::Shape(format!(
             "scatter plot: {} coordinates for {} points",
@@ -71,28 +60,56 @@ pub fn scatter_png(
             value: xy[i] as f64,
         });
     }
-    register_font();
+    Ok(())
+}
+
+/// A `size` scatter plot of the points `xy` (`n × 2`, row-major), point `i` coloured by
+/// `groups[i]`, with `names[g]` in the legend (the group id when `names` is shorter).
+pub fn scatter(title: &str, xy: &[f32], groups: &[u32], names: &[String], size: (u32, u32)) -> Result<Figure> {
+    check(xy, groups)?;
+    figure!(size, |root| draw(root, title, xy, groups, names))
+}
+
+/// Writes [`scatter`] as a PNG file at `path`.
+pub fn scatter_png(
+    path: &Path,
+    title: &str,
+    xy: &[f32],
+    groups: &[u32],
+    names: &[String],
+    size: (u32, u32),
+) -> Result<()> {
+    let fig = scatter(title, xy, groups, names, size)?;
+    std::fs::write(path, &fig.png).map_err(|e| Error::io(path, e))
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    xy: &[f32],
+    groups: &[u32],
+    names: &[String],
+) -> Result<()> {
     let (mut x0, mut x1, mut y0, mut y1) = (f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY, f32::NEG_INFINITY);
     for p in xy.chunks_exact(2) {
         (x0, x1, y0, y1) = (x0.min(p[0]), x1.max(p[0]), y0.min(p[1]), y1.max(p[1]));
     }
     let pad = |a: f32, b: f32| ((b - a) * 0.03).max(1e-3);
     let (px, py) = (pad(x0, x1), pad(y0, y1));
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| draw_err(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
+    root.fill(&WHITE).map_err(draw_err)?;
+    let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 22))
         .margin(12)
         .x_label_area_size(28)
         .y_label_area_size(40)
         .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
-        .map_err(|e| draw_err(path, e))?;
+        .map_err(draw_err)?;
     chart
         .configure_mesh()
         .disable_mesh()
         .label_style((FONT, 12))
         .draw()
-        .map_err(|e| draw_err(path, e))?;
+        .map_err(draw_err)?;
     let mut ids: Vec<u32> = groups.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -107,7 +124,7 @@ pub fn scatter_png(
         let label = names.get(g as usize).cloned().unwrap_or_else(|| g.to_string());
         chart
             .draw_series(pts)
-            .map_err(|e| draw_err(path, e))?
+            .map_err(draw_err)?
             .label(label)
             .legend(move |(x, y)| Circle::new((x, y), 4, c.filled()));
     }
@@ -118,8 +135,7 @@ pub fn scatter_png(
         .border_style(BLACK)
         .label_font((FONT, 13))
         .draw()
-        .map_err(|e| draw_err(path, e))?;
-    root.present().map_err(|e| draw_err(path, e))?;
+        .map_err(draw_err)?;
     Ok(())
 }
 
@@ -138,5 +154,7 @@ mod tests {
         let img = image::open(&path).unwrap();
         assert_eq!((img.width(), img.height()), (320, 240));
         assert!(scatter_png(&path, "bad", &xy[..10], &groups, &names, (320, 240)).is_err());
+        let fig = scatter("svg too", &xy, &groups, &names, (320, 240)).unwrap();
+        assert!(fig.svg.starts_with("<svg") && fig.svg.contains("svg too") && fig.svg.contains("zero"));
     }
 }

@@ -8,4 +8,5 @@ mod iforest;
 mod loaders_binary;
 mod loaders_tabular;
 mod metrics_sklearn;
+mod report;
 mod weakly_supervised;

@@ -40,7 +40,7 @@ pub use train::schedule;
 
 use crate::backend::parse_device;
 use crate::data::{Dataset, Layout};
-use crate::detector::{FitContext, Model};
+use crate::detector::{FitContext, Model, Reconstruction};
 use crate::error::{Error, Result};
 
 /// The trainable network: autoencoder + clustering layer.
@@ -388,6 +388,21 @@ impl Model for DeepCluster {
             }
             ScoreKind::Reconstruction => self.reconstruction_error(data),
         }
+    }
+
+    fn reconstruct(&self, data: &Dataset) -> Result<Option<Reconstruction>> {
+        let x = prepare(data, &self.config, Some(self.input))?;
+        let idx: Vec<usize> = (0..x.n).collect();
+        let mut output = Vec::with_capacity(x.n * x.dim);
+        for chunk in idx.chunks(1024) {
+            let xb = train::batch(&x, chunk, &self.device);
+            output.extend(train::values(self.net.ae.decode(self.net.ae.encode(xb)))?);
+        }
+        Ok(Some(Reconstruction {
+            layout: data.layout(),
+            input: data.x().to_vec(),
+            output,
+        }))
     }
 
     fn save_weights(&self, path: &Path) -> Result<()> {

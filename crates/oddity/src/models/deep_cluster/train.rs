@@ -90,6 +90,8 @@ pub(crate) fn pretrain(
         }
         ctx.progress.finish();
         stats.pretrain_loss = sum / x.n as f64;
+        ctx.progress
+            .record("pretraining MSE per epoch", epoch as u64, stats.pretrain_loss);
         last = format!(" (last MSE {:.5})", stats.pretrain_loss);
     }
     stats.pretrain_epochs = cfg.pretrain_epochs;
@@ -179,6 +181,10 @@ pub(crate) fn cluster(
             let changed = labels.iter().zip(&last_labels).filter(|(a, b)| a != b).count();
             let delta = changed as f64 / x.n as f64;
             stats.last_delta_label = delta;
+            if ite > 0 {
+                ctx.progress
+                    .record("fraction of labels changed per update", ite as u64, delta);
+            }
             last_labels = labels;
             if cfg.loss == ClusterLoss::Kl {
                 p = target_distribution(&q, k);

@@ -197,16 +197,20 @@ impl Model for DeepSad {
         for epoch in 0..config.epochs {
             opt.set_lr(scheduled_lr(config.lr, &config.lr_milestones, epoch));
             order.shuffle(&mut rng);
+            let mut epoch_loss = 0.0f64;
             for batch in order.chunks(config.batch_size) {
                 let b = batch.len();
                 tabular::gather(&x, d, batch, &mut xb);
                 lb.clear();
                 lb.extend(batch.iter().map(|&i| flags[i]));
                 let cache = encoder.forward_cache(&xb, b);
-                let (_, g) = deep_sad_loss(cache.output(), &lb, &center, config.eta, config.eps);
+                let (loss, g) = deep_sad_loss(cache.output(), &lb, &center, config.eta, config.eps);
+                epoch_loss += loss as f64 * b as f64;
                 encoder.backward(&xb, &cache, &g, &mut grads, false);
                 opt.step(&mut encoder.params, &mut grads);
             }
+            ctx.progress
+                .record("Deep SAD loss per epoch", epoch as u64 + 1, epoch_loss / n as f64);
             ctx.progress.advance(1);
         }
         ctx.progress.finish();

@@ -132,7 +132,7 @@ impl Model for DevNet {
         let mut grads = vec![0.0f32; n_params];
         let mut best = (f64::INFINITY, net.params.clone());
         ctx.progress.start("training DevNet", Some(config.epochs as u64));
-        for _ in 0..config.epochs {
+        for epoch in 1..=config.epochs {
             let mut epoch_loss = 0.0f64;
             for _ in 0..config.batches_per_epoch {
                 for (i, slot) in idx.iter_mut().enumerate() {
@@ -152,6 +152,7 @@ impl Model for DevNet {
                 opt.step(&mut net.params, &mut grads);
             }
             let mean = epoch_loss / config.batches_per_epoch as f64;
+            ctx.progress.record("deviation loss per epoch", epoch as u64, mean);
             // Keras' checkpoint compares the epoch loss, which is computed during the epoch.
             if mean < best.0 {
                 best = (mean, net.params.clone());

@@ -214,6 +214,16 @@ pub fn train(
         agent.step_done();
         if terminal || step == total {
             let steps = ((step - 1) % steps_ep + 1) as f32;
+            let episode = log.len() as u64 + 1;
+            ctx.progress
+                .record("total reward per episode", episode, ep_reward as f64);
+            ctx.progress
+                .record("extrinsic reward per episode", episode, ep_ext as f64);
+            ctx.progress.record("epsilon at episode end", episode, eps as f64);
+            if ep_learn > 0 {
+                ctx.progress
+                    .record("mean Q-loss per episode", episode, (ep_loss / ep_learn as f32) as f64);
+            }
             log.push(EpisodeLog {
                 episode: log.len(),
                 training: step > cfg.warmup_steps,

@@ -44,7 +44,7 @@ pub use nets::{BnMode, Decoder, Encoder, GenOutput, NetD, NetG};
 
 use crate::backend::parse_device;
 use crate::data::{Dataset, Labels, Layout};
-use crate::detector::{FitContext, Model};
+use crate::detector::{FitContext, Model, Reconstruction};
 use crate::error::{Error, Result};
 use train::{Images, Validation};
 
@@ -199,6 +199,37 @@ impl Model for Ganomaly {
     fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
         let images = prepare(data, &self.config)?;
         score_images(&self.netg, &images, &self.config, &self.device)
+    }
+
+    fn reconstruct(&self, data: &Dataset) -> Result<Option<Reconstruction>> {
+        let images = prepare(data, &self.config)?;
+        let mode = match self.config.bn_at_score {
+            BnAtScore::Running => BnMode::Running,
+            BnAtScore::Batch => BnMode::Batch,
+        };
+        let mut output = Vec::with_capacity(images.x.len());
+        let idx: Vec<usize> = (0..images.n).collect();
+        for chunk in idx.chunks(self.config.batch_size.max(1)) {
+            let x = train::batch(&images, chunk, &self.config, &self.device);
+            let fake = self.netg.forward(x, mode).fake;
+            let v = fake
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::Backend(format!("reading reconstructions: {e:?}")))?;
+            output.extend(v);
+        }
+        // Back from the network's [-1, 1] to the data's [0, 1].
+        let unscale = |v: Vec<f32>| v.into_iter().map(|x| (x + 1.0) / 2.0).collect();
+        let s = self.config.isize;
+        Ok(Some(Reconstruction {
+            layout: Layout::Images {
+                c: self.config.nc,
+                h: s,
+                w: s,
+            },
+            input: unscale(images.x),
+            output: unscale(output),
+        }))
     }
 
     fn save_weights(&self, path: &Path) -> Result<()> {

@@ -127,10 +127,15 @@ pub(crate) fn fit(
         ctx.progress.finish();
         let nb = n_batches.max(1) as f64;
         last_losses = format!(" (last: loss G {:.4}, loss D {:.4})", sum_g / nb, sum_d / nb);
+        ctx.progress
+            .record("generator loss per epoch", epoch as u64, sum_g / nb);
+        ctx.progress
+            .record("discriminator loss per epoch", epoch as u64, sum_d / nb);
         if let Some(val) = val {
             let snapshot = netg.valid();
             let scores = score_images(&snapshot, &val.images, cfg, device)?;
             let auc = roc_auc(&val.flags, &scores)?;
+            ctx.progress.record("validation ROC-AUC per epoch", epoch as u64, auc);
             if best.as_ref().is_none_or(|(b, _)| auc > *b) {
                 best = Some((auc, snapshot));
             }

@@ -248,7 +248,7 @@ impl Model for Repen {
         let mut grads = vec![0.0; net.params.len()];
         let mut best = (f64::INFINITY, net.params.clone());
         ctx.progress.start("training REPEN", Some(config.epochs as u64));
-        for _ in 0..config.epochs {
+        for epoch in 1..=config.epochs {
             let mut epoch_loss = 0.0f64;
             for _ in 0..steps {
                 for i in 0..b {
@@ -273,6 +273,7 @@ impl Model for Repen {
                 epoch_loss += loss as f64;
             }
             let mean = epoch_loss / steps as f64;
+            ctx.progress.record("triplet loss per epoch", epoch as u64, mean);
             if mean < best.0 {
                 best = (mean, net.params.clone());
             }

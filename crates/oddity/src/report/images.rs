@@ -1,0 +1,194 @@
+//! Image grids for the report: inputs, reconstructions and their differences for the most and
+//! least anomalous test images, and sample images per cluster. Cells are small PNGs in base64.
+
+use base64::Engine;
+
+use super::records::ImageGrid;
+use crate::data::{Dataset, Layout};
+use crate::detector::Reconstruction;
+use crate::error::Result;
+use crate::plot::encode_png;
+
+/// Which run a grid belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct RunKey<'a> {
+    pub dataset: &'a str,
+    pub model: &'a str,
+    pub seed: u64,
+}
+
+/// One image (`c × h × w`, values in [0, 1]) as a base64 PNG: grey for one channel, RGB for three,
+/// the first channel otherwise.
+pub fn png_base64(img: &[f32], c: usize, h: usize, w: usize) -> Result<String> {
+    let px = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let (bytes, color) = if c == 3 {
+        let mut b = Vec::with_capacity(h * w * 3);
+        for i in 0..h * w {
+            b.extend((0..3).map(|ch| px(img[ch * h * w + i])));
+        }
+        (b, image::ExtendedColorType::Rgb8)
+    } else {
+        (
+            img[..h * w].iter().map(|&v| px(v)).collect(),
+            image::ExtendedColorType::L8,
+        )
+    };
+    let png = encode_png(&bytes, w as u32, h as u32, color)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(png))
+}
+
+/// Test sample indices ordered from the highest score to the lowest (ties by index).
+pub fn by_score_desc(scores: &[f32]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    idx
+}
+
+/// A grid of `rec` (the reconstructions of samples `picked`, in that order): rows input,
+/// reconstruction and |input − reconstruction|, one column per sample captioned with its score
+/// and true label.
+pub fn reconstruction_grid(
+    key: RunKey,
+    title: &str,
+    rec: &Reconstruction,
+    picked: &[usize],
+    scores: &[f32],
+    anomaly: &[bool],
+) -> Result<Option<ImageGrid>> {
+    let Layout::Images { c, h, w } = rec.layout else {
+        return Ok(None);
+    };
+    let dim = c * h * w;
+    let mut rows = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut columns = Vec::new();
+    for (j, &i) in picked.iter().enumerate() {
+        let (Some(x), Some(y)) = (
+            rec.input.get(j * dim..(j + 1) * dim),
+            rec.output.get(j * dim..(j + 1) * dim),
+        ) else {
+            break;
+        };
+        let diff: Vec<f32> = x.iter().zip(y).map(|(a, b)| (a - b).abs()).collect();
+        rows[0].push(png_base64(x, c, h, w)?);
+        rows[1].push(png_base64(y, c, h, w)?);
+        rows[2].push(png_base64(&diff, c, h, w)?);
+        let truth = if anomaly.get(i).copied().unwrap_or(false) {
+            "anomaly"
+        } else {
+            "normal"
+        };
+        columns.push(format!("{:.4} ({truth})", scores.get(i).copied().unwrap_or(f32::NAN)));
+    }
+    Ok(Some(ImageGrid {
+        dataset: key.dataset.into(),
+        model: key.model.into(),
+        seed: key.seed,
+        title: title.into(),
+        row_labels: vec!["input x".into(), "reconstruction G(x)".into(), "|x − G(x)|".into()],
+        column_labels: columns,
+        cells: rows,
+    }))
+}
+
+/// Up to `per` images of each cluster (the first members in sample order), one row per cluster.
+pub fn cluster_grid(key: RunKey, data: &Dataset, clusters: &[u32], per: usize) -> Result<Option<ImageGrid>> {
+    let Layout::Images { c, h, w } = data.layout() else {
+        return Ok(None);
+    };
+    let k = clusters.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut rows = vec![Vec::new(); k];
+    let mut sizes = vec![0usize; k];
+    for (i, &g) in clusters.iter().enumerate().take(data.n()) {
+        sizes[g as usize] += 1;
+        if rows[g as usize].len() < per {
+            rows[g as usize].push(png_base64(data.row(i), c, h, w)?);
+        }
+    }
+    Ok(Some(ImageGrid {
+        dataset: key.dataset.into(),
+        model: key.model.into(),
+        seed: key.seed,
+        title: "sample images per cluster".into(),
+        row_labels: (0..k).map(|g| format!("cluster {g} ({} samples)", sizes[g])).collect(),
+        column_labels: Vec::new(),
+        cells: rows,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Labels;
+
+    fn decode(b64: &str) -> image::DynamicImage {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        image::load_from_memory(&bytes).unwrap()
+    }
+
+    #[test]
+    fn grey_and_rgb_images_keep_size_and_values() {
+        let img = decode(&png_base64(&[0.0, 1.0, 0.5, 0.25], 1, 2, 2).unwrap()).to_luma8();
+        assert_eq!(img.dimensions(), (2, 2));
+        assert_eq!(img.into_raw(), vec![0, 255, 128, 64]);
+        let rgb = decode(&png_base64(&[1.0, 0.0, 0.0, 1.0, 0.0, 0.0], 3, 1, 2).unwrap()).to_rgb8();
+        assert_eq!(rgb.into_raw(), vec![255, 0, 0, 0, 255, 0]);
+    }
+
+    #[test]
+    fn order_is_most_anomalous_first() {
+        assert_eq!(by_score_desc(&[0.2, 0.9, 0.5, 0.9]), vec![1, 3, 2, 0]);
+    }
+
+    #[test]
+    fn reconstruction_grid_has_three_rows_and_a_column_per_sample() {
+        let rec = Reconstruction {
+            layout: Layout::Images { c: 1, h: 2, w: 2 },
+            input: vec![0.0, 1.0, 0.0, 1.0, 0.5, 0.5, 0.5, 0.5],
+            output: vec![0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5],
+        };
+        let key = RunKey {
+            dataset: "d",
+            model: "m",
+            seed: 0,
+        };
+        let g = reconstruction_grid(
+            key,
+            "t",
+            &rec,
+            &[3, 0],
+            &[0.1, 0.0, 0.0, 0.9],
+            &[false, false, false, true],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(g.cells.len(), 3);
+        assert!(g.cells.iter().all(|r| r.len() == 2));
+        assert_eq!(g.column_labels, vec!["0.9000 (anomaly)", "0.1000 (normal)"]);
+        assert_eq!(decode(&g.cells[2][0]).to_luma8().into_raw(), vec![0, 255, 0, 255]);
+    }
+
+    #[test]
+    fn cluster_grid_rows_follow_clusters() {
+        let data = Dataset::new(
+            "img",
+            Layout::Images { c: 1, h: 1, w: 1 },
+            vec![0.1, 0.2, 0.3],
+            Labels::None,
+        )
+        .unwrap();
+        let g = cluster_grid(
+            RunKey {
+                dataset: "d",
+                model: "m",
+                seed: 0,
+            },
+            &data,
+            &[1, 0, 1],
+            1,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(g.row_labels, vec!["cluster 0 (1 samples)", "cluster 1 (2 samples)"]);
+        assert_eq!(g.cells.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1]);
+    }
+}

@@ -1,0 +1,150 @@
+//! The report: a results file with every kind of detail (from real seeded runs on shipped data)
+//! gives an HTML report with every section, image references that resolve, and curves whose
+//! drawn area equals the metric in the results table.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use oddity::data::{LoadOptions, load};
+use oddity::eval::{evaluate_detailed, evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed};
+use oddity::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
+use oddity::plot::curves::{CurveKind, plotted_points, trapezoid};
+use oddity::progress::Silent;
+use oddity::registry::{self, Settings};
+use oddity::report::records::{Detail, EmbeddingMap};
+use oddity::report::{Results, RunClock, append_details, build};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
+}
+
+/// A results file with an iForest run (unsupervised), a DevNet run (weakly supervised, with a
+/// training curve), a 1-epoch GANomaly run (scores, training curve, reconstruction grids) and an
+/// embedding map.
+fn results_file(dir: &Path) -> PathBuf {
+    let path = dir.join("results.jsonl");
+    let cardio = load(data("odds/cardio.mat"), &LoadOptions::default()).unwrap().into_all().unwrap();
+    let iforest = registry::find("iforest").unwrap();
+    let e = evaluate_detailed(&iforest, &Settings::default(), &cardio, "cardio", 0, &Silent).unwrap();
+    let mut metrics = e.records;
+    let mut details = e.details;
+    let adb = load(data("adbench/6_cardio.npz"), &LoadOptions::default()).unwrap().into_all().unwrap();
+    let devnet = registry::find("devnet").unwrap();
+    let split = oddity::data::split::WeakSplitConfig {
+        labeled_anomalies: 30,
+        ..Default::default()
+    };
+    let s = Settings::parse(&["epochs=3"]).unwrap();
+    let e = evaluate_weakly_supervised_detailed(&devnet, &s, &adb, &split, "cardio-adb", 0, &Silent).unwrap();
+    metrics.extend(e.records);
+    details.extend(e.details);
+    let mnist = load(data("mnist-small"), &LoadOptions::default()).unwrap();
+    let gan = registry::find("ganomaly").unwrap();
+    let s = Settings::parse(&["epochs=1", "ngf=8", "ndf=8", "nz=16"]).unwrap();
+    let e = evaluate_leave_one_class_out_detailed(&gan, &s, &mnist, 1, "mnist-small", 0, &Silent).unwrap();
+    metrics.extend(e.records);
+    details.extend(e.details);
+    details.push(Detail::Embedding(EmbeddingMap {
+        dataset: "toy".into(),
+        model: "deep-cluster".into(),
+        seed: 0,
+        method: "t-SNE".into(),
+        xy: vec![0.0, 0.0, 1.0, 1.0, 0.5, 0.2],
+        classes: vec![0, 1, 1],
+        class_names: vec!["a".into(), "b".into()],
+        clusters: vec![1, 0, 0],
+    }));
+    let run = RunClock::start().finish(vec!["test".into()], vec![0], &[&data("odds/cardio.mat")]).unwrap();
+    details.push(Detail::Run(run));
+    let text: String = metrics.iter().map(|m| serde_json::to_string(m).unwrap() + "\n").collect();
+    std::fs::write(&path, text).unwrap();
+    append_details(&path, &details).unwrap();
+    path
+}
+
+#[test]
+fn report_has_every_section_and_every_image_resolves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = results_file(dir.path());
+    let results = Results::read(&path).unwrap();
+    let out = dir.path().join("report");
+    let written = build(&results, &path, &out).unwrap();
+    assert_eq!(
+        written.sections,
+        vec!["provenance", "results", "curves", "histograms", "images", "embedding", "training"]
+    );
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    for id in &written.sections {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+    for needle in ["roc_auc", "average_precision", "sha256", "most anomalous test images", "reconstruction G(x)"] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    // Every embedded image is a decodable PNG.
+    let mut n_images = 0;
+    for part in html.split("src=\"data:image/png;base64,").skip(1) {
+        let b64 = &part[..part.find('"').unwrap()];
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        image::load_from_memory(&bytes).unwrap();
+        n_images += 1;
+    }
+    // charts + 2 grids × 3 rows × 8 images
+    assert!(n_images >= written.charts + 48, "{n_images} images, {} charts", written.charts);
+    // Every linked file exists.
+    for part in html.split("href=\"").skip(1) {
+        let link = &part[..part.find('"').unwrap()];
+        if !link.starts_with('#') {
+            assert!(out.join(link).is_file(), "missing {link}");
+        }
+    }
+    // ROC + PR per dataset (3), a histogram per run (3), 2 embedding maps, ≥ 3 training charts.
+    assert!(written.charts >= 14, "{} charts", written.charts);
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    assert!(md.contains("| cardio |") && md.contains("### roc_auc"), "{md}");
+    let csv = std::fs::read_to_string(&written.csv).unwrap();
+    assert!(csv.starts_with("dataset,model,metric,mean,sd,n,seconds_per_run\n"));
+    assert_eq!(csv.lines().count(), 1 + 3 * 2, "{csv}");
+}
+
+#[test]
+fn drawn_curves_agree_with_the_recorded_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = results_file(dir.path());
+    let results = Results::read(&path).unwrap();
+    let mut checked = 0;
+    for d in &results.details {
+        let Detail::Scores(s) = d else { continue };
+        let flags: Vec<bool> = s.anomaly.iter().map(|&a| a == 1).collect();
+        let metric = |name: &str| {
+            results
+                .metrics
+                .iter()
+                .find(|m| m.dataset == s.dataset && m.model == s.model && m.seed == s.seed && m.metric == name)
+                .unwrap()
+                .value
+        };
+        let roc = trapezoid(&plotted_points(CurveKind::Roc, &roc_curve(&flags, &s.scores).unwrap()));
+        let pr = trapezoid(&plotted_points(CurveKind::Pr, &pr_curve(&flags, &s.scores).unwrap()));
+        assert!((roc - metric("roc_auc")).abs() < 1e-12, "{}: {roc}", s.dataset);
+        assert!((pr - metric("average_precision")).abs() < 1e-12, "{}: {pr}", s.dataset);
+        assert_eq!(roc_auc(&flags, &s.scores).unwrap(), metric("roc_auc"));
+        assert_eq!(average_precision(&flags, &s.scores).unwrap(), metric("average_precision"));
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+#[test]
+fn a_metrics_only_file_still_gives_a_report_and_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.jsonl");
+    std::fs::write(
+        &path,
+        "{\"dataset\":\"a\",\"model\":\"m\",\"seed\":0,\"metric\":\"roc_auc\",\"value\":0.8,\"seconds\":1.0}\n",
+    )
+    .unwrap();
+    let written = build(&Results::read(&path).unwrap(), &path, &dir.path().join("r")).unwrap();
+    assert_eq!(written.sections, vec!["provenance", "results"]);
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    assert!(html.contains("metrics only") && html.contains("no run record"));
+}
