@@ -327,13 +327,114 @@ fn weakly_supervised_eval_and_bench() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
-    assert_eq!(jsonl.lines().count(), 4, "2 models × 2 metrics:\n{jsonl}");
+    let tagged = |tag: &str| {
+        jsonl
+            .lines()
+            .filter(|l| l.contains(&format!("\"record\":\"{tag}\"")))
+            .count()
+    };
+    let metrics = jsonl.lines().filter(|l| !l.contains("\"record\"")).count();
+    assert_eq!(metrics, 4, "2 models × 2 metrics:\n{jsonl}");
+    assert_eq!(
+        (tagged("scores"), tagged("run")),
+        (2, 1),
+        "scores per run, one provenance record"
+    );
+    assert_eq!(tagged("history"), 1, "DPLAN's reward curve (iForest has none)");
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(
         md.contains("| dataset | dplan[warmup_steps=500;episodes=1;steps_per_episode=500] | iforest |"),
         "{md}"
     );
     assert!(md.contains("| 6_cardio |") && md.contains("**"), "{md}");
+    // Its report: curves of both models, DPLAN's reward per episode, the command in the provenance.
+    let report = dir.path().join("report");
+    let o = oddity(&[
+        "report",
+        "--results",
+        out.join("results.jsonl").to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    for needle in [
+        "ROC curves on 6_cardio",
+        "total reward per episode",
+        "bench weakly-supervised",
+        "sha256",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert!(report.join("plots/roc-6-cardio.svg").is_file());
+    assert!(
+        report
+            .join("plots/train-dplan-warmup-steps-500-episodes-1-steps-per-episode-500-total-reward-per-episode.png")
+            .is_file()
+    );
+}
+
+#[test]
+fn report_of_a_bad_results_file_fails_cleanly_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.jsonl");
+    std::fs::write(&bad, "{\"dataset\":\"a\",\"model\":\"m\"\n").unwrap();
+    let out = dir.path().join("report");
+    let o = oddity(&[
+        "report",
+        "--results",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_error(&o, 1, "broken.jsonl");
+    assert!(!out.exists(), "nothing written on failure");
+    let o = oddity(&[
+        "report",
+        "--results",
+        dir.path().join("missing.jsonl").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_error(&o, 1, "missing.jsonl");
+}
+
+#[test]
+fn eval_with_report_writes_results_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rep");
+    let wbc = data("odds/wbc.mat");
+    let o = oddity(&[
+        "eval",
+        "--model",
+        "iforest",
+        "--data",
+        wbc.to_str().unwrap(),
+        "--seed",
+        "0",
+        "--seed",
+        "1",
+        "--report",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"curves\"") && html.contains("id=\"histograms\"") && html.contains("wbc.mat"));
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| wbc |"), "{md}");
+    // Running again replaces the results file instead of appending to it.
+    let o = oddity(&[
+        "eval",
+        "--model",
+        "iforest",
+        "--data",
+        wbc.to_str().unwrap(),
+        "--report",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().filter(|l| l.contains("\"record\":\"run\"")).count(), 1);
 }
 
 #[test]

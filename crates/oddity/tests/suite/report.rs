@@ -23,12 +23,18 @@ fn data(rel: &str) -> PathBuf {
 /// embedding map.
 fn results_file(dir: &Path) -> PathBuf {
     let path = dir.join("results.jsonl");
-    let cardio = load(data("odds/cardio.mat"), &LoadOptions::default()).unwrap().into_all().unwrap();
+    let cardio = load(data("odds/cardio.mat"), &LoadOptions::default())
+        .unwrap()
+        .into_all()
+        .unwrap();
     let iforest = registry::find("iforest").unwrap();
     let e = evaluate_detailed(&iforest, &Settings::default(), &cardio, "cardio", 0, &Silent).unwrap();
     let mut metrics = e.records;
     let mut details = e.details;
-    let adb = load(data("adbench/6_cardio.npz"), &LoadOptions::default()).unwrap().into_all().unwrap();
+    let adb = load(data("adbench/6_cardio.npz"), &LoadOptions::default())
+        .unwrap()
+        .into_all()
+        .unwrap();
     let devnet = registry::find("devnet").unwrap();
     let split = oddity::data::split::WeakSplitConfig {
         labeled_anomalies: 30,
@@ -54,9 +60,14 @@ fn results_file(dir: &Path) -> PathBuf {
         class_names: vec!["a".into(), "b".into()],
         clusters: vec![1, 0, 0],
     }));
-    let run = RunClock::start().finish(vec!["test".into()], vec![0], &[&data("odds/cardio.mat")]).unwrap();
+    let run = RunClock::start()
+        .finish(vec!["test".into()], vec![0], &[&data("odds/cardio.mat")])
+        .unwrap();
     details.push(Detail::Run(run));
-    let text: String = metrics.iter().map(|m| serde_json::to_string(m).unwrap() + "\n").collect();
+    let text: String = metrics
+        .iter()
+        .map(|m| serde_json::to_string(m).unwrap() + "\n")
+        .collect();
     std::fs::write(&path, text).unwrap();
     append_details(&path, &details).unwrap();
     path
@@ -71,13 +82,27 @@ fn report_has_every_section_and_every_image_resolves() {
     let written = build(&results, &path, &out).unwrap();
     assert_eq!(
         written.sections,
-        vec!["provenance", "results", "curves", "histograms", "images", "embedding", "training"]
+        vec![
+            "provenance",
+            "results",
+            "curves",
+            "histograms",
+            "images",
+            "embedding",
+            "training"
+        ]
     );
     let html = std::fs::read_to_string(&written.html).unwrap();
     for id in &written.sections {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
     }
-    for needle in ["roc_auc", "average_precision", "sha256", "most anomalous test images", "reconstruction G(x)"] {
+    for needle in [
+        "roc_auc",
+        "average_precision",
+        "sha256",
+        "most anomalous test images",
+        "reconstruction G(x)",
+    ] {
         assert!(html.contains(needle), "{needle}");
     }
     // Every embedded image is a decodable PNG.
@@ -89,7 +114,11 @@ fn report_has_every_section_and_every_image_resolves() {
         n_images += 1;
     }
     // charts + 2 grids × 3 rows × 8 images
-    assert!(n_images >= written.charts + 48, "{n_images} images, {} charts", written.charts);
+    assert!(
+        n_images >= written.charts + 48,
+        "{n_images} images, {} charts",
+        written.charts
+    );
     // Every linked file exists.
     for part in html.split("href=\"").skip(1) {
         let link = &part[..part.find('"').unwrap()];
@@ -128,7 +157,10 @@ fn drawn_curves_agree_with_the_recorded_metrics() {
         assert!((roc - metric("roc_auc")).abs() < 1e-12, "{}: {roc}", s.dataset);
         assert!((pr - metric("average_precision")).abs() < 1e-12, "{}: {pr}", s.dataset);
         assert_eq!(roc_auc(&flags, &s.scores).unwrap(), metric("roc_auc"));
-        assert_eq!(average_precision(&flags, &s.scores).unwrap(), metric("average_precision"));
+        assert_eq!(
+            average_precision(&flags, &s.scores).unwrap(),
+            metric("average_precision")
+        );
         checked += 1;
     }
     assert_eq!(checked, 3);
