@@ -50,6 +50,18 @@ pub(crate) fn batch(images: &Images, idx: &[usize], cfg: &GanomalyConfig, device
     Tensor::from_data(TensorData::new(v, [idx.len(), cfg.nc, cfg.isize, cfg.isize]), device)
 }
 
+/// A non-finite loss stops training with an error naming where (the weights are already lost).
+fn check_finite(loss: f32, which: &str, epoch: usize, batch: usize) -> Result<()> {
+    if loss.is_finite() {
+        return Ok(());
+    }
+    Err(Error::Backend(format!(
+        "GANomaly training diverged: the {which} loss is {loss} at epoch {epoch}, batch {} \
+         (try a smaller lr)",
+        batch + 1
+    )))
+}
+
 fn value(t: &Tensor<1>) -> Result<f32> {
     t.to_data()
         .try_to_vec::<f32>()
@@ -104,7 +116,9 @@ pub(crate) fn fit(
             let err_g = loss::adversarial(feat_real.detach(), feat_fake).mul_scalar(cfg.w_adv)
                 + loss::contextual(x.clone(), out.fake.clone()).mul_scalar(cfg.w_con)
                 + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
-            sum_g += value(&err_g)? as f64;
+            let err_g_value = value(&err_g)?;
+            check_finite(err_g_value, "generator", epoch, b)?;
+            sum_g += err_g_value as f64;
             let mut grads = err_g.backward();
             let grads_g = GradientsParams::from_module(&mut grads, &netg);
             drop(grads);
@@ -114,6 +128,7 @@ pub(crate) fn fit(
             let (pred_fake, _) = netd.forward(out.fake.detach(), BnMode::Train);
             let err_d = loss::discriminator(pred_real, pred_fake);
             let err_d_value = value(&err_d)?;
+            check_finite(err_d_value, "discriminator", epoch, b)?;
             sum_d += err_d_value as f64;
             let mut grads = err_d.backward();
             let grads_d = GradientsParams::from_module(&mut grads, &netd);
