@@ -90,6 +90,12 @@ pub(crate) fn pretrain(
         }
         ctx.progress.finish();
         stats.pretrain_loss = sum / x.n as f64;
+        if !stats.pretrain_loss.is_finite() {
+            return Err(Error::Backend(format!(
+                "deep-cluster pretraining diverged: the reconstruction loss is {} in epoch {epoch} (try a smaller lr)",
+                stats.pretrain_loss
+            )));
+        }
         ctx.progress
             .record("pretraining MSE per epoch", epoch as u64, stats.pretrain_loss);
         last = format!(" (last MSE {:.5})", stats.pretrain_loss);
@@ -177,6 +183,11 @@ pub(crate) fn cluster(
     while ite < cfg.maxiter {
         if ite % cfg.update_interval == 0 {
             let q = assign_all(&net.clone().valid(), x, cfg.alpha, &device)?;
+            if q.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Backend(format!(
+                    "deep-cluster fine-tuning diverged: non-finite soft assignments at iteration {ite} (try a smaller lr)"
+                )));
+            }
             let labels = argmax_rows(&q, k);
             let changed = labels.iter().zip(&last_labels).filter(|(a, b)| a != b).count();
             let delta = changed as f64 / x.n as f64;
