@@ -109,3 +109,13 @@ def cli():
         if p and Path(p).is_file():
             return str(p)
     pytest.skip("oddity CLI binary not found (build it or set ODDITY_BIN)")
+
+
+@pytest.fixture(scope="session")
+def fitted(cardio, mnist):
+    """One detector per class fitted with seed 0 (fitting is the slow part; tests share them)."""
+    out = {}
+    for cls in ALL:
+        X, y = data_for(cls, cardio, mnist)
+        out[cls] = (cls(random_state=0, **FAST[cls]).fit(X, y), X)
+    return out

@@ -10,16 +10,6 @@ import oddity
 from conftest import ALL, FAST, TABULAR, auc, data_for
 
 
-@pytest.fixture(scope="module")
-def fitted(cardio, mnist):
-    """One fitted detector per class (fitting is the slow part; tests share them)."""
-    out = {}
-    for cls in ALL:
-        X, y = data_for(cls, cardio, mnist)
-        out[cls] = (cls(random_state=0, **FAST[cls]).fit(X, y), X)
-    return out
-
-
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_pyod_contract_shapes_and_dtypes(cls, fitted):
     det, X = fitted[cls]
