@@ -23,11 +23,11 @@ pub fn to_py(e: Error) -> PyErr {
 }
 
 /// `Result<T, oddity::Error>` → `PyResult<T>`.
-pub trait IntoPy<T> {
+pub trait OrPyErr<T> {
     fn py_err(self) -> pyo3::PyResult<T>;
 }
 
-impl<T> IntoPy<T> for oddity::Result<T> {
+impl<T> OrPyErr<T> for oddity::Result<T> {
     fn py_err(self) -> pyo3::PyResult<T> {
         self.map_err(to_py)
     }

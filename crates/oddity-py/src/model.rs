@@ -9,7 +9,7 @@ use oddity::registry::{self, AnyDetector};
 use pyo3::prelude::*;
 
 use crate::data::{Floats, dataset, labels};
-use crate::errors::IntoPy;
+use crate::errors::OrPyErr;
 use crate::settings::settings;
 
 /// A fitted oddity detector (any model). The Python classes in `oddity` wrap it.

@@ -13,7 +13,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::Value;
 
-use crate::errors::IntoPy;
+use crate::errors::OrPyErr;
 
 /// Parses `{"key": value, ...}` into settings.
 pub fn settings(params_json: &str) -> PyResult<Settings> {
