@@ -93,7 +93,7 @@ def main():
     table = "\n".join(lines)
     env = (
         f"Python {platform.python_version()}, pyod {pyod.__version__}, scikit-learn {sklearn.__version__}, "
-        f"numpy {np.__version__}, oddity {oddity.__version__} (release build); {os.cpu_count()} CPUs"
+        f"numpy {np.__version__}, oddity {oddity.__version__} (release build); {os.cpu_count()} CPUs (a compile job ran on one of them during the run)"
     )
     print(table)
     if a.out:
