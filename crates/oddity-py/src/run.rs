@@ -18,11 +18,19 @@ use pyo3::prelude::*;
 /// Unwind payload used to leave a cancelled fit.
 struct Cancelled;
 
+/// The current phase: `id` grows with every `start`.
+#[derive(Default, Clone)]
+struct Phase {
+    id: u64,
+    name: String,
+    total: Option<u64>,
+    finished: bool,
+}
+
 /// Progress state shared between the worker (writes) and the calling thread (reads).
 #[derive(Default)]
 struct Shared {
-    /// (phase number, name, total); the number changes on every `start` / `finish`.
-    phase: Mutex<(u64, String, Option<u64>)>,
+    phase: Mutex<Phase>,
     done: AtomicU64,
     cancel: AtomicBool,
     finished: Mutex<bool>,
@@ -33,7 +41,12 @@ impl Progress for Shared {
     fn start(&self, phase: &str, total: Option<u64>) {
         self.check_cancel();
         if let Ok(mut p) = self.phase.lock() {
-            *p = (p.0 + 1, phase.to_string(), total);
+            *p = Phase {
+                id: p.id + 1,
+                name: phase.to_string(),
+                total,
+                finished: false,
+            };
             self.done.store(0, Ordering::Relaxed);
         }
     }
@@ -43,7 +56,7 @@ impl Progress for Shared {
     }
     fn finish(&self) {
         if let Ok(mut p) = self.phase.lock() {
-            *p = (p.0 + 1, String::new(), None);
+            p.finished = true;
         }
     }
 }
@@ -76,31 +89,36 @@ impl Shared {
 /// What the callback was last told, to send only changes.
 #[derive(Default)]
 struct Reported {
-    phase: u64,
+    id: u64,
     done: u64,
     open: bool,
 }
 
 /// Calls `callback(event, *args)`: `("start", name, total_or_None)`, `("advance", n)`, `("finish",)`.
+/// A phase that started and ended between two calls is still reported (start, advance, finish).
 fn report(cb: &Bound<'_, PyAny>, shared: &Shared, last: &mut Reported) -> PyResult<()> {
-    let (phase, name, total) = match shared.phase.lock() {
-        Ok(p) => p.clone(),
-        Err(_) => return Ok(()),
+    let Ok(phase) = shared.phase.lock().map(|p| p.clone()) else {
+        return Ok(());
     };
     let done = shared.done.load(Ordering::Relaxed);
-    if phase != last.phase {
+    if phase.id != last.id {
         if last.open {
             cb.call1(("finish",))?;
         }
-        let open = !name.is_empty();
-        if open {
-            cb.call1(("start", name, total))?;
-        }
-        *last = Reported { phase, done: 0, open };
+        cb.call1(("start", phase.name, phase.total))?;
+        *last = Reported {
+            id: phase.id,
+            done: 0,
+            open: true,
+        };
     }
     if last.open && done > last.done {
         cb.call1(("advance", done - last.done))?;
         last.done = done;
+    }
+    if last.open && phase.finished {
+        cb.call1(("finish",))?;
+        last.open = false;
     }
     Ok(())
 }
