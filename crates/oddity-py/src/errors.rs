@@ -1,0 +1,34 @@
+//! oddity errors as Python exceptions, with the same message.
+
+use oddity::Error;
+use pyo3::PyErr;
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
+
+/// `ValueError` for bad input or hyperparameters, `OSError` (`FileNotFoundError` when missing) for
+/// files and model directories, `RuntimeError` for backend failures.
+pub fn to_py(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::InvalidConfig { .. }
+        | Error::Shape(_)
+        | Error::InvalidData(_)
+        | Error::NonFinite { .. }
+        | Error::UnknownModel { .. } => PyValueError::new_err(msg),
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
+        Error::Io { .. } | Error::Format { .. } | Error::UnsupportedFormat { .. } | Error::ModelFile { .. } => {
+            PyOSError::new_err(msg)
+        }
+        Error::Backend(_) => PyRuntimeError::new_err(msg),
+    }
+}
+
+/// `Result<T, oddity::Error>` → `PyResult<T>`.
+pub trait OrPyErr<T> {
+    fn py_err(self) -> pyo3::PyResult<T>;
+}
+
+impl<T> OrPyErr<T> for oddity::Result<T> {
+    fn py_err(self) -> pyo3::PyResult<T> {
+        self.map_err(to_py)
+    }
+}

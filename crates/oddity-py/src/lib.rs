@@ -1,0 +1,29 @@
+//! `oddity._native`: the Rust side of the `oddity` Python package. The PyOD-style classes live in
+//! `python/oddity/__init__.py`; this module fits, scores, saves and loads any registered model.
+
+mod data;
+mod errors;
+mod model;
+mod run;
+mod settings;
+
+use pyo3::prelude::*;
+
+/// `(name, about, protocol)` of every registered model.
+#[pyfunction]
+fn models() -> Vec<(&'static str, &'static str, String)> {
+    oddity::registry::models()
+        .into_iter()
+        .map(|m| (m.name, m.about, format!("{:?}", m.protocol)))
+        .collect()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<model::Model>()?;
+    m.add_function(wrap_pyfunction!(models, m)?)?;
+    m.add_function(wrap_pyfunction!(settings::check, m)?)?;
+    m.add_function(wrap_pyfunction!(settings::default_config, m)?)?;
+    Ok(())
+}
