@@ -28,7 +28,7 @@ $B bench weakly-supervised --out "$OUT/dplan-bench" --seeds 3 \
 $B report --results "$OUT/dplan-bench/results.jsonl" --out "$OUT/dplan-bench"
 
 for r in ganomaly deep-cluster dplan-bench; do
-  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,4200 \
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,3200 \
     --screenshot="docs/reports/$r.png" "file://$(realpath "$OUT/$r/report.html")" 2>/dev/null
 done
 ls -la docs/reports
