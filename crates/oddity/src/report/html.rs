@@ -253,8 +253,14 @@ fn results_tables(page: &mut Page, results: &Results) -> String {
         return md;
     }
     let (datasets, models) = keys(records);
+    if models.len() == 1 {
+        single_model_table(page, records, &datasets, &models[0]);
+    }
     for metric in metrics(records) {
         let _ = writeln!(md, "### {metric}\n\n{}", markdown_table(records, &metric));
+        if models.len() == 1 {
+            continue;
+        }
         let _ = write!(
             page.body,
             "<h3>{}</h3><table><tr><th>dataset</th>{}</tr>",
@@ -303,6 +309,35 @@ fn results_tables(page: &mut Page, results: &Results) -> String {
          <a href=\"results.csv\">results.csv</a>.</p>\n",
     );
     md
+}
+
+/// One model: a single table, datasets × metrics.
+fn single_model_table(page: &mut Page, records: &[crate::eval::MetricRecord], datasets: &[String], model: &str) {
+    let names = metrics(records);
+    let _ = write!(
+        page.body,
+        "<h3>{}</h3><table><tr><th>dataset</th>{}</tr>",
+        esc(model),
+        names.iter().map(|m| format!("<th>{}</th>", esc(m))).collect::<String>()
+    );
+    for ds in datasets {
+        let _ = write!(page.body, "<tr><td>{}</td>", esc(ds));
+        for m in &names {
+            match stat(records, ds, model, m) {
+                None => page.body.push_str("<td>–</td>"),
+                Some(s) => {
+                    let sd = if s.n > 1 {
+                        format!(" ± {:.3}", s.sd)
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(page.body, "<td title=\"{} run(s)\">{:.3}{sd}</td>", s.n, s.mean);
+                }
+            }
+        }
+        page.body.push_str("</tr>\n");
+    }
+    page.body.push_str("</table>\n");
 }
 
 /// The first scores record of each (dataset, model), in order of appearance.
