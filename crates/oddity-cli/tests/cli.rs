@@ -269,6 +269,58 @@ fn same_seed_gives_identical_score_files_across_processes() {
     assert!(outputs[0].lines().count() == 1832);
 }
 
+/// Every registered model, fitted twice in separate processes with the same seed, writes
+/// bit-identical score files (short trainings so the test stays fast).
+#[test]
+fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
+    let cardio = data("adbench/6_cardio.npz");
+    let mnist = data("mnist-small");
+    let cases: [(&str, &Path, &[&str]); 7] = [
+        ("iforest", &cardio, &[]),
+        ("dplan", &cardio, &["episodes=2", "steps_per_episode=300", "warmup_steps=300"]),
+        ("devnet", &cardio, &["epochs=2"]),
+        ("deep-sad", &cardio, &["epochs=2", "ae_epochs=2"]),
+        ("repen", &cardio, &["epochs=2"]),
+        ("ganomaly", &mnist, &["epochs=1", "ngf=8", "ndf=8", "nz=16"]),
+        (
+            "deep-cluster",
+            &mnist,
+            &["pretrain_epochs=1", "maxiter=30", "update_interval=10", "n_init=2", "conv_filters=[8,16,32]"],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut models = Vec::new();
+    for (model, file, sets) in cases {
+        let mut outputs = Vec::new();
+        for run in 0..2 {
+            let out = dir.path().join(format!("{model}-{run}"));
+            let mut args = vec![
+                "fit",
+                "--model",
+                model,
+                "--data",
+                file.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--seed",
+                "5",
+            ];
+            for s in sets {
+                args.extend(["--set", s]);
+            }
+            let o = oddity(&args);
+            assert!(o.status.success(), "{model}: {}", stderr(&o));
+            let o = oddity(&["score", "--model-dir", out.to_str().unwrap(), "--data", file.to_str().unwrap()]);
+            assert!(o.status.success(), "{model}: {}", stderr(&o));
+            outputs.push(stdout(&o));
+        }
+        assert!(outputs[0].lines().count() > 100, "{model}");
+        assert_eq!(outputs[0], outputs[1], "{model}: same seed, different scores");
+        models.push(model);
+    }
+    assert_eq!(models.len(), oddity::registry::models().len(), "every registered model is covered");
+}
+
 #[test]
 fn demo_runs_every_shipped_format_and_the_image_model() {
     let o = oddity(&["demo", "--seeds", "1"]);
