@@ -41,7 +41,16 @@ oddity.DevNet(epochs=100000, batches_per_epoch=5, batch_size=128).fit(X, y)
 print("finished", flush=True)
 """
     data = Path(__file__).resolve().parents[3] / "data" / "adbench" / "6_cardio.npz"
-    p = subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A process started in the background by a non-interactive shell (as CI runners and `cmd &` do)
+    # inherits SIGINT as *ignored*, and Python then installs no KeyboardInterrupt handler: give the
+    # child the default disposition, as a terminal's foreground process has.
+    p = subprocess.Popen(
+        [sys.executable, "-c", code, str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert p.stdout.readline().strip() == "fitting"
     time.sleep(1.0)
     t = time.monotonic()
