@@ -277,7 +277,11 @@ fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
     let mnist = data("mnist-small");
     let cases: [(&str, &Path, &[&str]); 7] = [
         ("iforest", &cardio, &[]),
-        ("dplan", &cardio, &["episodes=2", "steps_per_episode=300", "warmup_steps=300"]),
+        (
+            "dplan",
+            &cardio,
+            &["episodes=2", "steps_per_episode=300", "warmup_steps=300"],
+        ),
         ("devnet", &cardio, &["epochs=2"]),
         ("deep-sad", &cardio, &["epochs=2", "ae_epochs=2"]),
         ("repen", &cardio, &["epochs=2"]),
@@ -285,7 +289,13 @@ fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
         (
             "deep-cluster",
             &mnist,
-            &["pretrain_epochs=1", "maxiter=30", "update_interval=10", "n_init=2", "conv_filters=[8,16,32]"],
+            &[
+                "pretrain_epochs=1",
+                "maxiter=30",
+                "update_interval=10",
+                "n_init=2",
+                "conv_filters=[8,16,32]",
+            ],
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
@@ -310,7 +320,13 @@ fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
             }
             let o = oddity(&args);
             assert!(o.status.success(), "{model}: {}", stderr(&o));
-            let o = oddity(&["score", "--model-dir", out.to_str().unwrap(), "--data", file.to_str().unwrap()]);
+            let o = oddity(&[
+                "score",
+                "--model-dir",
+                out.to_str().unwrap(),
+                "--data",
+                file.to_str().unwrap(),
+            ]);
             assert!(o.status.success(), "{model}: {}", stderr(&o));
             outputs.push(stdout(&o));
         }
@@ -318,7 +334,11 @@ fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
         assert_eq!(outputs[0], outputs[1], "{model}: same seed, different scores");
         models.push(model);
     }
-    assert_eq!(models.len(), oddity::registry::models().len(), "every registered model is covered");
+    assert_eq!(
+        models.len(),
+        oddity::registry::models().len(),
+        "every registered model is covered"
+    );
 }
 
 #[test]
