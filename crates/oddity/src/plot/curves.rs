@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::scatter::color;
-use super::{FONT, Figure, draw_err, figure};
+use super::{FONT, Figure, draw_err, figure, legend};
 use crate::error::Result;
 use crate::metrics::Curve;
 
@@ -99,17 +99,14 @@ fn draw<DB: DrawingBackend>(
             .label(label.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(match kind {
+    legend(
+        &mut chart,
+        match kind {
             CurveKind::Roc => SeriesLabelPosition::LowerRight,
             CurveKind::Pr => SeriesLabelPosition::UpperRight,
-        })
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .draw()
-        .map_err(draw_err)?;
+        },
+        13,
+    )?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::scatter::color;
-use super::{FONT, Figure, draw_err, figure};
+use super::{FONT, Figure, draw_err, figure, legend};
 use crate::error::{Error, Result};
 
 /// Number of bins over the score range.
@@ -110,14 +110,7 @@ fn draw<DB: DrawingBackend>(
             .label(format!("threshold {threshold:.4}"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BLACK.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .draw()
-        .map_err(draw_err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     Ok(())
 }
 

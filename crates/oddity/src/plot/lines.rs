@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::scatter::color;
-use super::{FONT, Figure, draw_err, figure};
+use super::{FONT, Figure, draw_err, figure, legend};
 use crate::error::{Error, Result};
 
 /// One chart, a line per `(legend label, steps, values)`; `x_desc` names the step unit.
@@ -76,14 +76,7 @@ fn draw<DB: DrawingBackend>(
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
     }
     if lines.len() > 1 || !lines.iter().all(|l| l.0.is_empty()) {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 12))
-            .draw()
-            .map_err(draw_err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 12)?;
     }
     Ok(())
 }

@@ -67,6 +67,23 @@ pub fn encode_png(pixels: &[u8], w: u32, h: u32, color: image::ExtendedColorType
     Ok(out.into_inner())
 }
 
+/// The legend every chart uses: white box, black border, at `position`, labels in `size` pt.
+pub(crate) fn legend<'a, DB: plotters::prelude::DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut plotters::prelude::ChartContext<'a, DB, CT>,
+    position: plotters::prelude::SeriesLabelPosition,
+    size: u32,
+) -> Result<()> {
+    use plotters::style::{BLACK, Color, WHITE};
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, size))
+        .draw()
+        .map_err(draw_err)
+}
+
 /// A drawing error as text.
 pub(crate) fn draw_err(e: impl std::fmt::Display) -> Error {
     Error::InvalidData(format!("drawing a chart: {e}"))

@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, Figure, draw_err, figure};
+use super::{FONT, Figure, draw_err, figure, legend};
 use crate::error::{Error, Result};
 
 /// Tableau's 20 categorical colours (matplotlib `tab20`, dark shades first): distinct for up to
@@ -128,14 +128,7 @@ fn draw<DB: DrawingBackend>(
             .label(label)
             .legend(move |(x, y)| Circle::new((x, y), 4, c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .draw()
-        .map_err(draw_err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     Ok(())
 }
 
