@@ -46,49 +46,33 @@ pub fn build(results: &Results, source: &Path, out: &Path) -> Result<Written> {
     page.section("results", "Results");
     let md = results_tables(&mut page, results);
 
-    let scores: Vec<&ScoresRecord> = results
-        .details
-        .iter()
-        .filter_map(|d| if let Detail::Scores(s) = d { Some(s) } else { None })
-        .collect();
+    let scores: Vec<&ScoresRecord> = results.select(|d| if let Detail::Scores(s) = d { Some(s) } else { None });
     if !scores.is_empty() {
         page.section("curves", "ROC and precision–recall curves");
         curves(&mut page, &scores)?;
         page.section("histograms", "Score histograms");
         histograms(&mut page, &scores)?;
     }
-    let grids: Vec<&ImageGrid> = results
-        .details
-        .iter()
-        .filter_map(|d| if let Detail::Images(g) = d { Some(g) } else { None })
-        .collect();
+    let grids: Vec<&ImageGrid> = results.select(|d| if let Detail::Images(g) = d { Some(g) } else { None });
     if !grids.is_empty() {
         page.section("images", "Images");
-        for g in grids {
+        for g in &grids {
             image_grid(&mut page, g);
         }
     }
-    let maps: Vec<&EmbeddingMap> = results
-        .details
-        .iter()
-        .filter_map(|d| if let Detail::Embedding(m) = d { Some(m) } else { None })
-        .collect();
+    let maps: Vec<&EmbeddingMap> = results.select(|d| if let Detail::Embedding(m) = d { Some(m) } else { None });
     if !maps.is_empty() {
         page.section("embedding", "Latent space");
-        for m in maps {
+        for m in &maps {
             embedding(&mut page, m)?;
         }
     }
-    let histories: Vec<&HistoryRecord> = results
-        .details
-        .iter()
-        .filter_map(|d| if let Detail::History(h) = d { Some(h) } else { None })
-        .collect();
+    let histories: Vec<&HistoryRecord> = results.select(|d| if let Detail::History(h) = d { Some(h) } else { None });
     if !histories.is_empty() {
         page.section("training", "Training curves");
         training(&mut page, &histories)?;
     }
-    if scores.is_empty() && grids_or_maps_missing(results) {
+    if scores.is_empty() && grids.is_empty() && maps.is_empty() && histories.is_empty() {
         page.body.push_str(
             "<p class=\"note\">This results file has metrics only (no scores, images or training curves): \
              it was written by an older oddity or without details. Re-run <code>oddity eval … --report DIR</code> \
@@ -111,13 +95,6 @@ pub fn build(results: &Results, source: &Path, out: &Path) -> Result<Written> {
         charts,
         sections,
     })
-}
-
-fn grids_or_maps_missing(results: &Results) -> bool {
-    !results
-        .details
-        .iter()
-        .any(|d| matches!(d, Detail::Images(_) | Detail::Embedding(_) | Detail::History(_)))
 }
 
 struct Page {
@@ -200,7 +177,7 @@ fn slug(s: &str) -> String {
 }
 
 fn provenance(page: &mut Page, results: &Results, source: &Path) {
-    let runs: Vec<&RunInfo> = results.runs().collect();
+    let runs: Vec<&RunInfo> = results.runs();
     if runs.is_empty() {
         let _ = writeln!(
             page.body,

@@ -137,11 +137,13 @@ impl Results {
         Ok(out)
     }
 
-    pub fn runs(&self) -> impl Iterator<Item = &RunInfo> {
-        self.details.iter().filter_map(|d| match d {
-            Detail::Run(r) => Some(r),
-            _ => None,
-        })
+    /// The details of one kind, e.g. `select(|d| if let Detail::Scores(s) = d { Some(s) } else { None })`.
+    pub fn select<'a, T>(&'a self, pick: impl Fn(&'a Detail) -> Option<&'a T>) -> Vec<&'a T> {
+        self.details.iter().filter_map(pick).collect()
+    }
+
+    pub fn runs(&self) -> Vec<&RunInfo> {
+        self.select(|d| if let Detail::Run(r) = d { Some(r) } else { None })
     }
 }
 
