@@ -38,7 +38,18 @@ enum Command {
     Models,
 }
 
+/// Writing to a closed pipe (`oddity score … | head`) ends the process quietly, as it does for
+/// other Unix tools, instead of a panic in `println!` (Rust ignores SIGPIPE by default).
+fn die_quietly_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    die_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(a) => commands::info::run(a),

@@ -1,37 +1,11 @@
 //! The `oddity` binary end to end: commands on real shipped files, exit codes, one-line errors,
 //! and nothing written to an output path when a command fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
-}
+use std::path::Path;
 
-fn oddity(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oddity"))
-        .args(args)
-        .output()
-        .expect("run oddity")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// An error exit: the given code, one line on stderr starting with `error:`.
-fn assert_error(o: &Output, code: i32, needle: &str) {
-    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
-    let err = stderr(o);
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
-    assert!(lines[0].starts_with("error:") && lines[0].contains(needle), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
+use common::{assert_error, data, oddity, stderr, stdout};
 
 #[test]
 fn info_describes_a_mat_file() {
@@ -580,4 +554,21 @@ fn eval_cluster_task_reports_acc_nmi_ari_and_writes_tsne_pictures() {
         "cluster",
     ]);
     assert_error(&o, 2, "task");
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oddity"))
+        .args(["info", "--data", data("coil20-small").to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away, as `| head -0` does
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child.wait().unwrap();
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }

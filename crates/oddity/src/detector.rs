@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::checkpoint::Checkpointing;
 use crate::data::{Dataset, Layout};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -22,11 +23,24 @@ pub struct FitContext<'a> {
     pub seed: u64,
     /// Progress reporting (a bar in the CLI, silent in tests).
     pub progress: &'a dyn Progress,
+    /// Checkpoint folder for models whose training supports it (see [`crate::checkpoint`]);
+    /// the others ignore it.
+    pub checkpoint: Option<Checkpointing>,
 }
 
 impl<'a> FitContext<'a> {
     pub fn new(seed: u64, progress: &'a dyn Progress) -> Self {
-        FitContext { seed, progress }
+        FitContext {
+            seed,
+            progress,
+            checkpoint: None,
+        }
+    }
+
+    /// Checkpoints training into `cfg.dir` (and resumes from it when `cfg.resume`).
+    pub fn with_checkpoint(mut self, cfg: Checkpointing) -> Self {
+        self.checkpoint = Some(cfg);
+        self
     }
 }
 

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod backend;
+pub mod checkpoint;
 pub mod data;
 pub mod detector;
 pub mod error;

@@ -114,6 +114,13 @@ fn replace_dir(staged: PathBuf, dir: &Path) -> Result<()> {
 
 /// Reads and checks `model.json` (format version) and the weights checksum.
 pub fn read_model_file(dir: &Path) -> Result<ModelFile> {
+    if !dir.is_dir() {
+        let what = if dir.exists() { "is a file" } else { "does not exist" };
+        return Err(Error::model_file(
+            dir,
+            format!("{what}; expected a model directory written by `oddity fit`"),
+        ));
+    }
     let json_path = dir.join(MODEL_JSON);
     let bytes = fs::read(&json_path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::model_file(dir, format!("no {MODEL_JSON}: not a model directory")),
@@ -165,8 +172,16 @@ pub fn load_from_file<M: Model>(dir: &Path, file: ModelFile) -> Result<Detector<
             format!("holds a `{}` model, not `{}`", file.kind, M::KIND),
         ));
     }
-    let config: M::Config =
-        serde_json::from_value(file.config).map_err(|e| Error::model_file(dir, format!("config: {e}")))?;
+    let config: M::Config = serde_json::from_value(file.config).map_err(|e| {
+        Error::model_file(
+            dir,
+            format!(
+                "{MODEL_JSON} says `{}` but its config is not a `{}` config: {e}",
+                M::KIND,
+                M::KIND
+            ),
+        )
+    })?;
     crate::detector::ModelConfig::validate(&config).map_err(|e| Error::model_file(dir, e.to_string()))?;
     file.common
         .validate()

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use oddity::Result;
+use oddity::checkpoint::Checkpointing;
 use oddity::detector::FitContext;
 use oddity::registry;
 
@@ -26,6 +27,15 @@ pub struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Checkpoint training into DIR after every epoch (ganomaly), replacing what is there. Models
+    /// without checkpointing ignore it. See docs/reliability.md.
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    checkpoint: Option<PathBuf>,
+    /// Continue an interrupted fit from its checkpoint folder DIR (same data, seed and --set
+    /// values; epochs and lr may change), and keep checkpointing there. Starts afresh if DIR
+    /// holds no checkpoint.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -35,7 +45,14 @@ pub fn run(args: Args) -> Result<()> {
     let data = args.data.load()?.train;
     let start = Instant::now();
     let bars = Bars::default();
-    let det = entry.fit(&settings, &data, &FitContext::new(args.seed, &bars))?;
+    let mut ctx = FitContext::new(args.seed, &bars);
+    if let Some(dir) = args.checkpoint.clone().or(args.resume.clone()) {
+        ctx = ctx.with_checkpoint(Checkpointing {
+            dir,
+            resume: args.resume.is_some(),
+        });
+    }
+    let det = entry.fit(&settings, &data, &ctx)?;
     det.save(&args.out)?;
     eprintln!(
         "fitted {} on {} samples in {:.2}s; threshold {:.6}; wrote {}",

@@ -241,3 +241,91 @@ fn labelled_training_data_uses_a_validation_split() {
     let unlabelled = labelled.clone().with_labels(Labels::None).unwrap();
     assert_ne!(with_val, fit(&cfg, &unlabelled, 1).score(&labelled).unwrap());
 }
+
+/// Tiny and fast: ngf = ndf = 8, nz 16 — enough to test the training loop's bookkeeping.
+fn tiny(epochs: usize) -> GanomalyConfig {
+    GanomalyConfig {
+        ngf: 8,
+        ndf: 8,
+        nz: 16,
+        batch_size: 64,
+        epochs,
+        ..GanomalyConfig::default()
+    }
+}
+
+fn fit_ckpt(cfg: &GanomalyConfig, train: &Dataset, dir: &Path, resume: bool) -> oddity::Result<Ganomaly> {
+    let ckpt = oddity::checkpoint::Checkpointing {
+        dir: dir.to_path_buf(),
+        resume,
+    };
+    Ganomaly::fit(cfg, train, &FitContext::new(5, &Silent).with_checkpoint(ckpt))
+}
+
+fn checkpoint_step(dir: &Path) -> u64 {
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("current/state.json")).unwrap()).unwrap();
+    state["step"].as_u64().unwrap()
+}
+
+#[test]
+fn training_resumed_from_a_checkpoint_equals_an_uninterrupted_run() {
+    let (train, test, _) = loco();
+    let train = train.select(&(0..300).collect::<Vec<_>>()).unwrap();
+    let straight = fit(&tiny(3), &train, 5).score(&test).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = tmp.path().join("ck");
+    fit_ckpt(&tiny(1), &train, &ck, false).unwrap();
+    assert_eq!(checkpoint_step(&ck), 1);
+    // Two more epochs from the checkpoint: the same scores, bit for bit, as three in one go.
+    let resumed = fit_ckpt(&tiny(3), &train, &ck, true).unwrap().score(&test).unwrap();
+    assert_eq!(checkpoint_step(&ck), 3);
+    assert_eq!(resumed, straight);
+    // A checkpoint of other data or another architecture is refused, naming the file.
+    let other = loco().0.select(&(300..600).collect::<Vec<_>>()).unwrap();
+    let e = fit_ckpt(&tiny(4), &other, &ck, true).unwrap_err().to_string();
+    assert!(e.contains("state.json") && e.contains("different run"), "{e}");
+    let e = fit_ckpt(&GanomalyConfig { nz: 8, ..tiny(4) }, &train, &ck, true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("different run"), "{e}");
+}
+
+#[test]
+fn a_diverging_run_stops_naming_the_epoch_and_keeps_the_last_good_checkpoint() {
+    let (train, _, _) = loco();
+    let train = train.select(&(0..200).collect::<Vec<_>>()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = tmp.path().join("ck");
+    fit_ckpt(&tiny(1), &train, &ck, false).unwrap();
+    let wild = GanomalyConfig { lr: 1e30, ..tiny(3) };
+    let e = fit_ckpt(&wild, &train, &ck, true).unwrap_err().to_string();
+    assert!(e.contains("diverged") && e.contains("at epoch 2, batch"), "{e}");
+    assert!(
+        e.contains("checkpoint of epoch 1") && e.contains(&ck.display().to_string()),
+        "{e}"
+    );
+    assert_eq!(checkpoint_step(&ck), 1, "the good checkpoint is kept");
+    // ... and training goes on from it with a sane learning rate.
+    fit_ckpt(&tiny(2), &train, &ck, true).unwrap();
+    assert_eq!(checkpoint_step(&ck), 2);
+}
+
+#[test]
+fn gradient_clipping_changes_training() {
+    let (train, test, _) = loco();
+    let train = train.select(&(0..128).collect::<Vec<_>>()).unwrap();
+    let plain = fit(&tiny(1), &train, 5).score(&test).unwrap();
+    let clipped = fit(
+        &GanomalyConfig {
+            clip_norm: 1e-3,
+            ..tiny(1)
+        },
+        &train,
+        5,
+    )
+    .score(&test)
+    .unwrap();
+    assert_ne!(plain, clipped);
+    assert!(clipped.iter().all(|s| s.is_finite()));
+}

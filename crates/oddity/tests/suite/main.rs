@@ -3,6 +3,7 @@
 mod deep_cluster;
 mod detector_contract;
 mod dplan;
+mod fuzz_regressions;
 mod ganomaly;
 mod iforest;
 mod loaders_binary;

@@ -65,6 +65,10 @@ pub struct GanomalyConfig {
     pub beta1: f64,
     /// Adam β₂. Default 0.999: official code (`betas=(opt.beta1, 0.999)`).
     pub beta2: f64,
+    /// Gradient clipping: each parameter tensor's gradient rescaled to at most this L2 norm
+    /// (burn's `GradientClippingConfig::Norm`, per tensor), for G and D. Default 0 = off, as in the
+    /// paper and the official code.
+    pub clip_norm: f64,
     /// Mini-batch size (training and scoring). Default 64: official `--batchsize 64`.
     pub batch_size: usize,
     /// Training epochs. Default 15: paper §4.2 and official `--niter 15`.
@@ -93,6 +97,7 @@ impl Default for GanomalyConfig {
             lr: 2e-4,
             beta1: 0.5,
             beta2: 0.999,
+            clip_norm: 0.0,
             batch_size: 64,
             epochs: 15,
             score_norm: ScoreNorm::L1,
@@ -122,6 +127,12 @@ impl ModelConfig for GanomalyConfig {
             return Err(Error::config(
                 "ngf",
                 "must be at least 2 (the decoder starts at ngf / 2)",
+            ));
+        }
+        if !(self.clip_norm.is_finite() && self.clip_norm >= 0.0) {
+            return Err(Error::config(
+                "clip_norm",
+                format!("must be finite and >= 0 (0 = off), got {}", self.clip_norm),
             ));
         }
         for (name, w) in [("w_adv", self.w_adv), ("w_con", self.w_con), ("w_enc", self.w_enc)] {
@@ -216,6 +227,13 @@ mod tests {
         for good in [16, 32, 64, 128] {
             assert!(with(|c| c.isize = good).validate().is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn clip_norm_must_be_finite_and_non_negative() {
+        assert_eq!(field(with(|c| c.clip_norm = -1.0)), "clip_norm");
+        assert_eq!(field(with(|c| c.clip_norm = f64::INFINITY)), "clip_norm");
+        assert!(with(|c| c.clip_norm = 1.0).validate().is_ok());
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub use loss::{adversarial, bce, contextual, discriminator, encoder};
 pub use nets::{BnMode, Decoder, Encoder, GenOutput, NetD, NetG};
 
 use crate::backend::parse_device;
+use crate::checkpoint::{self, Checkpointer};
 use crate::data::{Dataset, Labels, Layout};
 use crate::detector::{FitContext, Model, Reconstruction};
 use crate::error::{Error, Result};
@@ -188,7 +189,13 @@ impl Model for Ganomaly {
             }
             None => (prepare(&train.clone().with_labels(Labels::None)?, config)?, None),
         };
-        let netg = train::fit(config, &train_images, val.as_ref(), &device, ctx)?;
+        // A resumed run must train on the same data with the same seed and architecture; the
+        // schedule (epochs, lr) and the device may change.
+        let ckpt = ctx.checkpoint.as_ref().map(|c| {
+            let fp = checkpoint::fingerprint(Self::KIND, ctx.seed, config, &["epochs", "lr", "device"], train);
+            Checkpointer::new(c, Self::KIND, fp)
+        });
+        let netg = train::fit(config, &train_images, val.as_ref(), &device, ctx, ckpt.as_ref())?;
         Ok(Ganomaly {
             config: config.clone(),
             device,

@@ -79,6 +79,14 @@ fn batchnorm(c: usize, device: &Device) -> BatchNorm {
     BatchNormConfig::new(c).init(device)
 }
 
+/// Folds the pending running-statistics update into the stored value. burn's `RunningState`
+/// keeps the latest update per thread until the next read with `value_sync`; copying or saving a
+/// module (`valid()`, records) reads the stored value, which would lag one batch behind.
+fn sync_bn(bn: &BatchNorm) {
+    bn.running_mean.value_sync();
+    bn.running_var.value_sync();
+}
+
 /// A convolution followed by batch norm (the activation is applied by the owner).
 #[derive(Module, Debug)]
 pub struct ConvBn {
@@ -107,6 +115,10 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    pub fn sync_running_stats(&self) {
+        self.extra.iter().chain(&self.pyramid).for_each(|l| sync_bn(&l.bn));
+    }
+
     pub fn new(isize: usize, nz: usize, nc: usize, ndf: usize, extralayers: usize, device: &Device) -> Self {
         let initial = conv(nc, ndf, 4, 2, 1, device);
         let extra = (0..extralayers)
@@ -163,6 +175,12 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    pub fn sync_running_stats(&self) {
+        sync_bn(&self.initial.bn);
+        self.pyramid.iter().for_each(|l| sync_bn(&l.bn));
+        self.extra.iter().for_each(|l| sync_bn(&l.bn));
+    }
+
     pub fn new(isize: usize, nz: usize, nc: usize, ngf: usize, extralayers: usize, device: &Device) -> Self {
         let (mut cngf, mut tisize) = (ngf / 2, 4);
         while tisize < isize {
@@ -229,6 +247,13 @@ pub struct NetG {
 }
 
 impl NetG {
+    /// See [`sync_bn`]: call before copying (`valid()`) or saving the module.
+    pub fn sync_running_stats(&self) {
+        self.encoder1.sync_running_stats();
+        self.decoder.sync_running_stats();
+        self.encoder2.sync_running_stats();
+    }
+
     pub fn new(isize: usize, nz: usize, nc: usize, ngf: usize, extralayers: usize, device: &Device) -> Self {
         NetG {
             encoder1: Encoder::new(isize, nz, nc, ngf, extralayers, device),
@@ -258,6 +283,11 @@ pub struct NetD {
 }
 
 impl NetD {
+    /// See [`sync_bn`].
+    pub fn sync_running_stats(&self) {
+        self.encoder.sync_running_stats();
+    }
+
     pub fn new(isize: usize, nc: usize, ndf: usize, extralayers: usize, device: &Device) -> Self {
         NetD {
             encoder: Encoder::new(isize, 1, nc, ndf, extralayers, device),

@@ -10,17 +10,22 @@
 //! Epoch selection: when a validation set is given (see [`super::Ganomaly`]'s `fit`), the
 //! generator of the epoch with the best validation ROC-AUC is kept; otherwise the last epoch's.
 
+use std::path::Path;
+
+use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, OptimizerRecord};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use super::config::GanomalyConfig;
 use super::loss;
 use super::nets::{BnMode, DcganInit, NetD, NetG};
 use super::score_images;
+use crate::checkpoint::Checkpointer;
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 use crate::metrics::roc_auc;
@@ -50,16 +55,63 @@ pub(crate) fn batch(images: &Images, idx: &[usize], cfg: &GanomalyConfig, device
     Tensor::from_data(TensorData::new(v, [idx.len(), cfg.nc, cfg.isize, cfg.isize]), device)
 }
 
-/// A non-finite loss stops training with an error naming where (the weights are already lost).
-fn check_finite(loss: f32, which: &str, epoch: usize, batch: usize) -> Result<()> {
+/// A non-finite loss stops training with an error naming where, and the last good checkpoint.
+fn check_finite(loss: f32, which: &str, epoch: usize, batch: usize, ckpt: Option<&Checkpointer>) -> Result<()> {
     if loss.is_finite() {
         return Ok(());
     }
+    let kept = match ckpt {
+        Some(c) if epoch > 1 => format!(
+            "; the checkpoint of epoch {} is kept in {} (resume from it with a smaller lr: --resume)",
+            epoch - 1,
+            c.dir().display()
+        ),
+        _ => " (try a smaller lr)".to_string(),
+    };
     Err(Error::Backend(format!(
-        "GANomaly training diverged: the {which} loss is {loss} at epoch {epoch}, batch {} \
-         (try a smaller lr)",
+        "GANomaly training diverged: the {which} loss is {loss} at epoch {epoch}, batch {}{kept}",
         batch + 1
     )))
+}
+
+/// What the loop carries from one epoch to the next besides the networks and optimisers.
+#[derive(Serialize, Deserialize)]
+struct LoopState {
+    /// Position of the ChaCha8 stream seeded with the fit's seed (decimal: JSON has no u128).
+    rng_word_pos: String,
+    /// The sample order, shuffled in place every epoch.
+    order: Vec<usize>,
+    best_auc: Option<f64>,
+    last_losses: String,
+}
+
+const NETG: &str = "netg.bpk";
+const NETD: &str = "netd.bpk";
+const OPT_G: &str = "opt_g.bpk";
+const OPT_D: &str = "opt_d.bpk";
+const BEST_G: &str = "best_g.bpk";
+
+fn record_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::format(path, format!("checkpoint file: {e}"))
+}
+
+fn save_checkpoint(
+    dir: &Path,
+    netg: &NetG,
+    netd: &NetD,
+    opt_g: &ModuleOptimizer,
+    opt_d: &ModuleOptimizer,
+    best: Option<&NetG>,
+) -> Result<()> {
+    let p = |f: &str| dir.join(f);
+    netg.clone().save_file(p(NETG)).map_err(|e| record_err(&p(NETG), e))?;
+    netd.clone().save_file(p(NETD)).map_err(|e| record_err(&p(NETD), e))?;
+    opt_g.to_record().save(p(OPT_G)).map_err(|e| record_err(&p(OPT_G), e))?;
+    opt_d.to_record().save(p(OPT_D)).map_err(|e| record_err(&p(OPT_D), e))?;
+    if let Some(g) = best {
+        g.clone().save_file(p(BEST_G)).map_err(|e| record_err(&p(BEST_G), e))?;
+    }
+    Ok(())
 }
 
 fn value(t: &Tensor<1>) -> Result<f32> {
@@ -77,6 +129,7 @@ pub(crate) fn fit(
     val: Option<&Validation>,
     device: &Device,
     ctx: &FitContext,
+    ckpt: Option<&Checkpointer>,
 ) -> Result<NetG> {
     if train.n < 2 {
         return Err(Error::InvalidData(format!(
@@ -88,10 +141,13 @@ pub(crate) fn fit(
     let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed);
     let mut netg = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, &ad).dcgan_init(&mut rng);
     let mut netd = NetD::new(cfg.isize, cfg.nc, cfg.ndf, cfg.extralayers, &ad).dcgan_init(&mut rng);
-    let adam = AdamConfig::new()
+    let mut adam = AdamConfig::new()
         .with_beta_1(cfg.beta1 as f32)
         .with_beta_2(cfg.beta2 as f32)
         .with_epsilon(1e-8);
+    if cfg.clip_norm > 0.0 {
+        adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip_norm as f32)));
+    }
     let (mut opt_g, mut opt_d) = (adam.init(), adam.init());
 
     // Official loader: shuffle, drop the last incomplete batch. Fewer samples than a batch: one batch.
@@ -100,7 +156,35 @@ pub(crate) fn fit(
     let mut order: Vec<usize> = (0..train.n).collect();
     let mut best: Option<(f64, NetG)> = None;
     let mut last_losses = String::new();
-    for epoch in 1..=cfg.epochs {
+    let mut first_epoch = 1;
+    if let Some(ck) = ckpt
+        && let Some(saved) = ck.resume::<LoopState>()?
+    {
+        let p = |f: &str| saved.dir.join(f);
+        netg = netg.try_load_file(p(NETG)).map_err(|e| record_err(&p(NETG), e))?;
+        netd = netd.try_load_file(p(NETD)).map_err(|e| record_err(&p(NETD), e))?;
+        opt_g = opt_g.load_record(OptimizerRecord::load(p(OPT_G)).map_err(|e| record_err(&p(OPT_G), e))?);
+        opt_d = opt_d.load_record(OptimizerRecord::load(p(OPT_D)).map_err(|e| record_err(&p(OPT_D), e))?);
+        let st = saved.state;
+        let pos = st
+            .rng_word_pos
+            .parse::<u128>()
+            .map_err(|e| record_err(&p("state.json"), e))?;
+        rng.set_word_pos(pos);
+        if st.order.len() != train.n {
+            return Err(record_err(&p("state.json"), "sample order of another length"));
+        }
+        order = st.order;
+        last_losses = st.last_losses;
+        if let Some(auc) = st.best_auc {
+            let g = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device)
+                .try_load_file(p(BEST_G))
+                .map_err(|e| record_err(&p(BEST_G), e))?;
+            best = Some((auc, g));
+        }
+        first_epoch = saved.step as usize + 1;
+    }
+    for epoch in first_epoch..=cfg.epochs {
         order.shuffle(&mut rng);
         ctx.progress.start(
             &format!("ganomaly epoch {epoch}/{}{last_losses}", cfg.epochs),
@@ -117,7 +201,7 @@ pub(crate) fn fit(
                 + loss::contextual(x.clone(), out.fake.clone()).mul_scalar(cfg.w_con)
                 + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
             let err_g_value = value(&err_g)?;
-            check_finite(err_g_value, "generator", epoch, b)?;
+            check_finite(err_g_value, "generator", epoch, b, ckpt)?;
             sum_g += err_g_value as f64;
             let mut grads = err_g.backward();
             let grads_g = GradientsParams::from_module(&mut grads, &netg);
@@ -128,7 +212,7 @@ pub(crate) fn fit(
             let (pred_fake, _) = netd.forward(out.fake.detach(), BnMode::Train);
             let err_d = loss::discriminator(pred_real, pred_fake);
             let err_d_value = value(&err_d)?;
-            check_finite(err_d_value, "discriminator", epoch, b)?;
+            check_finite(err_d_value, "discriminator", epoch, b, ckpt)?;
             sum_d += err_d_value as f64;
             let mut grads = err_d.backward();
             let grads_d = GradientsParams::from_module(&mut grads, &netd);
@@ -140,6 +224,8 @@ pub(crate) fn fit(
             ctx.progress.advance(1);
         }
         ctx.progress.finish();
+        netg.sync_running_stats();
+        netd.sync_running_stats();
         let nb = n_batches.max(1) as f64;
         last_losses = format!(" (last: loss G {:.4}, loss D {:.4})", sum_g / nb, sum_d / nb);
         ctx.progress
@@ -154,6 +240,17 @@ pub(crate) fn fit(
             if best.as_ref().is_none_or(|(b, _)| auc > *b) {
                 best = Some((auc, snapshot));
             }
+        }
+        if let Some(ck) = ckpt {
+            let state = LoopState {
+                rng_word_pos: rng.get_word_pos().to_string(),
+                order: order.clone(),
+                best_auc: best.as_ref().map(|(a, _)| *a),
+                last_losses: last_losses.clone(),
+            };
+            ck.save(epoch as u64, &state, |dir| {
+                save_checkpoint(dir, &netg, &netd, &opt_g, &opt_d, best.as_ref().map(|(_, g)| g))
+            })?;
         }
     }
     Ok(match best {

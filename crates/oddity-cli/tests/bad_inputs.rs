@@ -1,0 +1,423 @@
+//! The bad-input matrix through the `oddity` binary: every hostile input gives a non-zero exit, one
+//! readable `error:` line, no panic, and nothing at the output path. The table of inputs and the
+//! messages they get is kept in docs/bad-inputs.md; this test fails when the two disagree
+//! (`ODDITY_UPDATE_DOCS=1 cargo test -p oddity-cli --test bad_inputs` rewrites the file).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{assert_error, data, oddity, stderr};
+
+struct Case {
+    input: &'static str,
+    args: Vec<String>,
+    code: i32,
+    needle: &'static str,
+    /// Must not exist after the command.
+    out: PathBuf,
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+fn fit(model: &str, file: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["fit", "--model", model, "--data", &s(file), "--out", &s(out)]
+        .map(String::from)
+        .to_vec();
+    v.extend(extra.iter().map(|e| e.to_string()));
+    v
+}
+
+fn score(model_dir: &Path, file: &Path, out: &Path) -> Vec<String> {
+    [
+        "score",
+        "--model-dir",
+        &s(model_dir),
+        "--data",
+        &s(file),
+        "--out",
+        &s(out),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn eval(model: &str, file: &Path, results: &Path, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["eval", "--model", model, "--data", &s(file), "--results", &s(results)]
+        .map(String::from)
+        .to_vec();
+    v.extend(extra.iter().map(|e| e.to_string()));
+    v
+}
+
+/// An `.npy` file of little-endian f32 values, C order.
+fn npy_f32(path: &Path, shape: (usize, usize), values: &[f32]) {
+    let mut header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}",
+        shape.0, shape.1
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    fs::write(path, bytes).unwrap();
+}
+
+/// Fits `model` on `file` into `dir` (must succeed).
+fn fitted(model: &str, file: &Path, dir: &Path, extra: &[&str]) -> PathBuf {
+    let o = oddity(
+        &fit(model, file, dir, extra)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir.to_path_buf()
+}
+
+/// A copy of model directory `src` at `dst` with `model.json` edited by `edit`.
+fn edited_model(src: &Path, dst: &Path, edit: impl Fn(&mut serde_json::Value), weights: Option<&[u8]>) -> PathBuf {
+    fs::create_dir_all(dst).unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&fs::read(src.join("model.json")).unwrap()).unwrap();
+    edit(&mut json);
+    let w = match weights {
+        Some(w) => w.to_vec(),
+        None => fs::read(src.join("weights.safetensors")).unwrap(),
+    };
+    fs::write(dst.join("model.json"), serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    fs::write(dst.join("weights.safetensors"), w).unwrap();
+    dst.to_path_buf()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn cases(t: &Path) -> Vec<Case> {
+    let w = |name: &str, text: &str| {
+        let p = t.join(name);
+        fs::write(&p, text).unwrap();
+        p
+    };
+    let nan = w("nan.csv", "a,b,label\n1,2,0\n3,nan,0\n5,6,1\n");
+    let inf = w("inf.csv", "a,b,label\n1,2,0\n3,4,0\n5,inf,1\n");
+    let ninf = t.join("neg-inf.npy");
+    npy_f32(&ninf, (2, 2), &[0.0, 1.0, f32::NEG_INFINITY, 3.0]);
+    let empty = w("empty.csv", "");
+    let header = w("header-only.csv", "a,b,label\n");
+    let empty_npz = w("empty.npz", "");
+    let one = w("one-row.csv", "a,b,label\n1,2,0\n");
+    let three_labels = w("labels-012.csv", "a,b,label\n1,2,0\n3,4,2\n5,6,1\n");
+    let ragged = w("ragged.csv", "a,b,label\n1,2,0\n3,0\n");
+    let text = w("text.csv", "a,b,label\n1,two,0\n3,4,1\n");
+    let pngs = t.join("mixed-sizes");
+    fs::create_dir_all(&pngs).unwrap();
+    fs::copy(data("coil20-small/obj1__0.png"), pngs.join("obj1__0.png")).unwrap();
+    image_2x2(&pngs.join("obj2__0.png"));
+    let idx = t.join("truncated-idx");
+    fs::create_dir_all(&idx).unwrap();
+    for f in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        fs::copy(data("mnist-small").join(f), idx.join(f)).unwrap();
+    }
+    let gz = fs::read(data("mnist-small/train-images-idx3-ubyte.gz")).unwrap();
+    fs::write(idx.join("train-images-idx3-ubyte.gz"), &gz[..gz.len() / 2]).unwrap();
+
+    let wbc = data("odds/wbc.mat");
+    let iforest = fitted("iforest", &wbc, &t.join("iforest-wbc"), &["--set", "n_estimators=10"]);
+    let iforest_img = fitted(
+        "iforest",
+        &data("mnist-small"),
+        &t.join("iforest-mnist"),
+        &["--set", "n_estimators=10"],
+    );
+    let weights = fs::read(iforest.join("weights.safetensors")).unwrap();
+    let half = &weights[..weights.len() / 2];
+    let empty_dir = t.join("empty-dir");
+    fs::create_dir_all(&empty_dir).unwrap();
+    let out = |name: &str| t.join("out").join(name);
+    let model = out("model");
+    let csv = out("scores.csv");
+    let res = out("results.jsonl");
+    vec![
+        Case {
+            input: "NaN in a feature (CSV)",
+            args: fit("iforest", &nan, &model, &[]),
+            code: 1,
+            needle: "non-finite value NaN at row 1, column 1",
+            out: model.clone(),
+        },
+        Case {
+            input: "+inf in a feature (CSV)",
+            args: fit("iforest", &inf, &model, &[]),
+            code: 1,
+            needle: "non-finite value inf at row 2, column 1",
+            out: model.clone(),
+        },
+        Case {
+            input: "-inf in a feature (NPY)",
+            args: fit("iforest", &ninf, &model, &[]),
+            code: 1,
+            needle: "non-finite value -inf at row 1, column 0",
+            out: model.clone(),
+        },
+        Case {
+            input: "empty file (CSV)",
+            args: fit("iforest", &empty, &model, &[]),
+            code: 1,
+            needle: "empty file",
+            out: model.clone(),
+        },
+        Case {
+            input: "header but no rows (CSV)",
+            args: fit("iforest", &header, &model, &[]),
+            code: 1,
+            needle: "no data rows",
+            out: model.clone(),
+        },
+        Case {
+            input: "empty file (NPZ)",
+            args: fit("iforest", &empty_npz, &model, &[]),
+            code: 1,
+            needle: "empty.npz",
+            out: model.clone(),
+        },
+        Case {
+            input: "row with a missing field (CSV)",
+            args: fit("iforest", &ragged, &model, &[]),
+            code: 1,
+            needle: "ragged.csv",
+            out: model.clone(),
+        },
+        Case {
+            input: "text in a numeric column (CSV)",
+            args: fit("iforest", &text, &model, &[]),
+            code: 1,
+            needle: "two",
+            out: model.clone(),
+        },
+        Case {
+            input: "label column that does not exist",
+            args: fit("iforest", &nan, &model, &["--label-col", "nope"]),
+            code: 1,
+            needle: "nope",
+            out: model.clone(),
+        },
+        Case {
+            input: "single row, weakly supervised fit",
+            args: fit("devnet", &one, &model, &[]),
+            code: 1,
+            needle: "needs at least one labelled anomaly",
+            out: model.clone(),
+        },
+        Case {
+            input: "single row, evaluation",
+            args: eval("iforest", &one, &res, &[]),
+            code: 1,
+            needle: "both normal and anomalous",
+            out: res.clone(),
+        },
+        Case {
+            input: "labels outside {0,1}, evaluation",
+            args: eval("iforest", &three_labels, &res, &[]),
+            code: 1,
+            needle: "needs anomaly labels",
+            out: res.clone(),
+        },
+        Case {
+            input: "labels outside {0,1}, weakly supervised fit",
+            args: fit("dplan", &three_labels, &model, &[]),
+            code: 1,
+            needle: "weakly supervised",
+            out: model.clone(),
+        },
+        Case {
+            input: "tabular data for an image model",
+            args: fit("ganomaly", &wbc, &model, &[]),
+            code: 1,
+            needle: "needs images",
+            out: model.clone(),
+        },
+        Case {
+            input: "PNG folder with images of different sizes",
+            args: fit("iforest", &pngs, &model, &[]),
+            code: 1,
+            needle: "all images must agree",
+            out: model.clone(),
+        },
+        Case {
+            input: "truncated gzip IDX file",
+            args: fit("iforest", &idx, &model, &[]),
+            code: 1,
+            needle: "train-images-idx3-ubyte.gz",
+            out: model.clone(),
+        },
+        Case {
+            input: "unknown anomaly class",
+            args: eval("ganomaly", &data("mnist-small"), &res, &["--anomaly-class", "12"]),
+            code: 2,
+            needle: "12",
+            out: res.clone(),
+        },
+        Case {
+            input: "feature count differs between fit and score",
+            args: score(&iforest, &data("adbench/4_breastw.npz"), &csv),
+            code: 1,
+            needle: "expects [30]",
+            out: csv.clone(),
+        },
+        Case {
+            input: "image size differs between fit and score",
+            args: score(&iforest_img, &data("coil20-small"), &csv),
+            code: 1,
+            needle: "expects [1, 28, 28]",
+            out: csv.clone(),
+        },
+        Case {
+            input: "model directory of another kind (model.json says devnet, holds iforest)",
+            args: score(
+                &edited_model(&iforest, &t.join("m-kind"), |j| j["kind"] = "devnet".into(), None),
+                &wbc,
+                &csv,
+            ),
+            code: 1,
+            needle: "model",
+            out: csv.clone(),
+        },
+        Case {
+            input: "model of a newer format version",
+            args: score(
+                &edited_model(&iforest, &t.join("m-newer"), |j| j["format_version"] = 99.into(), None),
+                &wbc,
+                &csv,
+            ),
+            code: 1,
+            needle: "newer than this oddity supports",
+            out: csv.clone(),
+        },
+        Case {
+            input: "truncated weights file",
+            args: score(
+                &edited_model(&iforest, &t.join("m-trunc"), |_| {}, Some(half)),
+                &wbc,
+                &csv,
+            ),
+            code: 1,
+            needle: "checksum differs",
+            out: csv.clone(),
+        },
+        Case {
+            input: "truncated weights file with a matching checksum",
+            args: score(
+                &edited_model(
+                    &iforest,
+                    &t.join("m-trunc-sum"),
+                    |j| j["weights_sha256"] = sha256(half).into(),
+                    Some(half),
+                ),
+                &wbc,
+                &csv,
+            ),
+            code: 1,
+            needle: "weights.safetensors",
+            out: csv.clone(),
+        },
+        Case {
+            input: "model directory without model.json",
+            args: score(&empty_dir, &wbc, &csv),
+            code: 1,
+            needle: "not a model directory",
+            out: csv.clone(),
+        },
+        Case {
+            input: "a data file given as the model directory",
+            args: score(&nan, &wbc, &csv),
+            code: 1,
+            needle: "is a file",
+            out: csv.clone(),
+        },
+        Case {
+            input: "invalid hyperparameter",
+            args: fit("iforest", &wbc, &model, &["--set", "n_estimators=0"]),
+            code: 2,
+            needle: "n_estimators",
+            out: model.clone(),
+        },
+        Case {
+            input: "contamination out of range",
+            args: fit("iforest", &wbc, &model, &["--set", "contamination=0.9"]),
+            code: 2,
+            needle: "contamination",
+            out: model.clone(),
+        },
+    ]
+}
+
+/// A 2×2 grayscale PNG.
+fn image_2x2(path: &Path) {
+    image::GrayImage::from_raw(2, 2, vec![0, 64, 128, 255])
+        .unwrap()
+        .save(path)
+        .unwrap();
+}
+
+#[test]
+fn every_bad_input_fails_with_one_line_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    fs::create_dir_all(t.join("out")).unwrap();
+    let mut table = String::from("| input | command | exit | message |\n|---|---|---|---|\n");
+    let repo_data = data("").canonicalize().unwrap();
+    let clean = |line: &str| {
+        line.replace(&format!("{}/", t.display()), "")
+            .replace(
+                &format!("{}/", data("").display().to_string().trim_end_matches('/')),
+                "data/",
+            )
+            .replace(&format!("{}/", repo_data.display()), "data/")
+            .replace('|', "\\|")
+    };
+    for case in cases(t) {
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let o = oddity(&args);
+        let line = assert_error(&o, case.code, case.needle);
+        assert!(!case.out.exists(), "{}: {} was written", case.input, case.out.display());
+        table += &format!(
+            "| {} | `{}` | {} | {} |\n",
+            case.input,
+            args[0],
+            case.code,
+            clean(&line)
+        );
+    }
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/bad-inputs.md");
+    let expected = format!("{}{table}", DOC_HEAD);
+    if std::env::var_os("ODDITY_UPDATE_DOCS").is_some() {
+        fs::write(&doc, &expected).unwrap();
+    }
+    let committed = fs::read_to_string(&doc).unwrap_or_default();
+    assert_eq!(
+        committed, expected,
+        "docs/bad-inputs.md is out of date: rerun with ODDITY_UPDATE_DOCS=1"
+    );
+}
+
+const DOC_HEAD: &str = "# Bad inputs and what oddity says\n\n\
+Generated and checked by `crates/oddity-cli/tests/bad_inputs.rs` (rewrite with\n\
+`ODDITY_UPDATE_DOCS=1 cargo test -p oddity-cli --test bad_inputs`). Every row: the command exits\n\
+with the code shown (1 = data or model file, 2 = usage or hyperparameter), prints exactly this one\n\
+line on stderr, does not panic, and leaves nothing at its output path (`--out`, `--results`).\n\
+Paths are shortened to the file name.\n\n";

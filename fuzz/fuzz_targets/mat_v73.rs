@@ -1,0 +1,4 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    oddity_fuzz::entries::run("mat_v73", data);
+});

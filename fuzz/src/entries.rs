@@ -1,0 +1,313 @@
+//! What each fuzz target feeds to oddity: the bytes become a file (or a model directory) in a scratch
+//! folder and go through the same public entry point a user's file would. Shared, by `#[path]`, with
+//! the regression test in `crates/oddity/tests/suite/fuzz_regressions.rs`, which replays every
+//! committed crash input through these functions.
+//!
+//! A returned `Err` is the correct outcome for hostile bytes; a panic, abort or runaway allocation is
+//! a bug. Nothing here may `unwrap` on what the input controls.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use oddity::data::{self, Dataset, Labels, LoadOptions};
+use oddity::detector::FitContext;
+use oddity::progress::Silent;
+use oddity::registry::{self, Settings};
+
+/// The fuzz targets, by name (file `fuzz_targets/<name>.rs`, corpus `fuzz/corpus/<name>`).
+pub const TARGETS: [&str; 12] = [
+    "idx",
+    "npy",
+    "npz",
+    "mat_v5",
+    "mat_v73",
+    "csv",
+    "arff",
+    "tar_xz",
+    "parquet",
+    "png",
+    "model_json",
+    "model_weights",
+];
+
+/// Runs `target` on `input`; true when the input loaded (and, for model directories, scored).
+/// Panics only for an unknown target name — or on a bug.
+pub fn run(target: &str, input: &[u8]) -> bool {
+    if target.starts_with("model_")
+        && let Some(dir) = std::env::var_os("ODDITY_FUZZ_WRITE_SEEDS")
+    {
+        write_model_seeds(Path::new(&dir));
+    }
+    match target {
+        "idx" => idx(input),
+        "npy" => file("x.npy", input),
+        "npz" => file("x.npz", input),
+        "mat_v5" | "mat_v73" => file("x.mat", input),
+        "csv" => file("x.csv", input),
+        "arff" => file("x.arff", input),
+        "tar_xz" => file("x.tar.xz", input),
+        "parquet" => file("x.parquet", input),
+        "png" => png(input),
+        "model_json" => model_dir(input, Part::Json),
+        "model_weights" => model_dir(input, Part::Weights),
+        other => panic!("unknown fuzz target `{other}`"),
+    }
+}
+
+/// A scratch folder private to this process (on `/dev/shm` when there is one: no disk writes).
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new("/dev/shm");
+        let base = if base.is_dir() {
+            base.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("oddity-fuzz-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("create the fuzz scratch folder");
+        dir
+    })
+}
+
+/// A fresh, empty sub-folder of the scratch folder.
+fn fresh(name: &str) -> PathBuf {
+    let dir = scratch().join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create a scratch sub-folder");
+    dir
+}
+
+/// Writes `input` as `name` and loads it the way `oddity info --data FILE` does.
+fn file(name: &str, input: &[u8]) -> bool {
+    let path = fresh("file").join(name);
+    fs::write(&path, input).expect("write the fuzz input");
+    data::load(&path, &LoadOptions::default())
+        .map(|l| touch(&l.train))
+        .is_ok()
+}
+
+/// A loaded dataset must be internally consistent: reading every value and label must not panic.
+fn touch(d: &Dataset) {
+    let _ = d.layout().describe();
+    let n = d.n();
+    assert_eq!(d.x().len(), n * d.dim(), "{}: values do not match the shape", d.name());
+    if n > 0 {
+        let _ = d.row(n - 1);
+    }
+    match d.labels() {
+        Labels::None => {}
+        Labels::Anomaly(f) => assert_eq!(f.len(), n, "anomaly flags do not match rows"),
+        Labels::Classes { ids, names } => {
+            assert_eq!(ids.len(), n, "class ids do not match rows");
+            assert!(
+                ids.iter().all(|&i| (i as usize) < names.len()),
+                "class id without a name"
+            );
+        }
+    }
+}
+
+/// Splits `input` in two: the first two bytes (little-endian, clamped) give the first part's length.
+pub fn split2(input: &[u8]) -> (&[u8], &[u8]) {
+    match input {
+        [a, b, rest @ ..] => rest.split_at(usize::from(u16::from_le_bytes([*a, *b])).min(rest.len())),
+        _ => (&[], &[]),
+    }
+}
+
+/// An IDX directory: the input is split into a labels file (first part) and an images file; both
+/// serve as train and test.
+fn idx(input: &[u8]) -> bool {
+    let (labels, images) = split2(input);
+    let dir = fresh("idx");
+    for split in ["train", "t10k"] {
+        fs::write(dir.join(format!("{split}-images-idx3-ubyte")), images).expect("write images");
+        fs::write(dir.join(format!("{split}-labels-idx1-ubyte")), labels).expect("write labels");
+    }
+    data::load(&dir, &LoadOptions::default())
+        .map(|l| touch(&l.train))
+        .is_ok()
+}
+
+/// A PNG folder holding one COIL-style image (the input) and one valid 2×2 image; loaded as is and
+/// resized (the first byte picks the size), as `--resize` would. True if either load succeeds.
+fn png(input: &[u8]) -> bool {
+    let dir = fresh("png");
+    fs::write(dir.join("obj1__0.png"), input).expect("write the image");
+    fs::write(dir.join("obj2__0.png"), VALID_PNG).expect("write the image");
+    let side = u32::from(input.first().copied().unwrap_or(0) % 40);
+    let mut ok = false;
+    for resize in [None, Some((side, side.max(1)))] {
+        let opts = LoadOptions {
+            resize,
+            ..LoadOptions::default()
+        };
+        ok |= data::load(&dir, &opts).map(|l| touch(&l.train)).is_ok();
+    }
+    ok
+}
+
+/// A valid 2×2 grayscale PNG.
+const VALID_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x00, 0x00, 0x00, 0x57, 0xdd, 0x52, 0xf8, 0x00, 0x00, 0x00, 0x0e, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x70, 0x60, 0x68, 0xf8, 0x0f, 0x00, 0x03, 0x05, 0x01, 0xc0, 0x4e, 0x33,
+    0x5b, 0xe9, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// Which file of a model directory the input replaces.
+#[derive(Clone, Copy)]
+enum Part {
+    Json,
+    Weights,
+}
+
+/// One saved model of every registered kind, fitted once per process on tiny seeded data.
+pub struct Template {
+    pub kind: &'static str,
+    pub json: Vec<u8>,
+    pub weights: Vec<u8>,
+    /// Data of the layout the model was fitted on, for scoring a loaded model.
+    pub data: Dataset,
+}
+
+/// Hyperparameters that make each kind fit in well under a second.
+const TINY: [(&str, &[&str]); 7] = [
+    ("iforest", &["n_estimators=5", "max_samples=32"]),
+    ("dplan", &["episodes=1", "steps_per_episode=50", "warmup_steps=20"]),
+    ("devnet", &["epochs=1"]),
+    ("deep-sad", &["epochs=1", "ae_epochs=1"]),
+    ("repen", &["epochs=1"]),
+    ("ganomaly", &["epochs=1", "ngf=4", "ndf=4", "nz=4", "isize=16"]),
+    (
+        "deep-cluster",
+        &[
+            "pretrain_epochs=1",
+            "maxiter=2",
+            "update_interval=1",
+            "n_init=1",
+            "n_clusters=2",
+            "conv_filters=[2,2,2]",
+            "embedding=2",
+        ],
+    ),
+];
+
+pub fn templates() -> &'static [Template] {
+    static T: OnceLock<Vec<Template>> = OnceLock::new();
+    T.get_or_init(|| {
+        TINY.iter()
+            .map(|(kind, sets)| {
+                let entry = registry::find(kind).expect("registered model");
+                let data = if matches!(*kind, "ganomaly" | "deep-cluster") {
+                    images()
+                } else {
+                    tabular()
+                };
+                let settings = Settings::parse(sets).expect("tiny settings parse");
+                let det = entry
+                    .fit(&settings, &data, &FitContext::new(1, &Silent))
+                    .unwrap_or_else(|e| panic!("fitting the {kind} template: {e}"));
+                let dir = fresh(&format!("template-{kind}"));
+                let model = dir.join("model");
+                det.save(&model).expect("save the template");
+                Template {
+                    kind,
+                    json: fs::read(model.join(oddity::persist::MODEL_JSON)).expect("read model.json"),
+                    weights: fs::read(model.join(oddity::persist::WEIGHTS_FILE)).expect("read weights"),
+                    data,
+                }
+            })
+            .collect()
+    })
+}
+
+/// 64 rows × 4 features, every 8th row far out and flagged.
+fn tabular() -> Dataset {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..64u32 {
+        let out = i % 8 == 0;
+        for j in 0..4u32 {
+            let v = ((i * 7 + j * 13) % 17) as f32 / 17.0 - 0.5;
+            x.push(if out { v + 5.0 } else { v });
+        }
+        y.push(out);
+    }
+    Dataset::tabular("tiny", 4, x, Labels::Anomaly(y)).expect("tiny tabular data")
+}
+
+/// 16 images 1×16×16 of two classes.
+fn images() -> Dataset {
+    let n = 16;
+    let x: Vec<f32> = (0..n * 256).map(|k| ((k * 31 % 97) as f32) / 97.0).collect();
+    let layout = data::Layout::Images { c: 1, h: 16, w: 16 };
+    let ids = (0..n as u32).map(|i| i % 2).collect();
+    Dataset::new(
+        "tiny images",
+        layout,
+        x,
+        Labels::Classes {
+            ids,
+            names: vec!["0".into(), "1".into()],
+        },
+    )
+    .expect("tiny image data")
+}
+
+/// A model directory: the template of kind `input[0] % kinds` with one file replaced by the rest of
+/// the input. A replaced weights file gets its checksum written into `model.json`, so the weights
+/// parser is reached (the checksum itself is tested elsewhere). Loaded models must score.
+fn model_dir(input: &[u8], part: Part) -> bool {
+    let Some((&k, rest)) = input.split_first() else {
+        return false;
+    };
+    let all = templates();
+    let t = &all[usize::from(k) % all.len()];
+    let dir = fresh("model");
+    let json = match part {
+        Part::Json => rest.to_vec(),
+        Part::Weights => with_checksum(&t.json, rest),
+    };
+    let weights = match part {
+        Part::Json => &t.weights[..],
+        Part::Weights => rest,
+    };
+    fs::write(dir.join(oddity::persist::MODEL_JSON), json).expect("write model.json");
+    fs::write(dir.join(oddity::persist::WEIGHTS_FILE), weights).expect("write weights");
+    let Ok(det) = registry::load(&dir) else { return false };
+    let Ok(scores) = det.score(&t.data) else { return false };
+    assert_eq!(scores.len(), t.data.n(), "{}: one score per row", t.kind);
+    true
+}
+
+/// Seeds for `model_json` / `model_weights`: one file per template, framed as the targets read it
+/// (`<dir>/model_json/<kind>`, `<dir>/model_weights/<kind>`). Written once per process.
+fn write_model_seeds(dir: &Path) {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        for (i, t) in templates().iter().enumerate() {
+            for (sub, body) in [("model_json", &t.json), ("model_weights", &t.weights)] {
+                let out = dir.join(sub);
+                fs::create_dir_all(&out).expect("create the seed folder");
+                let mut bytes = vec![i as u8];
+                bytes.extend_from_slice(body);
+                fs::write(out.join(t.kind), bytes).expect("write a seed");
+            }
+        }
+    });
+}
+
+/// `json` with its `weights_sha256` replaced by the checksum of `weights`.
+fn with_checksum(json: &[u8], weights: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut v: serde_json::Value = serde_json::from_slice(json).expect("template model.json");
+    let sum: String = sha2::Sha256::digest(weights)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    v["weights_sha256"] = serde_json::Value::String(sum);
+    serde_json::to_vec(&v).expect("serialise model.json")
+}

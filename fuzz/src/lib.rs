@@ -1,0 +1,2 @@
+//! Shared harness for the fuzz targets; see [`entries`].
+pub mod entries;
