@@ -199,3 +199,125 @@ pub fn fingerprint(kind: &str, seed: u64, config: &impl Serialize, may_change: &
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Magic bytes of [`write_f32s`] files.
+const F32S_MAGIC: &[u8; 8] = b"ODDF32v1";
+
+/// Writes float vectors to one little-endian binary file (exact: no decimal round trip):
+/// magic, vector count (u64), then each vector's length (u64) and values.
+pub fn write_f32s(path: &Path, vecs: &[&[f32]]) -> Result<()> {
+    let total: usize = vecs.iter().map(|v| 8 + 4 * v.len()).sum();
+    let mut bytes = Vec::with_capacity(16 + total);
+    bytes.extend_from_slice(F32S_MAGIC);
+    bytes.extend_from_slice(&(vecs.len() as u64).to_le_bytes());
+    for v in vecs {
+        bytes.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        bytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+/// Reads a file written by [`write_f32s`]; a damaged or truncated file is an error.
+pub fn read_f32s(path: &Path) -> Result<Vec<Vec<f32>>> {
+    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = || Error::format(path, "damaged checkpoint file (bad header or truncated)");
+    let mut rest = bytes.strip_prefix(F32S_MAGIC.as_slice()).ok_or_else(bad)?;
+    let take_u64 = |rest: &mut &[u8]| -> Result<usize> {
+        let (head, tail) = rest.split_first_chunk::<8>().ok_or_else(bad)?;
+        *rest = tail;
+        usize::try_from(u64::from_le_bytes(*head)).map_err(|_| bad())
+    };
+    let count = take_u64(&mut rest)?;
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let len = take_u64(&mut rest)?;
+        let n = len.checked_mul(4).filter(|&n| n <= rest.len()).ok_or_else(bad)?;
+        let (data, tail) = rest.split_at(n);
+        out.push(
+            data.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        );
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_files_round_trip_exactly_and_reject_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.bin");
+        let a = [1.0f32, f32::MIN_POSITIVE, -0.0, 1e-45, 3.402_823_5e38];
+        let b: [f32; 0] = [];
+        write_f32s(&p, &[&a, &b]).unwrap();
+        let back = read_f32s(&p).unwrap();
+        assert_eq!(back.len(), 2);
+        assert!(back[0].iter().zip(&a).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(back[1].is_empty());
+        let bytes = fs::read(&p).unwrap();
+        for cut in [0, 7, 15, bytes.len() - 1] {
+            fs::write(&p, &bytes[..cut]).unwrap();
+            assert!(read_f32s(&p).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_run_or_kind_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Checkpointing {
+            dir: dir.path().join("ck"),
+            resume: true,
+        };
+        let a = Checkpointer::new(&cfg, "dplan", "aaa".into());
+        assert!(a.resume::<u32>().unwrap().is_none(), "nothing to resume yet");
+        a.save(3, &7u32, |_| Ok(())).unwrap();
+        let back = a.resume::<u32>().unwrap().unwrap();
+        assert_eq!((back.step, back.state), (3, 7));
+        let e = Checkpointer::new(&cfg, "dplan", "bbb".into())
+            .resume::<u32>()
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("different run"), "{e}");
+        let e = Checkpointer::new(&cfg, "ganomaly", "aaa".into())
+            .resume::<u32>()
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("not `ganomaly`"), "{e}");
+        // Not resuming: the old checkpoint is ignored and replaced.
+        let fresh = Checkpointing {
+            resume: false,
+            ..cfg.clone()
+        };
+        assert!(
+            Checkpointer::new(&fresh, "dplan", "bbb".into())
+                .resume::<u32>()
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_crash_between_the_two_renames_falls_back_to_the_previous_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Checkpointing {
+            dir: dir.path().join("ck"),
+            resume: true,
+        };
+        let c = Checkpointer::new(&cfg, "dplan", "f".into());
+        c.save(1, &1u32, |_| Ok(())).unwrap();
+        fs::rename(cfg.dir.join(CURRENT), cfg.dir.join(PREVIOUS)).unwrap();
+        assert_eq!(c.resume::<u32>().unwrap().unwrap().step, 1);
+        // A failing writer leaves the last complete checkpoint in place.
+        c.save(2, &2u32, |_| Ok(())).unwrap();
+        let e = c.save(3, &3u32, |_| Err(Error::InvalidData("disk full".into())));
+        assert!(e.is_err());
+        assert_eq!(c.resume::<u32>().unwrap().unwrap().step, 2);
+    }
+}

@@ -27,7 +27,8 @@ pub struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Checkpoint training into DIR after every epoch (ganomaly), replacing what is there. Models
+    /// Checkpoint training into DIR (ganomaly: every epoch; dplan: every episode; deep-cluster:
+    /// every pretraining epoch), replacing what is there. Models
     /// without checkpointing ignore it. See docs/reliability.md.
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     checkpoint: Option<PathBuf>,

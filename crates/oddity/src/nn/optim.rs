@@ -99,6 +99,22 @@ impl Optimizer {
         }
     }
 
+    /// The moving state for checkpoints: step count and the three moment vectors.
+    pub fn state(&self) -> (u64, [&[f32]; 3]) {
+        (self.t, [&self.m, &self.v, &self.mom])
+    }
+
+    /// Restores what [`Optimizer::state`] returned; false (and nothing changed) if the vector
+    /// lengths do not fit this optimiser.
+    pub fn restore(&mut self, t: u64, m: Vec<f32>, v: Vec<f32>, mom: Vec<f32>) -> bool {
+        let n = self.m.len();
+        if m.len() != n || v.len() != n || mom.len() != n {
+            return false;
+        }
+        (self.t, self.m, self.v, self.mom) = (t, m, v, mom);
+        true
+    }
+
     /// Clips each tensor's gradient (given by its range in the flat slice) to L2 norm `max_norm`.
     pub fn with_clip_norm(mut self, max_norm: f32, tensors: Vec<Range<usize>>) -> Self {
         self.clip = Some((max_norm, tensors));

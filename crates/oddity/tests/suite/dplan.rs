@@ -166,3 +166,79 @@ fn bad_inputs_are_typed_errors() {
     let other = Dataset::tabular("x", 3, vec![0.0; 9], Labels::None).unwrap();
     assert!(det.score(&other).is_err());
 }
+
+#[test]
+fn training_resumed_from_an_episode_checkpoint_equals_an_uninterrupted_run() {
+    let data = cardio();
+    let split = weakly_supervised_split(&data, &WeakSplitConfig::default(), 2).unwrap();
+    let cfg = |episodes| DplanConfig {
+        warmup_steps: 300,
+        steps_per_episode: 300,
+        episodes,
+        target_update: 250,
+        epsilon_steps: 900,
+        ..Default::default()
+    };
+    let fit = |episodes, ckpt: Option<(&std::path::Path, bool)>| {
+        let mut ctx = FitContext::new(4, &Silent);
+        if let Some((dir, resume)) = ckpt {
+            ctx = ctx.with_checkpoint(oddity::checkpoint::Checkpointing {
+                dir: dir.to_path_buf(),
+                resume,
+            });
+        }
+        Detector::<Dplan>::fit(cfg(episodes), Common::default(), &split.train, &ctx).unwrap()
+    };
+    let straight = fit(3, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = tmp.path().join("ck");
+    fit(1, Some((&ck, false)));
+    let resumed = fit(3, Some((&ck, true)));
+    assert_eq!(
+        resumed.score(&split.test).unwrap(),
+        straight.score(&split.test).unwrap()
+    );
+    assert_eq!(resumed.model.history, straight.model.history);
+    // A checkpoint with another memory size (or any other setting) is refused.
+    let ctx = FitContext::new(4, &Silent).with_checkpoint(oddity::checkpoint::Checkpointing { dir: ck, resume: true });
+    let other = DplanConfig {
+        memory_size: 500,
+        ..cfg(3)
+    };
+    let e = Detector::<Dplan>::fit(other, Common::default(), &split.train, &ctx)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("different run"), "{e}");
+}
+
+#[test]
+fn a_diverging_run_stops_naming_the_step_and_keeps_the_last_good_checkpoint() {
+    let split = weakly_supervised_split(&cardio(), &WeakSplitConfig::default(), 3).unwrap();
+    let cfg = |episodes, learning_rate| DplanConfig {
+        warmup_steps: 200,
+        steps_per_episode: 200,
+        episodes,
+        learning_rate,
+        ..Default::default()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let ckpt = oddity::checkpoint::Checkpointing {
+        dir: tmp.path().join("ck"),
+        resume: true,
+    };
+    let ctx = FitContext::new(1, &Silent).with_checkpoint(ckpt.clone());
+    Detector::<Dplan>::fit(cfg(1, 2.5e-4), Common::default(), &split.train, &ctx).unwrap();
+    let e = Detector::<Dplan>::fit(cfg(3, 1e30), Common::default(), &split.train, &ctx)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("diverged") && e.contains("at step 4"), "{e}");
+    assert!(
+        e.contains("checkpoint of step 400") && e.contains(&ckpt.dir.display().to_string()),
+        "{e}"
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ckpt.dir.join("current/state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 400, "the good checkpoint is kept");
+    Detector::<Dplan>::fit(cfg(2, 2.5e-4), Common::default(), &split.train, &ctx).unwrap();
+}

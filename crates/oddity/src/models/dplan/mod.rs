@@ -26,6 +26,7 @@ use std::path::Path;
 pub use config::{DplanConfig, RmsPropStyle, Scaling};
 pub use train::EpisodeLog;
 
+use crate::checkpoint::{self, Checkpointer};
 use crate::data::Dataset;
 use crate::data::split::labeled_and_unlabeled;
 use crate::detector::{FitContext, Model};
@@ -62,7 +63,12 @@ impl Model for Dplan {
             Scaling::None => Standardizer::identity(d),
         };
         let x = scaler.transform(train.x());
-        let (net, history) = train::train(config, &x, d, labeled, unlabeled, ctx)?;
+        // A resumed run must share data, seed and settings; episodes and learning rate may change.
+        let ckpt = ctx.checkpoint.as_ref().map(|c| {
+            let fp = checkpoint::fingerprint(Self::KIND, ctx.seed, config, &["episodes", "learning_rate"], train);
+            Checkpointer::new(c, Self::KIND, fp)
+        });
+        let (net, history) = train::train(config, &x, d, labeled, unlabeled, ctx, ckpt.as_ref())?;
         Ok(Dplan { scaler, net, history })
     }
 

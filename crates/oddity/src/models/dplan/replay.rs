@@ -41,6 +41,10 @@ impl Replay {
         self.buf.is_empty()
     }
 
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Adds `t`, evicting the oldest transition when full.
     pub fn push(&mut self, t: Transition) {
         if self.buf.len() < self.capacity {
@@ -58,6 +62,48 @@ impl Replay {
             .into_iter()
             .map(|i| self.buf[i])
             .collect()
+    }
+
+    /// The memory as bytes for a checkpoint: capacity, head, count (u64 each), then 14 bytes per
+    /// transition in storage order.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24 + 14 * self.buf.len());
+        for v in [self.capacity, self.head, self.buf.len()] {
+            out.extend_from_slice(&(v as u64).to_le_bytes());
+        }
+        for t in &self.buf {
+            out.extend_from_slice(&t.state.to_le_bytes());
+            out.push(t.action);
+            out.extend_from_slice(&t.reward.to_le_bytes());
+            out.extend_from_slice(&t.next.to_le_bytes());
+            out.push(u8::from(t.terminal));
+        }
+        out
+    }
+
+    /// Reads what [`Replay::to_bytes`] wrote; `None` if the bytes are not such a memory.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Replay> {
+        let word = |i: usize| -> Option<usize> {
+            let b = bytes.get(8 * i..8 * i + 8)?;
+            usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok()
+        };
+        let (capacity, head, len) = (word(0)?, word(1)?, word(2)?);
+        let body = bytes.get(24..)?;
+        if capacity == 0 || len > capacity || head >= capacity.max(1) || body.len() != len.checked_mul(14)? {
+            return None;
+        }
+        let u32_at = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+        let buf = body
+            .chunks_exact(14)
+            .map(|c| Transition {
+                state: u32_at(c, 0),
+                action: c[4],
+                reward: f32::from_bits(u32_at(c, 5)),
+                next: u32_at(c, 9),
+                terminal: c[13] != 0,
+            })
+            .collect();
+        Some(Replay { buf, capacity, head })
     }
 
     /// Every stored transition, oldest first.
@@ -113,5 +159,26 @@ mod tests {
         assert_eq!(seen.len(), 32);
         assert!(seen.iter().all(|&i| i < 50));
         assert_eq!(r.sample(80, &mut rng).len(), 50);
+    }
+
+    #[test]
+    fn bytes_round_trip_and_damage_is_refused() {
+        let mut r = Replay::new(3);
+        for i in 0..5 {
+            r.push(Transition {
+                reward: i as f32 * 0.1,
+                terminal: i == 2,
+                ..t(i)
+            });
+        }
+        let bytes = r.to_bytes();
+        let back = Replay::from_bytes(&bytes).unwrap();
+        assert_eq!(back.ordered(), r.ordered());
+        assert_eq!((back.capacity(), back.len()), (3, 3));
+        assert!(Replay::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        assert!(Replay::from_bytes(&bytes[..10]).is_none());
+        let mut bad = bytes.clone();
+        bad[8] = 7; // head beyond capacity
+        assert!(Replay::from_bytes(&bad).is_none());
     }
 }

@@ -1,5 +1,7 @@
 //! The DQN training loop (DPLAN Algorithm 1) over the anomaly-biased environment.
 
+use std::path::Path;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -7,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::config::{DplanConfig, RmsPropStyle};
 use super::env::{ANOMALOUS, Env, NORMAL, extrinsic_reward};
 use super::replay::{Replay, Transition};
+use crate::checkpoint::{self, Checkpointer};
 use crate::data::{Dataset, Labels};
 use crate::detector::{FitContext, Model};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::min_max_scale;
 use crate::models::iforest::{IForest, IForestConfig};
 use crate::nn::{Activation, Mlp, Optimizer, OptimizerKind};
@@ -142,6 +145,23 @@ impl Agent {
         learn(&mut self.net, &self.target, &mut self.opt, batch, x, d, gamma, l2)
     }
 
+    /// Writes the networks and the optimiser's moments to `path` (see [`checkpoint::write_f32s`]).
+    fn save(&self, path: &Path) -> Result<()> {
+        let (_, [m, v, mom]) = self.opt.state();
+        checkpoint::write_f32s(path, &[&self.net.params, &self.target.params, m, v, mom])
+    }
+
+    /// Restores what [`Agent::save`] wrote, with the step counts kept in the state file.
+    fn restore(&mut self, path: &Path, steps: usize, opt_t: u64) -> Result<()> {
+        let bad = || Error::format(path, "checkpoint does not fit this Q-network");
+        let [net, target, m, v, mom]: [Vec<f32>; 5] = checkpoint::read_f32s(path)?.try_into().map_err(|_| bad())?;
+        if net.len() != self.net.params.len() || target.len() != net.len() || !self.opt.restore(opt_t, m, v, mom) {
+            return Err(bad());
+        }
+        (self.net.params, self.target.params, self.steps) = (net, target, steps);
+        Ok(())
+    }
+
     /// Marks one environment step done; returns `true` when the target network was synced.
     pub fn step_done(&mut self) -> bool {
         self.steps += 1;
@@ -154,8 +174,39 @@ impl Agent {
     }
 }
 
+/// A non-finite Q-loss: the error names the step and episode, and the last good checkpoint.
+fn diverged(loss: f32, step: usize, steps_ep: usize, ckpt: Option<&Checkpointer>) -> Error {
+    let kept = match ckpt {
+        Some(c) if step > steps_ep => format!(
+            "; the checkpoint of step {} is kept in {} (resume from it with a smaller learning_rate: --resume)",
+            (step - 1) / steps_ep * steps_ep,
+            c.dir().display()
+        ),
+        _ => " (lower learning_rate)".to_string(),
+    };
+    Error::InvalidData(format!(
+        "dplan training diverged: the Q-loss is {loss} at step {step} (episode {}){kept}",
+        (step - 1) / steps_ep + 1
+    ))
+}
+
+/// What the loop carries across episodes besides the networks and the replay memory.
+#[derive(Serialize, Deserialize)]
+struct LoopState {
+    /// Position of the ChaCha8 stream seeded with the fit's seed (decimal: JSON has no u128).
+    rng_word_pos: String,
+    agent_steps: usize,
+    optimizer_steps: u64,
+    log: Vec<EpisodeLog>,
+}
+
+const AGENT_FILE: &str = "agent.bin";
+const REPLAY_FILE: &str = "replay.bin";
+
 /// Trains the Q-network on standardised rows `x` `[n × d]` with the given labelled / unlabelled
-/// index sets. Returns the network and the per-episode log.
+/// index sets. Returns the network and the per-episode log. With a checkpointer, the state is
+/// saved at the end of every episode (every `steps_per_episode` steps) and a resumed run
+/// continues from the last one.
 pub fn train(
     cfg: &DplanConfig,
     x: &[f32],
@@ -163,6 +214,7 @@ pub fn train(
     labeled: Vec<usize>,
     unlabeled: Vec<usize>,
     ctx: &FitContext,
+    ckpt: Option<&Checkpointer>,
 ) -> Result<(Mlp, Vec<EpisodeLog>)> {
     let n = x.len() / d;
     let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed);
@@ -176,8 +228,31 @@ pub fn train(
     let mut intrinsic = vec![0.0; n];
     let mut state = 0usize;
     let (mut ep_reward, mut ep_ext, mut ep_loss, mut ep_learn, mut ep_anom) = (0f32, 0f32, 0f32, 0usize, 0usize);
-    ctx.progress.start("dplan", Some(total as u64));
-    for step in 1..=total {
+    let mut first_step = 1;
+    if let Some(ck) = ckpt
+        && let Some(saved) = ck.resume::<LoopState>()?
+    {
+        let st = saved.state;
+        let state_path = saved.dir.join("state.json");
+        agent.restore(&saved.dir.join(AGENT_FILE), st.agent_steps, st.optimizer_steps)?;
+        let replay_path = saved.dir.join(REPLAY_FILE);
+        let bytes = std::fs::read(&replay_path).map_err(|e| Error::io(&replay_path, e))?;
+        replay = Replay::from_bytes(&bytes)
+            .filter(|r| r.capacity() == cfg.memory_size.max(1))
+            .ok_or_else(|| Error::format(&replay_path, "damaged replay memory or another memory_size"))?;
+        let pos = st
+            .rng_word_pos
+            .parse::<u128>()
+            .map_err(|e| Error::format(&state_path, format!("rng_word_pos: {e}")))?;
+        rng.set_word_pos(pos);
+        log = st.log;
+        first_step = saved.step as usize + 1;
+        ctx.progress.start("dplan", Some(total as u64));
+        ctx.progress.advance(saved.step);
+    } else {
+        ctx.progress.start("dplan", Some(total as u64));
+    }
+    for step in first_step..=total {
         if (step - 1) % steps_ep == 0 {
             state = env.reset(&mut rng);
             if cfg.intrinsic_reward {
@@ -208,7 +283,11 @@ pub fn train(
         ep_anom += action as usize;
         if step > cfg.warmup_steps {
             let batch = replay.sample(cfg.batch_size, &mut rng);
-            ep_loss += agent.learn(&batch, x, d, cfg.gamma, cfg.l2);
+            let loss = agent.learn(&batch, x, d, cfg.gamma, cfg.l2);
+            if !loss.is_finite() {
+                return Err(diverged(loss, step, steps_ep, ckpt));
+            }
+            ep_loss += loss;
             ep_learn += 1;
         }
         agent.step_done();
@@ -234,6 +313,20 @@ pub fn train(
                 anomalous_actions: ep_anom as f32 / steps,
             });
             (ep_reward, ep_ext, ep_loss, ep_learn, ep_anom) = (0.0, 0.0, 0.0, 0, 0);
+            if let Some(ck) = ckpt {
+                let (optimizer_steps, _) = agent.opt.state();
+                let st = LoopState {
+                    rng_word_pos: rng.get_word_pos().to_string(),
+                    agent_steps: agent.steps,
+                    optimizer_steps,
+                    log: log.clone(),
+                };
+                ck.save(step as u64, &st, |dir| {
+                    agent.save(&dir.join(AGENT_FILE))?;
+                    let path = dir.join(REPLAY_FILE);
+                    std::fs::write(&path, replay.to_bytes()).map_err(|e| Error::io(&path, e))
+                })?;
+            }
         }
         state = next;
         if step % 200 == 0 {
@@ -243,7 +336,7 @@ pub fn train(
     ctx.progress.finish();
     let net = agent.net;
     if net.params.iter().any(|p| !p.is_finite()) {
-        return Err(crate::error::Error::InvalidData(
+        return Err(Error::InvalidData(
             "dplan: training diverged (non-finite Q-network weights); lower learning_rate".into(),
         ));
     }
