@@ -385,3 +385,31 @@ fn bad_configs_are_typed_errors() {
     let other = Dataset::new("img", Layout::Images { c: 1, h: 2, w: 3 }, vec![0.5; 12], Labels::None).unwrap();
     assert!(matches!(m.score(&other), Err(Error::Shape(_))));
 }
+
+#[test]
+fn pretraining_resumed_from_a_checkpoint_equals_an_uninterrupted_fit() {
+    let data = mnist().select(&(0..300).collect::<Vec<_>>()).unwrap();
+    let cfg = |pretrain_epochs| DeepClusterConfig {
+        conv_filters: vec![4, 8, 8],
+        pretrain_epochs,
+        maxiter: 20,
+        update_interval: 5,
+        n_init: 2,
+        ..Default::default()
+    };
+    let fit = |epochs, ckpt: Option<(&Path, bool)>| {
+        let mut ctx = FitContext::new(6, &Silent);
+        if let Some((dir, resume)) = ckpt {
+            ctx = ctx.with_checkpoint(oddity::checkpoint::Checkpointing {
+                dir: dir.to_path_buf(),
+                resume,
+            });
+        }
+        DeepCluster::fit(&cfg(epochs), &data, &ctx).unwrap()
+    };
+    let straight = fit(3, None).score(&data).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let ck = tmp.path().join("ck");
+    fit(1, Some((&ck, false)));
+    assert_eq!(fit(3, Some((&ck, true))).score(&data).unwrap(), straight);
+}

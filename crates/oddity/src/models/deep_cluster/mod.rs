@@ -39,6 +39,7 @@ pub use config::{Arch, ClusterLoss, DeepClusterConfig, ScoreKind, Weighting};
 pub use train::schedule;
 
 use crate::backend::parse_device;
+use crate::checkpoint::{self, Checkpointer};
 use crate::data::{Dataset, Layout};
 use crate::detector::{FitContext, Model, Reconstruction};
 use crate::error::{Error, Result};
@@ -320,6 +321,28 @@ impl DeepCluster {
     }
 }
 
+/// Settings a resumed fit may change: they do not affect pretraining up to the checkpoint.
+const FREE_ON_RESUME: &[&str] = &[
+    "pretrain_epochs",
+    "lr",
+    "device",
+    "n_clusters",
+    "alpha",
+    "loss",
+    "weighting",
+    "gamma",
+    "schedule_start",
+    "schedule_end",
+    "maxiter",
+    "update_interval",
+    "tol",
+    "n_init",
+    "kmeans_max_iter",
+    "refine",
+    "score",
+    "pretrained",
+];
+
 impl Model for DeepCluster {
     const KIND: &'static str = "deep-cluster";
     type Config = DeepClusterConfig;
@@ -349,7 +372,13 @@ impl Model for DeepCluster {
         let ae = match loaded {
             Some(ae) => ae,
             None => {
-                let ae = train::pretrain(config, input, &x, &ad, &mut rng, ctx, &mut stats)?;
+                // Only pretraining is checkpointed: a resumed run must share the data, seed and
+                // autoencoder; the schedule and every fine-tuning setting may change.
+                let ckpt = ctx.checkpoint.as_ref().map(|c| {
+                    let fp = checkpoint::fingerprint(Self::KIND, ctx.seed, config, FREE_ON_RESUME, train);
+                    Checkpointer::new(c, Self::KIND, fp)
+                });
+                let ae = train::pretrain(config, input, &x, &ad, &mut rng, ctx, &mut stats, ckpt.as_ref())?;
                 if let Some(dir) = &pretrained_dir {
                     save_pretrained(dir, &ae, &PretrainedInfo::of(config, input, ctx.seed))?;
                 }

@@ -8,19 +8,22 @@
 //! partial), wrapping around. Here the walk follows one seeded permutation of the samples rather
 //! than file order, so class-sorted files (COIL-20) do not give single-class batches.
 
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::{Module, Param};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, OptimizerRecord};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use super::autoencoder::{Autoencoder, InputShape};
 use super::clustering_layer::{kl_loss, kmeans_loss, soft_assign, target_distribution};
 use super::config::{ClusterLoss, DeepClusterConfig, Weighting};
 use super::kmeans::kmeans;
 use super::{DeepClusterNet, FitStats, Rows};
+use crate::checkpoint::Checkpointer;
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 
@@ -56,7 +59,27 @@ fn adam() -> AdamConfig {
     AdamConfig::new().with_beta_1(0.9).with_beta_2(0.999).with_epsilon(1e-8)
 }
 
-/// Stage 1: MSE pretraining of the autoencoder.
+/// What pretraining carries from one epoch to the next besides the autoencoder and optimiser.
+#[derive(Serialize, Deserialize)]
+struct PretrainState {
+    /// Position of the pretraining ChaCha8 stream (decimal: JSON has no u128).
+    rng_word_pos: String,
+    order: Vec<usize>,
+    last_loss: f64,
+    seconds: f64,
+}
+
+const AE_FILE: &str = "autoencoder.bpk";
+const OPT_FILE: &str = "adam.bpk";
+
+fn record_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::format(path, format!("checkpoint file: {e}"))
+}
+
+/// Stage 1: MSE pretraining of the autoencoder; checkpointed after every epoch when `ckpt` is
+/// given (fine-tuning is not: a resumed run redoes it from the pretrained autoencoder, which gives
+/// the same result since it draws from its own random stream).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn pretrain(
     cfg: &DeepClusterConfig,
     input: InputShape,
@@ -65,14 +88,38 @@ pub(crate) fn pretrain(
     rng: &mut ChaCha8Rng,
     ctx: &FitContext,
     stats: &mut FitStats,
+    ckpt: Option<&Checkpointer>,
 ) -> Result<Autoencoder> {
     let mut ae = Autoencoder::init(cfg, input, ad, rng)?;
     let mut opt = adam().init();
     let bs = cfg.batch_size.min(x.n);
     let mut order: Vec<usize> = (0..x.n).collect();
     let start = Instant::now();
+    let mut earlier_seconds = 0.0;
     let mut last = String::new();
-    for epoch in 1..=cfg.pretrain_epochs {
+    let mut first_epoch = 1;
+    if let Some(ck) = ckpt
+        && let Some(saved) = ck.resume::<PretrainState>()?
+    {
+        let p = |f: &str| saved.dir.join(f);
+        ae = ae.try_load_file(p(AE_FILE)).map_err(|e| record_err(&p(AE_FILE), e))?;
+        opt = opt.load_record(OptimizerRecord::load(p(OPT_FILE)).map_err(|e| record_err(&p(OPT_FILE), e))?);
+        let st = saved.state;
+        let pos = st
+            .rng_word_pos
+            .parse::<u128>()
+            .map_err(|e| record_err(&p("state.json"), e))?;
+        rng.set_word_pos(pos);
+        if st.order.len() != x.n {
+            return Err(record_err(&p("state.json"), "sample order of another length"));
+        }
+        order = st.order;
+        stats.pretrain_loss = st.last_loss;
+        earlier_seconds = st.seconds;
+        last = format!(" (last MSE {:.5})", st.last_loss);
+        first_epoch = saved.step as usize + 1;
+    }
+    for epoch in first_epoch..=cfg.pretrain_epochs {
         order.shuffle(rng);
         let n_batches = x.n.div_ceil(bs);
         ctx.progress.start(
@@ -91,17 +138,38 @@ pub(crate) fn pretrain(
         ctx.progress.finish();
         stats.pretrain_loss = sum / x.n as f64;
         if !stats.pretrain_loss.is_finite() {
+            let kept = match ckpt {
+                Some(c) if epoch > 1 => format!(
+                    "; the checkpoint of epoch {} is kept in {} (resume from it with a smaller lr: --resume)",
+                    epoch - 1,
+                    c.dir().display()
+                ),
+                _ => " (try a smaller lr)".to_string(),
+            };
             return Err(Error::Backend(format!(
-                "deep-cluster pretraining diverged: the reconstruction loss is {} in epoch {epoch} (try a smaller lr)",
+                "deep-cluster pretraining diverged: the reconstruction loss is {} in epoch {epoch}{kept}",
                 stats.pretrain_loss
             )));
         }
         ctx.progress
             .record("pretraining MSE per epoch", epoch as u64, stats.pretrain_loss);
         last = format!(" (last MSE {:.5})", stats.pretrain_loss);
+        if let Some(ck) = ckpt {
+            let state = PretrainState {
+                rng_word_pos: rng.get_word_pos().to_string(),
+                order: order.clone(),
+                last_loss: stats.pretrain_loss,
+                seconds: earlier_seconds + start.elapsed().as_secs_f64(),
+            };
+            ck.save(epoch as u64, &state, |dir| {
+                let (a, o) = (dir.join(AE_FILE), dir.join(OPT_FILE));
+                ae.clone().save_file(&a).map_err(|e| record_err(&a, e))?;
+                opt.to_record().save(&o).map_err(|e| record_err(&o, e))
+            })?;
+        }
     }
     stats.pretrain_epochs = cfg.pretrain_epochs;
-    stats.pretrain_seconds = start.elapsed().as_secs_f64();
+    stats.pretrain_seconds = earlier_seconds + start.elapsed().as_secs_f64();
     Ok(ae)
 }
 
