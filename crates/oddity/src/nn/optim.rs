@@ -80,6 +80,11 @@ impl Optimizer {
         }
     }
 
+    /// Number of parameters this optimiser updates.
+    pub fn n_params(&self) -> usize {
+        self.m.len()
+    }
+
     /// The current learning rate.
     pub fn lr(&self) -> f32 {
         match self.kind {

@@ -241,3 +241,32 @@ fn saving_never_clobbers_a_directory_that_is_not_a_model() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn gradient_clipping_is_a_setting_of_every_trained_model_and_changes_the_fit() {
+    let data = blob(3, 4);
+    let cases: [(&str, &[&str]); 5] = [
+        ("dplan", &["episodes=1", "steps_per_episode=400", "warmup_steps=100"]),
+        ("devnet", &["epochs=2"]),
+        ("deep-sad", &["epochs=2", "ae_epochs=2"]),
+        ("repen", &["epochs=2"]),
+        ("deep-cluster", &["arch=mlp", "pretrain_epochs=2", "maxiter=20", "n_clusters=2", "n_init=2"]),
+    ];
+    for (name, sets) in cases {
+        let entry = registry::find(name).unwrap();
+        let fit = |extra: Option<&str>| {
+            let mut all: Vec<&str> = sets.to_vec();
+            all.extend(extra);
+            let settings = Settings::parse(&all).unwrap();
+            entry
+                .fit(&settings, &data, &FitContext::new(2, &Silent))
+                .unwrap()
+                .score(&data)
+                .unwrap()
+        };
+        let plain = fit(None);
+        let clipped = fit(Some("clip_norm=0.000001"));
+        assert!(clipped.iter().all(|s| s.is_finite()), "{name}");
+        assert_ne!(plain, clipped, "{name}: clip_norm changed nothing");
+    }
+}

@@ -109,6 +109,10 @@ pub struct DeepClusterConfig {
     pub lr: f64,
     /// Mini-batch size. Default 256: DCEC / IDEC `--batch_size 256`.
     pub batch_size: usize,
+    /// Gradient clipping in pretraining and fine-tuning: each parameter tensor's gradient rescaled
+    /// to at most this L2 norm (burn's `GradientClippingConfig::Norm`, per tensor). Default 0 =
+    /// off, as in DEC / IDEC / DCEC.
+    pub clip_norm: f64,
     /// Maximum fine-tuning iterations (mini-batches). Default 20000: DCEC / IDEC `--maxiter 2e4`.
     pub maxiter: usize,
     /// Iterations between updates of the target distribution P (and the stopping check).
@@ -152,6 +156,7 @@ impl Default for DeepClusterConfig {
             pretrain_epochs: 200,
             lr: 1e-3,
             batch_size: 256,
+            clip_norm: 0.0,
             maxiter: 20_000,
             update_interval: 140,
             tol: 0.001,
@@ -167,6 +172,12 @@ impl Default for DeepClusterConfig {
 
 impl ModelConfig for DeepClusterConfig {
     fn validate(&self) -> Result<()> {
+        if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
+            return Err(Error::config(
+                "clip_norm",
+                format!("must be finite and >= 0 (0 = off), got {}", self.clip_norm),
+            ));
+        }
         if self.n_clusters < 2 {
             return Err(Error::config(
                 "n_clusters",
@@ -269,6 +280,13 @@ mod tests {
         let mut c = DeepClusterConfig::default();
         f(&mut c);
         c
+    }
+
+    #[test]
+    fn clip_norm_must_be_finite_and_non_negative() {
+        assert_eq!(field(with(|c| c.clip_norm = -1.0)), "clip_norm");
+        assert_eq!(field(with(|c| c.clip_norm = f64::NAN)), "clip_norm");
+        assert!(with(|c| c.clip_norm = 5.0).validate().is_ok());
     }
 
     #[test]

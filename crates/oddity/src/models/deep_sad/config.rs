@@ -40,6 +40,10 @@ pub struct DeepSadConfig {
     /// Mini-batch size (shuffled passes over all training samples, last batch partial).
     /// Default 128: official `--batch_size 128`.
     pub batch_size: usize,
+    /// Gradient clipping for the autoencoder pretraining and the Deep SAD training: all gradients
+    /// together rescaled to at most this L2 norm (`torch.nn.utils.clip_grad_norm_`). Default 0 =
+    /// off, as in the official code.
+    pub clip_norm: f32,
     /// Adam weight decay (L2 added to the gradient, PyTorch semantics). Default 1e-6: official.
     pub weight_decay: f32,
     /// Pretrain the encoder as part of an autoencoder (mirrored decoder, sigmoid output, mean
@@ -68,6 +72,7 @@ impl Default for DeepSadConfig {
             epochs: 150,
             lr_milestones: vec![50],
             batch_size: 128,
+            clip_norm: 0.0,
             weight_decay: 1e-6,
             pretrain: true,
             ae_lr: 0.001,
@@ -103,6 +108,12 @@ fn increasing(field: &str, m: &[usize]) -> Result<()> {
 
 impl ModelConfig for DeepSadConfig {
     fn validate(&self) -> Result<()> {
+        if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
+            return Err(Error::config(
+                "clip_norm",
+                format!("must be finite and >= 0 (0 = off), got {}", self.clip_norm),
+            ));
+        }
         if self.hidden.contains(&0) {
             return Err(Error::config(
                 "hidden",
@@ -146,6 +157,24 @@ mod tests {
             Err(Error::InvalidConfig { field, .. }) => field,
             other => panic!("expected InvalidConfig, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn clip_norm_must_be_finite_and_non_negative() {
+        assert_eq!(
+            field(DeepSadConfig {
+                clip_norm: -1.0,
+                ..DeepSadConfig::default()
+            }),
+            "clip_norm"
+        );
+        assert_eq!(
+            field(DeepSadConfig {
+                clip_norm: f32::NAN,
+                ..DeepSadConfig::default()
+            }),
+            "clip_norm"
+        );
     }
 
     #[test]

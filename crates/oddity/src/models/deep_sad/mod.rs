@@ -127,8 +127,14 @@ impl DeepSad {
             eps: 1e-8,
             weight_decay: config.ae_weight_decay,
         };
-        let mut opt_e = Optimizer::new(adam(config.ae_lr), encoder.params.len());
-        let mut opt_d = Optimizer::new(adam(config.ae_lr), decoder.params.len());
+        let mut opt_e = clipped(
+            Optimizer::new(adam(config.ae_lr), encoder.params.len()),
+            config.clip_norm,
+        );
+        let mut opt_d = clipped(
+            Optimizer::new(adam(config.ae_lr), decoder.params.len()),
+            config.clip_norm,
+        );
         let mut ge = vec![0.0; encoder.params.len()];
         let mut gd = vec![0.0; decoder.params.len()];
         let mut order: Vec<usize> = (0..n).collect();
@@ -181,7 +187,7 @@ impl Model for DeepSad {
             ctx.progress.advance(1);
         }
         let center = init_center(&encoder.forward(&x, n), config.rep_dim, config.center_eps);
-        let mut opt = Optimizer::new(
+        let opt = Optimizer::new(
             OptimizerKind::Adam {
                 lr: config.lr,
                 beta1: 0.9,
@@ -191,6 +197,7 @@ impl Model for DeepSad {
             },
             encoder.params.len(),
         );
+        let mut opt = clipped(opt, config.clip_norm);
         let mut grads = vec![0.0; encoder.params.len()];
         let mut order: Vec<usize> = (0..n).collect();
         let (mut xb, mut lb) = (Vec::new(), Vec::new());
@@ -254,6 +261,16 @@ impl Model for DeepSad {
             encoder,
             center,
         })
+    }
+}
+
+/// `opt` clipping the norm of all gradients together at `max_norm` (0 = no clipping).
+fn clipped(opt: Optimizer, max_norm: f32) -> Optimizer {
+    if max_norm > 0.0 {
+        let n = opt.n_params();
+        opt.with_clip_norm(max_norm, vec![0..n])
+    } else {
+        opt
     }
 }
 

@@ -66,6 +66,9 @@ pub struct DplanConfig {
     pub gamma: f32,
     /// Minibatch size (paper: 32).
     pub batch_size: usize,
+    /// Gradient clipping: each tensor's gradient rescaled to at most this L2 norm. Default `null`
+    /// = what the `rmsprop` style does (`keras`: 1, the code's `clipnorm=1`; `dqn`: none).
+    pub clip_norm: Option<f32>,
     /// RMSprop learning rate (paper: 0.00025).
     pub learning_rate: f32,
     /// See [`RmsPropStyle`] (default: the paper's).
@@ -97,6 +100,7 @@ impl Default for DplanConfig {
             epsilon_steps: 10_000,
             gamma: 0.99,
             batch_size: 32,
+            clip_norm: None,
             learning_rate: 0.00025,
             rmsprop: RmsPropStyle::Dqn,
             p_labeled: 0.5,
@@ -125,6 +129,14 @@ impl DplanConfig {
 
 impl ModelConfig for DplanConfig {
     fn validate(&self) -> Result<()> {
+        if let Some(c) = self.clip_norm
+            && !(c > 0.0 && c.is_finite())
+        {
+            return Err(Error::config(
+                "clip_norm",
+                format!("must be a finite number > 0 (or null), got {c}"),
+            ));
+        }
         let positive = |field: &str, v: usize| {
             if v == 0 {
                 Err(Error::config(field, "must be at least 1"))
@@ -181,6 +193,28 @@ impl ModelConfig for DplanConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clip_norm_must_be_positive_and_finite() {
+        for bad in [0.0, -1.0, f32::NAN] {
+            let c = DplanConfig {
+                clip_norm: Some(bad),
+                ..Default::default()
+            };
+            assert!(
+                matches!(c.validate(), Err(Error::InvalidConfig { ref field, .. }) if field == "clip_norm"),
+                "{bad}"
+            );
+        }
+        assert!(
+            DplanConfig {
+                clip_norm: Some(0.5),
+                ..Default::default()
+            }
+            .validate()
+            .is_ok()
+        );
+    }
 
     #[test]
     fn defaults_are_valid_and_epsilon_anneals_linearly() {

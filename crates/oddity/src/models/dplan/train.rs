@@ -40,6 +40,15 @@ pub fn q_network(d: usize, hidden: usize, rng: &mut ChaCha8Rng) -> Mlp {
 }
 
 fn optimizer(cfg: &DplanConfig, net: &Mlp) -> Optimizer {
+    let opt = style_optimizer(cfg, net);
+    match cfg.clip_norm {
+        Some(c) => opt.with_clip_norm(c, net.tensor_ranges()),
+        None => opt,
+    }
+}
+
+/// The optimiser of the `rmsprop` style, with that style's clipping.
+fn style_optimizer(cfg: &DplanConfig, net: &Mlp) -> Optimizer {
     match cfg.rmsprop {
         RmsPropStyle::Dqn => Optimizer::new(
             OptimizerKind::RmsProp {

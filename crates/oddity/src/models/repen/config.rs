@@ -23,6 +23,9 @@ pub struct RepenConfig {
     pub epochs: usize,
     /// Triplets per mini-batch. Default 256: official `batch_size = 256`.
     pub batch_size: usize,
+    /// Gradient clipping: all gradients together rescaled to at most this L2 norm. Default 0 = off,
+    /// as in the official code.
+    pub clip_norm: f32,
     /// Mini-batches per epoch; 0 = ⌈training samples / batch_size⌉, the official
     /// `steps_per_epoch = X.shape[0] / batch_size`. Default 0.
     pub batches_per_epoch: usize,
@@ -57,6 +60,7 @@ impl Default for RepenConfig {
             margin: 1000.0,
             epochs: 30,
             batch_size: 256,
+            clip_norm: 0.0,
             batches_per_epoch: 0,
             lr: 1.0,
             rho: 0.95,
@@ -72,6 +76,12 @@ impl Default for RepenConfig {
 
 impl ModelConfig for RepenConfig {
     fn validate(&self) -> Result<()> {
+        if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
+            return Err(Error::config(
+                "clip_norm",
+                format!("must be finite and >= 0 (0 = off), got {}", self.clip_norm),
+            ));
+        }
         if self.embedding == 0 {
             return Err(Error::config("embedding", "must be at least 1, got 0"));
         }
@@ -124,6 +134,24 @@ mod tests {
             Err(Error::InvalidConfig { field, .. }) => field,
             other => panic!("expected InvalidConfig, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn clip_norm_must_be_finite_and_non_negative() {
+        assert_eq!(
+            field(RepenConfig {
+                clip_norm: -1.0,
+                ..RepenConfig::default()
+            }),
+            "clip_norm"
+        );
+        assert_eq!(
+            field(RepenConfig {
+                clip_norm: f32::INFINITY,
+                ..RepenConfig::default()
+            }),
+            "clip_norm"
+        );
     }
 
     #[test]
