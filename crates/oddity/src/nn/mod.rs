@@ -17,3 +17,13 @@ pub use mlp::{Activation, Cache, Mlp};
 pub use optim::{Optimizer, OptimizerKind};
 pub use scaler::Standardizer;
 pub use tensors::{TensorFile, read_tensors, write_tensors};
+
+/// A NaN or infinite epoch loss stops training with an error naming the model and the epoch.
+pub fn check_epoch_loss(model: &str, loss: f64, epoch: usize) -> crate::error::Result<()> {
+    if loss.is_finite() {
+        return Ok(());
+    }
+    Err(crate::error::Error::Backend(format!(
+        "{model} training diverged: the loss is {loss} in epoch {epoch} (try a smaller lr or set clip_norm)"
+    )))
+}

@@ -250,7 +250,16 @@ fn gradient_clipping_is_a_setting_of_every_trained_model_and_changes_the_fit() {
         ("devnet", &["epochs=2"]),
         ("deep-sad", &["epochs=2", "ae_epochs=2"]),
         ("repen", &["epochs=2"]),
-        ("deep-cluster", &["arch=mlp", "pretrain_epochs=2", "maxiter=20", "n_clusters=2", "n_init=2"]),
+        (
+            "deep-cluster",
+            &[
+                "arch=mlp",
+                "pretrain_epochs=2",
+                "maxiter=20",
+                "n_clusters=2",
+                "n_init=2",
+            ],
+        ),
     ];
     for (name, sets) in cases {
         let entry = registry::find(name).unwrap();
@@ -268,5 +277,25 @@ fn gradient_clipping_is_a_setting_of_every_trained_model_and_changes_the_fit() {
         let clipped = fit(Some("clip_norm=0.000001"));
         assert!(clipped.iter().all(|s| s.is_finite()), "{name}");
         assert_ne!(plain, clipped, "{name}: clip_norm changed nothing");
+    }
+}
+
+#[test]
+fn a_diverging_fit_stops_with_an_error_naming_the_epoch() {
+    let data = blob(4, 4);
+    let cases: [(&str, &[&str]); 3] = [
+        ("devnet", &["epochs=3", "lr=1e30", "clip_norm=0"]),
+        ("deep-sad", &["epochs=3", "ae_epochs=1", "lr=1e30"]),
+        ("repen", &["epochs=3", "lr=1e30"]),
+    ];
+    for (name, sets) in cases {
+        let entry = registry::find(name).unwrap();
+        let settings = Settings::parse(sets).unwrap();
+        let e = entry
+            .fit(&settings, &data, &FitContext::new(2, &Silent))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: lr 1e30 did not diverge"))
+            .to_string();
+        assert!(e.contains("diverged") && e.contains("epoch"), "{name}: {e}");
     }
 }

@@ -216,6 +216,7 @@ impl Model for DeepSad {
                 encoder.backward(&xb, &cache, &g, &mut grads, false);
                 opt.step(&mut encoder.params, &mut grads);
             }
+            crate::nn::check_epoch_loss("Deep SAD", epoch_loss / n as f64, epoch + 1)?;
             ctx.progress
                 .record("Deep SAD loss per epoch", epoch as u64 + 1, epoch_loss / n as f64);
             ctx.progress.advance(1);

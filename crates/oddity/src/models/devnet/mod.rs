@@ -152,6 +152,7 @@ impl Model for DevNet {
                 opt.step(&mut net.params, &mut grads);
             }
             let mean = epoch_loss / config.batches_per_epoch as f64;
+            crate::nn::check_epoch_loss("DevNet", mean, epoch)?;
             ctx.progress.record("deviation loss per epoch", epoch as u64, mean);
             // Keras' checkpoint compares the epoch loss, which is computed during the epoch.
             if mean < best.0 {

@@ -276,6 +276,7 @@ impl Model for Repen {
                 epoch_loss += loss as f64;
             }
             let mean = epoch_loss / steps as f64;
+            crate::nn::check_epoch_loss("REPEN", mean, epoch)?;
             ctx.progress.record("triplet loss per epoch", epoch as u64, mean);
             if mean < best.0 {
                 best = (mean, net.params.clone());
@@ -292,6 +293,13 @@ impl Model for Repen {
 
         // 3. LeSiNN in the learned space, subsamples from the unlabelled training samples
         let reps = net.forward(&xu, unlabeled.len());
+        if reps.iter().any(|v| !v.is_finite()) || reps.iter().map(|v| v * v).sum::<f32>().is_infinite() {
+            return Err(Error::Backend(format!(
+                "REPEN training diverged: the learned representation overflows after epoch {} \
+                 (try a smaller lr or set clip_norm)",
+                config.epochs
+            )));
+        }
         let all: Vec<usize> = (0..unlabeled.len()).collect();
         let lesinn = Lesinn::fit(
             &reps,
