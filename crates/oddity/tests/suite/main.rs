@@ -1,5 +1,6 @@
 //! The library's integration tests, one module per area, linked into one test binary
 //! (one link instead of ten keeps the debug build small enough for CI's disk).
+mod bad_inputs;
 mod deep_cluster;
 mod detector_contract;
 mod dplan;
