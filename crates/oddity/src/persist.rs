@@ -55,6 +55,7 @@ pub fn save<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
         .map_err(|e| Error::io(&parent, e))?;
     let weights = staging.path().join(WEIGHTS_FILE);
     det.model.save_weights(&weights)?;
+    crate::checkpoint::sync(&weights)?;
     let weights_sha256 = sha256_file(&weights)?;
     let file = ModelFile {
         format_version: FORMAT_VERSION,
@@ -74,7 +75,9 @@ pub fn save<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
     readable_by_others(&json_path, 0o644)?;
     let staged = staging.keep();
     readable_by_others(&staged, 0o755)?;
-    replace_dir(staged, dir)
+    crate::checkpoint::sync(&staged)?;
+    replace_dir(staged, dir)?;
+    crate::checkpoint::sync(&parent)
 }
 
 /// Temporary files and directories are private (0600 / 0700); a saved model should carry the
