@@ -11,6 +11,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
+use burn::optim::{ModuleOptimizer, OptimizerRecord};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
@@ -19,7 +22,8 @@ use crate::error::{Error, Result};
 
 /// Version of the checkpoint format this build writes and reads.
 pub const CHECKPOINT_VERSION: u32 = 1;
-const STATE_JSON: &str = "state.json";
+/// The state file in a checkpoint folder.
+pub const STATE_JSON: &str = "state.json";
 const CURRENT: &str = "current";
 const STAGING: &str = ".staging";
 const PREVIOUS: &str = ".previous";
@@ -167,6 +171,56 @@ impl Checkpointer {
         let _ = fs::remove_dir_all(&previous);
         Ok(())
     }
+}
+
+/// The position of a seeded ChaCha8 stream, for a loop state (decimal: JSON has no u128).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StreamPosition(String);
+
+impl StreamPosition {
+    pub fn of(rng: &ChaCha8Rng) -> Self {
+        StreamPosition(rng.get_word_pos().to_string())
+    }
+
+    /// Moves `rng` (seeded as when the position was taken) back to the position.
+    pub fn restore(&self, rng: &mut ChaCha8Rng, state_file: &Path) -> Result<()> {
+        let pos = self.0.parse::<u128>().map_err(|e| file_error(state_file, e))?;
+        rng.set_word_pos(pos);
+        Ok(())
+    }
+}
+
+/// A saved sample order, checked against the number of samples of the resumed run.
+pub fn sample_order(order: Vec<usize>, n: usize, state_file: &Path) -> Result<Vec<usize>> {
+    if order.len() != n || order.iter().any(|&i| i >= n) {
+        return Err(file_error(state_file, "sample order of another dataset"));
+    }
+    Ok(order)
+}
+
+/// A damaged or foreign checkpoint file.
+pub fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::format(path, format!("checkpoint file: {e}"))
+}
+
+/// Writes a burn module (weights and batch-norm statistics, with their parameter ids).
+pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<()> {
+    module.clone().save_file(path).map_err(|e| file_error(path, e))
+}
+
+/// Loads what [`save_module`] wrote into `module` (built with the same architecture).
+pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M> {
+    module.try_load_file(path).map_err(|e| file_error(path, e))
+}
+
+/// Writes a burn optimiser's state (moments and step counts, keyed by parameter id).
+pub fn save_optimizer(opt: &ModuleOptimizer, path: &Path) -> Result<()> {
+    opt.to_record().save(path).map_err(|e| file_error(path, e))
+}
+
+/// Loads what [`save_optimizer`] wrote into `opt`.
+pub fn load_optimizer(opt: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
+    Ok(opt.load_record(OptimizerRecord::load(path).map_err(|e| file_error(path, e))?))
 }
 
 /// Flushes a file or directory to disk (directories: Unix only; elsewhere they cannot be opened).

@@ -126,6 +126,17 @@ impl Optimizer {
         self
     }
 
+    /// Clips the gradients of all parameters together to L2 norm `max_norm` (Keras 2.2's
+    /// `clipnorm`, PyTorch's `clip_grad_norm_`); 0 leaves the optimiser unclipped.
+    pub fn with_global_clip_norm(self, max_norm: f32) -> Self {
+        if max_norm > 0.0 {
+            let all = std::iter::once(0..self.m.len()).collect();
+            self.with_clip_norm(max_norm, all)
+        } else {
+            self
+        }
+    }
+
     /// One update of `params` with `grads` (modified in place when clipping).
     pub fn step(&mut self, params: &mut [f32], grads: &mut [f32]) {
         assert_eq!(params.len(), self.m.len(), "optimizer: parameter count changed");

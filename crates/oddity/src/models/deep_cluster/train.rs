@@ -8,12 +8,11 @@
 //! partial), wrapping around. Here the walk follows one seeded permutation of the samples rather
 //! than file order, so class-sorted files (COIL-20) do not give single-class batches.
 
-use std::path::Path;
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{Module, Param};
-use burn::optim::{AdamConfig, GradientsParams, OptimizerRecord};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -24,7 +23,9 @@ use super::clustering_layer::{kl_loss, kmeans_loss, soft_assign, target_distribu
 use super::config::{ClusterLoss, DeepClusterConfig, Weighting};
 use super::kmeans::kmeans;
 use super::{DeepClusterNet, FitStats, Rows};
-use crate::checkpoint::Checkpointer;
+use crate::checkpoint::{
+    Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module, save_optimizer,
+};
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 
@@ -69,8 +70,7 @@ fn adam(cfg: &DeepClusterConfig) -> AdamConfig {
 /// What pretraining carries from one epoch to the next besides the autoencoder and optimiser.
 #[derive(Serialize, Deserialize)]
 struct PretrainState {
-    /// Position of the pretraining ChaCha8 stream (decimal: JSON has no u128).
-    rng_word_pos: String,
+    rng: StreamPosition,
     order: Vec<usize>,
     last_loss: f64,
     seconds: f64,
@@ -78,10 +78,6 @@ struct PretrainState {
 
 const AE_FILE: &str = "autoencoder.bpk";
 const OPT_FILE: &str = "adam.bpk";
-
-fn record_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::format(path, format!("checkpoint file: {e}"))
-}
 
 /// Stage 1: MSE pretraining of the autoencoder; checkpointed after every epoch when `ckpt` is
 /// given (fine-tuning is not: a resumed run redoes it from the pretrained autoencoder, which gives
@@ -109,18 +105,11 @@ pub(crate) fn pretrain(
         && let Some(saved) = ck.resume::<PretrainState>()?
     {
         let p = |f: &str| saved.dir.join(f);
-        ae = ae.try_load_file(p(AE_FILE)).map_err(|e| record_err(&p(AE_FILE), e))?;
-        opt = opt.load_record(OptimizerRecord::load(p(OPT_FILE)).map_err(|e| record_err(&p(OPT_FILE), e))?);
+        ae = load_module(ae, &p(AE_FILE))?;
+        opt = load_optimizer(opt, &p(OPT_FILE))?;
         let st = saved.state;
-        let pos = st
-            .rng_word_pos
-            .parse::<u128>()
-            .map_err(|e| record_err(&p("state.json"), e))?;
-        rng.set_word_pos(pos);
-        if st.order.len() != x.n {
-            return Err(record_err(&p("state.json"), "sample order of another length"));
-        }
-        order = st.order;
+        st.rng.restore(rng, &p(STATE_JSON))?;
+        order = sample_order(st.order, x.n, &p(STATE_JSON))?;
         stats.pretrain_loss = st.last_loss;
         earlier_seconds = st.seconds;
         last = format!(" (last MSE {:.5})", st.last_loss);
@@ -163,15 +152,14 @@ pub(crate) fn pretrain(
         last = format!(" (last MSE {:.5})", stats.pretrain_loss);
         if let Some(ck) = ckpt {
             let state = PretrainState {
-                rng_word_pos: rng.get_word_pos().to_string(),
+                rng: StreamPosition::of(rng),
                 order: order.clone(),
                 last_loss: stats.pretrain_loss,
                 seconds: earlier_seconds + start.elapsed().as_secs_f64(),
             };
             ck.save(epoch as u64, &state, |dir| {
-                let (a, o) = (dir.join(AE_FILE), dir.join(OPT_FILE));
-                ae.clone().save_file(&a).map_err(|e| record_err(&a, e))?;
-                opt.to_record().save(&o).map_err(|e| record_err(&o, e))
+                save_module(&ae, &dir.join(AE_FILE))?;
+                save_optimizer(&opt, &dir.join(OPT_FILE))
             })?;
         }
     }

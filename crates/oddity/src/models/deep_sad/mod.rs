@@ -127,14 +127,10 @@ impl DeepSad {
             eps: 1e-8,
             weight_decay: config.ae_weight_decay,
         };
-        let mut opt_e = clipped(
-            Optimizer::new(adam(config.ae_lr), encoder.params.len()),
-            config.clip_norm,
-        );
-        let mut opt_d = clipped(
-            Optimizer::new(adam(config.ae_lr), decoder.params.len()),
-            config.clip_norm,
-        );
+        let mut opt_e =
+            Optimizer::new(adam(config.ae_lr), encoder.params.len()).with_global_clip_norm(config.clip_norm);
+        let mut opt_d =
+            Optimizer::new(adam(config.ae_lr), decoder.params.len()).with_global_clip_norm(config.clip_norm);
         let mut ge = vec![0.0; encoder.params.len()];
         let mut gd = vec![0.0; decoder.params.len()];
         let mut order: Vec<usize> = (0..n).collect();
@@ -197,7 +193,7 @@ impl Model for DeepSad {
             },
             encoder.params.len(),
         );
-        let mut opt = clipped(opt, config.clip_norm);
+        let mut opt = opt.with_global_clip_norm(config.clip_norm);
         let mut grads = vec![0.0; encoder.params.len()];
         let mut order: Vec<usize> = (0..n).collect();
         let (mut xb, mut lb) = (Vec::new(), Vec::new());
@@ -262,16 +258,6 @@ impl Model for DeepSad {
             encoder,
             center,
         })
-    }
-}
-
-/// `opt` clipping the norm of all gradients together at `max_norm` (0 = no clipping).
-fn clipped(opt: Optimizer, max_norm: f32) -> Optimizer {
-    if max_norm > 0.0 {
-        let n = opt.n_params();
-        opt.with_clip_norm(max_norm, vec![0..n])
-    } else {
-        opt
     }
 }
 

@@ -121,10 +121,8 @@ impl Model for DevNet {
             },
             n_params,
         );
-        if config.clip_norm > 0.0 {
-            // Keras 2.2 clips by the norm of all gradients together: one range over everything.
-            opt = opt.with_clip_norm(config.clip_norm, vec![0..n_params]);
-        }
+        // Keras 2.2 clips by the norm of all gradients together.
+        opt = opt.with_global_clip_norm(config.clip_norm);
         let bs = config.batch_size;
         let y: Vec<bool> = (0..bs).map(|i| i % 2 == 1).collect();
         let mut idx = vec![0usize; bs];

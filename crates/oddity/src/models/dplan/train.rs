@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{DplanConfig, RmsPropStyle};
 use super::env::{ANOMALOUS, Env, NORMAL, extrinsic_reward};
 use super::replay::{Replay, Transition};
-use crate::checkpoint::{self, Checkpointer};
+use crate::checkpoint::{self, Checkpointer, StreamPosition};
 use crate::data::{Dataset, Labels};
 use crate::detector::{FitContext, Model};
 use crate::error::{Error, Result};
@@ -202,8 +202,7 @@ fn diverged(loss: f32, step: usize, steps_ep: usize, ckpt: Option<&Checkpointer>
 /// What the loop carries across episodes besides the networks and the replay memory.
 #[derive(Serialize, Deserialize)]
 struct LoopState {
-    /// Position of the ChaCha8 stream seeded with the fit's seed (decimal: JSON has no u128).
-    rng_word_pos: String,
+    rng: StreamPosition,
     agent_steps: usize,
     optimizer_steps: u64,
     log: Vec<EpisodeLog>,
@@ -242,18 +241,14 @@ pub fn train(
         && let Some(saved) = ck.resume::<LoopState>()?
     {
         let st = saved.state;
-        let state_path = saved.dir.join("state.json");
+        let state_path = saved.dir.join(checkpoint::STATE_JSON);
         agent.restore(&saved.dir.join(AGENT_FILE), st.agent_steps, st.optimizer_steps)?;
         let replay_path = saved.dir.join(REPLAY_FILE);
         let bytes = std::fs::read(&replay_path).map_err(|e| Error::io(&replay_path, e))?;
         replay = Replay::from_bytes(&bytes)
             .filter(|r| r.capacity() == cfg.memory_size.max(1))
             .ok_or_else(|| Error::format(&replay_path, "damaged replay memory or another memory_size"))?;
-        let pos = st
-            .rng_word_pos
-            .parse::<u128>()
-            .map_err(|e| Error::format(&state_path, format!("rng_word_pos: {e}")))?;
-        rng.set_word_pos(pos);
+        st.rng.restore(&mut rng, &state_path)?;
         log = st.log;
         first_step = saved.step as usize + 1;
         ctx.progress.start("dplan", Some(total as u64));
@@ -325,7 +320,7 @@ pub fn train(
             if let Some(ck) = ckpt {
                 let (optimizer_steps, _) = agent.opt.state();
                 let st = LoopState {
-                    rng_word_pos: rng.get_word_pos().to_string(),
+                    rng: StreamPosition::of(&rng),
                     agent_steps: agent.steps,
                     optimizer_steps,
                     log: log.clone(),

@@ -10,11 +10,9 @@
 //! Epoch selection: when a validation set is given (see [`super::Ganomaly`]'s `fit`), the
 //! generator of the epoch with the best validation ROC-AUC is kept; otherwise the last epoch's.
 
-use std::path::Path;
-
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, OptimizerRecord};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -25,7 +23,9 @@ use super::config::GanomalyConfig;
 use super::loss;
 use super::nets::{BnMode, DcganInit, NetD, NetG};
 use super::score_images;
-use crate::checkpoint::Checkpointer;
+use crate::checkpoint::{
+    Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module, save_optimizer,
+};
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 use crate::metrics::roc_auc;
@@ -77,8 +77,7 @@ fn check_finite(loss: f32, which: &str, epoch: usize, batch: usize, ckpt: Option
 /// What the loop carries from one epoch to the next besides the networks and optimisers.
 #[derive(Serialize, Deserialize)]
 struct LoopState {
-    /// Position of the ChaCha8 stream seeded with the fit's seed (decimal: JSON has no u128).
-    rng_word_pos: String,
+    rng: StreamPosition,
     /// The sample order, shuffled in place every epoch.
     order: Vec<usize>,
     best_auc: Option<f64>,
@@ -90,29 +89,6 @@ const NETD: &str = "netd.bpk";
 const OPT_G: &str = "opt_g.bpk";
 const OPT_D: &str = "opt_d.bpk";
 const BEST_G: &str = "best_g.bpk";
-
-fn record_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::format(path, format!("checkpoint file: {e}"))
-}
-
-fn save_checkpoint(
-    dir: &Path,
-    netg: &NetG,
-    netd: &NetD,
-    opt_g: &ModuleOptimizer,
-    opt_d: &ModuleOptimizer,
-    best: Option<&NetG>,
-) -> Result<()> {
-    let p = |f: &str| dir.join(f);
-    netg.clone().save_file(p(NETG)).map_err(|e| record_err(&p(NETG), e))?;
-    netd.clone().save_file(p(NETD)).map_err(|e| record_err(&p(NETD), e))?;
-    opt_g.to_record().save(p(OPT_G)).map_err(|e| record_err(&p(OPT_G), e))?;
-    opt_d.to_record().save(p(OPT_D)).map_err(|e| record_err(&p(OPT_D), e))?;
-    if let Some(g) = best {
-        g.clone().save_file(p(BEST_G)).map_err(|e| record_err(&p(BEST_G), e))?;
-    }
-    Ok(())
-}
 
 fn value(t: &Tensor<1>) -> Result<f32> {
     t.to_data()
@@ -161,26 +137,17 @@ pub(crate) fn fit(
         && let Some(saved) = ck.resume::<LoopState>()?
     {
         let p = |f: &str| saved.dir.join(f);
-        netg = netg.try_load_file(p(NETG)).map_err(|e| record_err(&p(NETG), e))?;
-        netd = netd.try_load_file(p(NETD)).map_err(|e| record_err(&p(NETD), e))?;
-        opt_g = opt_g.load_record(OptimizerRecord::load(p(OPT_G)).map_err(|e| record_err(&p(OPT_G), e))?);
-        opt_d = opt_d.load_record(OptimizerRecord::load(p(OPT_D)).map_err(|e| record_err(&p(OPT_D), e))?);
+        netg = load_module(netg, &p(NETG))?;
+        netd = load_module(netd, &p(NETD))?;
+        opt_g = load_optimizer(opt_g, &p(OPT_G))?;
+        opt_d = load_optimizer(opt_d, &p(OPT_D))?;
         let st = saved.state;
-        let pos = st
-            .rng_word_pos
-            .parse::<u128>()
-            .map_err(|e| record_err(&p("state.json"), e))?;
-        rng.set_word_pos(pos);
-        if st.order.len() != train.n {
-            return Err(record_err(&p("state.json"), "sample order of another length"));
-        }
-        order = st.order;
+        st.rng.restore(&mut rng, &p(STATE_JSON))?;
+        order = sample_order(st.order, train.n, &p(STATE_JSON))?;
         last_losses = st.last_losses;
         if let Some(auc) = st.best_auc {
-            let g = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device)
-                .try_load_file(p(BEST_G))
-                .map_err(|e| record_err(&p(BEST_G), e))?;
-            best = Some((auc, g));
+            let g = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device);
+            best = Some((auc, load_module(g, &p(BEST_G))?));
         }
         first_epoch = saved.step as usize + 1;
     }
@@ -243,13 +210,20 @@ pub(crate) fn fit(
         }
         if let Some(ck) = ckpt {
             let state = LoopState {
-                rng_word_pos: rng.get_word_pos().to_string(),
+                rng: StreamPosition::of(&rng),
                 order: order.clone(),
                 best_auc: best.as_ref().map(|(a, _)| *a),
                 last_losses: last_losses.clone(),
             };
             ck.save(epoch as u64, &state, |dir| {
-                save_checkpoint(dir, &netg, &netd, &opt_g, &opt_d, best.as_ref().map(|(_, g)| g))
+                save_module(&netg, &dir.join(NETG))?;
+                save_module(&netd, &dir.join(NETD))?;
+                save_optimizer(&opt_g, &dir.join(OPT_G))?;
+                save_optimizer(&opt_d, &dir.join(OPT_D))?;
+                match &best {
+                    Some((_, g)) => save_module(g, &dir.join(BEST_G)),
+                    None => Ok(()),
+                }
             })?;
         }
     }

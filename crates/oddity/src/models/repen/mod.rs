@@ -237,9 +237,7 @@ impl Model for Repen {
             },
             net.params.len(),
         );
-        if config.clip_norm > 0.0 {
-            opt = opt.with_clip_norm(config.clip_norm, vec![0..net.params.len()]);
-        }
+        opt = opt.with_global_clip_norm(config.clip_norm);
         let b = config.batch_size;
         let steps = if config.batches_per_epoch > 0 {
             config.batches_per_epoch
