@@ -144,6 +144,14 @@ fn cases(t: &Path) -> Vec<Case> {
         &t.join("iforest-mnist"),
         &["--set", "n_estimators=10"],
     );
+    let ganomaly = fitted(
+        "ganomaly",
+        &data("mnist-small"),
+        &t.join("ganomaly-mnist"),
+        &[
+            "--set", "epochs=1", "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=4", "--set", "isize=16",
+        ],
+    );
     let weights = fs::read(iforest.join("weights.safetensors")).unwrap();
     let half = &weights[..weights.len() / 2];
     let empty_dir = t.join("empty-dir");
@@ -295,6 +303,22 @@ fn cases(t: &Path) -> Vec<Case> {
             ),
             code: 1,
             needle: "model",
+            out: csv.clone(),
+        },
+        Case {
+            input: "model.json describing a huge network (nz = 10⁹) for small weights",
+            args: score(
+                &edited_model(
+                    &ganomaly,
+                    &t.join("m-huge"),
+                    |j| j["config"]["nz"] = 1_000_000_000.into(),
+                    None,
+                ),
+                &data("mnist-small"),
+                &csv,
+            ),
+            code: 1,
+            needle: "do not belong together",
             out: csv.clone(),
         },
         Case {

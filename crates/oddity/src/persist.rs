@@ -221,3 +221,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
+
+/// Checks, before a network is built from `model.json`'s config, that the config describes as many
+/// values as the weights file holds: a damaged or hostile config (say `nz: 1000000000`) is then an
+/// error instead of an attempt to allocate gigabytes. `implied` is the model's own count (`None`
+/// when it overflows).
+pub fn check_value_count(path: &Path, header: &safetensors::tensor::Metadata, implied: Option<u128>) -> Result<()> {
+    let held: Option<u128> = header.tensors().values().try_fold(0u128, |acc, info| {
+        let n = info.shape.iter().try_fold(1u128, |p, &d| p.checked_mul(d as u128))?;
+        acc.checked_add(n)
+    });
+    match (implied, held) {
+        (Some(a), Some(b)) if a == b => Ok(()),
+        (implied, held) => Err(Error::format(
+            path,
+            format!(
+                "holds {} values but model.json's config describes {}: the config and the weights do not belong together",
+                held.map_or("too many".into(), |v| v.to_string()),
+                implied.map_or("an impossibly large network".into(), |v| v.to_string())
+            ),
+        )),
+    }
+}

@@ -299,3 +299,56 @@ fn a_diverging_fit_stops_with_an_error_naming_the_epoch() {
         assert!(e.contains("diverged") && e.contains("epoch"), "{name}: {e}");
     }
 }
+
+#[test]
+fn a_model_json_describing_a_huge_network_is_refused_before_anything_is_built() {
+    let images = {
+        let x: Vec<f32> = (0..16 * 256).map(|k| (k % 17) as f32 / 17.0).collect();
+        let layout = oddity::data::Layout::Images { c: 1, h: 16, w: 16 };
+        Dataset::new("tiny", layout, x, Labels::None).unwrap()
+    };
+    let cases: [(&str, &[&str], &str, serde_json::Value); 3] = [
+        (
+            "ganomaly",
+            &["epochs=1", "ngf=4", "ndf=4", "nz=4", "isize=16"],
+            "nz",
+            1_000_000_000.into(),
+        ),
+        (
+            "deep-cluster",
+            &["pretrain_epochs=1", "maxiter=2", "n_clusters=2", "conv_filters=[2,2,2]"],
+            "conv_filters",
+            serde_json::json!([2, 2, 1_000_000_000]),
+        ),
+        (
+            "deep-cluster",
+            &["pretrain_epochs=1", "maxiter=2", "n_clusters=2", "conv_filters=[2,2,2]"],
+            "n_clusters",
+            u64::MAX.into(),
+        ),
+    ];
+    for (name, sets, key, value) in cases {
+        let det = registry::find(name)
+            .unwrap()
+            .fit(&Settings::parse(sets).unwrap(), &images, &FitContext::new(1, &Silent))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("m");
+        det.save(&model).unwrap();
+        let json_path = model.join(MODEL_JSON);
+        let mut json: serde_json::Value = serde_json::from_slice(&fs::read(&json_path).unwrap()).unwrap();
+        json["config"][key] = value;
+        fs::write(&json_path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let start = std::time::Instant::now();
+        let e = registry::load(&model).err().unwrap().to_string();
+        assert!(
+            e.contains("do not belong together") || e.contains(key),
+            "{name}.{key}: {e}"
+        );
+        assert!(
+            start.elapsed().as_secs_f64() < 5.0,
+            "{name}.{key}: took {:?}",
+            start.elapsed()
+        );
+    }
+}

@@ -40,6 +40,13 @@ impl InputShape {
         self.c * self.h * self.w
     }
 
+    /// `self` if every side is at least 1 and a sample has at most 2³¹ values (a sane shape to
+    /// build a network for), else `None`.
+    pub fn checked(self) -> Option<Self> {
+        let dim = self.c.checked_mul(self.h)?.checked_mul(self.w)?;
+        (self.c > 0 && self.h > 0 && self.w > 0 && dim <= 1 << 31).then_some(self)
+    }
+
     /// Tabular data of `d` features is `1 × 1 × d`.
     pub fn of(layout: Layout) -> Self {
         match layout {
@@ -244,6 +251,42 @@ impl Autoencoder {
                 conv: None,
                 mlp: Some(MlpAe::new(cfg, input, device)),
             },
+        })
+    }
+
+    /// Values the autoencoder of `cfg.arch` for `input` stores (weights and biases), counted
+    /// without building it; `Ok(None)` when the count overflows.
+    pub fn value_count(cfg: &DeepClusterConfig, input: InputShape) -> Result<Option<u128>> {
+        let dense = |a: usize, b: usize| (a as u128).checked_mul(b as u128)?.checked_add(b as u128);
+        let mirrored = |a: usize, b: usize| dense(a, b)?.checked_add(dense(b, a)?);
+        Ok(match cfg.arch {
+            Arch::Mlp => {
+                let mut dims = vec![input.dim()];
+                dims.extend(&cfg.mlp_hidden);
+                dims.push(cfg.embedding);
+                dims.windows(2)
+                    .try_fold(0u128, |acc, p| acc.checked_add(mirrored(p[0], p[1])?))
+            }
+            Arch::Conv => {
+                let steps = conv_steps(cfg, input)?;
+                let convs = steps.iter().try_fold(0u128, |acc, s| {
+                    let kernel = (s.cin as u128)
+                        .checked_mul(s.cout as u128)?
+                        .checked_mul((s.k * s.k) as u128)?;
+                    // encoder conv (bias cout) + mirrored transposed conv (bias cin)
+                    acc.checked_add(kernel.checked_mul(2)?)?
+                        .checked_add((s.cin + s.cout) as u128)
+                });
+                let last = steps[steps.len() - 1];
+                let flat = (last.cout as u128)
+                    .checked_mul(last.size_out.0 as u128)
+                    .and_then(|v| v.checked_mul(last.size_out.1 as u128))
+                    .and_then(|v| usize::try_from(v).ok());
+                match (convs, flat) {
+                    (Some(c), Some(flat)) => mirrored(flat, cfg.embedding).and_then(|d| d.checked_add(c)),
+                    _ => None,
+                }
+            }
         })
     }
 

@@ -469,13 +469,22 @@ impl Model for DeepCluster {
         let refined: Option<Vec<f32>> = serde_json::from_str(get("refined_centroids")?)
             .map_err(|e| Error::format(path, format!("bad `refined_centroids` metadata: {e}")))?;
         if let Some(c) = &refined
-            && c.len() != config.n_clusters * config.embedding
+            && Some(c.len()) != config.n_clusters.checked_mul(config.embedding)
         {
             return Err(Error::format(
                 path,
                 "refined centroids do not fit n_clusters × embedding",
             ));
         }
+        let input = input
+            .checked()
+            .ok_or_else(|| Error::format(path, format!("bad `input` metadata: {input:?}")))?;
+        let centroids = (config.n_clusters as u128).checked_mul(config.embedding as u128);
+        let implied = Autoencoder::value_count(config, input)
+            .map_err(|e| Error::format(path, e.to_string()))?
+            .zip(centroids)
+            .and_then(|(a, c)| a.checked_add(c));
+        crate::persist::check_value_count(path, &header, implied)?;
         let zeros = Tensor::<2>::from_data(
             TensorData::new(
                 vec![0f32; config.n_clusters * config.embedding],

@@ -251,9 +251,11 @@ impl Model for Ganomaly {
 
     fn load_weights(config: &GanomalyConfig, path: &Path) -> Result<Self> {
         let device = parse_device(&config.device)?;
-        if !path.exists() {
-            return Err(Error::io(path, std::io::Error::from(std::io::ErrorKind::NotFound)));
-        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+            .map_err(|e| Error::format(path, format!("not a safetensors file: {e}")))?;
+        let implied = NetG::value_count(config.isize, config.nz, config.nc, config.ngf, config.extralayers);
+        crate::persist::check_value_count(path, &header, implied)?;
         let mut netg = NetG::new(
             config.isize,
             config.nz,
@@ -262,7 +264,7 @@ impl Model for Ganomaly {
             config.extralayers,
             &device,
         );
-        let mut store = SafetensorsStore::from_file(path);
+        let mut store = SafetensorsStore::from_bytes(Some(bytes));
         let result = netg
             .load_from(&mut store)
             .map_err(|e| Error::format(path, format!("not a GANomaly weights file for this config: {e}")))?;
@@ -283,6 +285,26 @@ impl Model for Ganomaly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_value_count_of_a_config_is_what_its_weights_file_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = parse_device("cpu").unwrap();
+        for (isize, nz, nc, ngf, extra) in [(16, 4, 1, 4, 0), (32, 8, 1, 8, 1), (64, 5, 3, 6, 2)] {
+            let path = dir.path().join("w.safetensors");
+            let mut store = SafetensorsStore::from_file(&path).overwrite(true);
+            NetG::new(isize, nz, nc, ngf, extra, &device)
+                .save_into(&mut store)
+                .unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+            let implied = NetG::value_count(isize, nz, nc, ngf, extra);
+            crate::persist::check_value_count(&path, &header, implied).unwrap();
+            let other = NetG::value_count(isize, nz + 1, nc, ngf, extra);
+            assert!(crate::persist::check_value_count(&path, &header, other).is_err());
+        }
+        assert_eq!(NetG::value_count(1 << 62, usize::MAX, 1, usize::MAX, 0), None);
+    }
 
     fn images(c: usize, h: usize, w: usize, x: Vec<f32>) -> Dataset {
         Dataset::new("img", Layout::Images { c, h, w }, x, Labels::None).unwrap()

@@ -238,6 +238,43 @@ pub struct GenOutput {
     pub latent_o: Tensor<4>,
 }
 
+/// Values an encoder of this geometry stores (conv kernels, batch norm γ, β, running mean and
+/// variance), counted without building it; `None` on overflow.
+fn encoder_values(isize: usize, nz: usize, nc: usize, ndf: usize, extralayers: usize) -> Option<u128> {
+    let (isize, nz, nc, ndf, extra) = (isize as u128, nz as u128, nc as u128, ndf as u128, extralayers as u128);
+    let conv = |cin: u128, cout: u128, k: u128| cin.checked_mul(cout)?.checked_mul(k * k);
+    let conv_bn = |cin: u128, cout: u128, k: u128| conv(cin, cout, k)?.checked_add(cout.checked_mul(4)?);
+    let mut total = conv(nc, ndf, 4)?.checked_add(extra.checked_mul(conv_bn(ndf, ndf, 3)?)?)?;
+    let (mut csize, mut cndf) = (isize / 2, ndf);
+    while csize > 4 {
+        total = total.checked_add(conv_bn(cndf, cndf.checked_mul(2)?, 4)?)?;
+        cndf = cndf.checked_mul(2)?;
+        csize /= 2;
+    }
+    total.checked_add(conv(cndf, nz, 4)?)
+}
+
+/// Values a decoder of this geometry stores, counted without building it; `None` on overflow.
+fn decoder_values(isize: usize, nz: usize, nc: usize, ngf: usize, extralayers: usize) -> Option<u128> {
+    let (isize, nz, nc, ngf, extra) = (isize as u128, nz as u128, nc as u128, ngf as u128, extralayers as u128);
+    let conv = |cin: u128, cout: u128, k: u128| cin.checked_mul(cout)?.checked_mul(k * k);
+    let conv_bn = |cin: u128, cout: u128, k: u128| conv(cin, cout, k)?.checked_add(cout.checked_mul(4)?);
+    let (mut cngf, mut tisize) = (ngf / 2, 4u128);
+    while tisize < isize {
+        cngf = cngf.checked_mul(2)?;
+        tisize *= 2;
+    }
+    let mut total = conv_bn(nz, cngf, 4)?;
+    let mut csize = 4;
+    while csize < isize / 2 {
+        total = total.checked_add(conv_bn(cngf, cngf / 2, 4)?)?;
+        cngf /= 2;
+        csize *= 2;
+    }
+    total = total.checked_add(extra.checked_mul(conv_bn(cngf, cngf, 3)?)?)?;
+    total.checked_add(conv(cngf, nc, 4)?)
+}
+
 /// The generator (`NetG`): encoder G_E → decoder G_D → encoder E.
 #[derive(Module, Debug)]
 pub struct NetG {
@@ -247,6 +284,14 @@ pub struct NetG {
 }
 
 impl NetG {
+    /// Values a generator of this geometry stores (what its weights file holds), counted without
+    /// building it; `None` when the count overflows.
+    pub fn value_count(isize: usize, nz: usize, nc: usize, ngf: usize, extralayers: usize) -> Option<u128> {
+        let enc = encoder_values(isize, nz, nc, ngf, extralayers)?;
+        enc.checked_mul(2)?
+            .checked_add(decoder_values(isize, nz, nc, ngf, extralayers)?)
+    }
+
     /// See [`sync_bn`]: call before copying (`valid()`) or saving the module.
     pub fn sync_running_stats(&self) {
         self.encoder1.sync_running_stats();
