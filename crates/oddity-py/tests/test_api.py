@@ -75,7 +75,7 @@ def test_load_checks_the_class_and_the_path(fitted, tmp_path):
     det.save(tmp_path / "m")
     with pytest.raises(ValueError, match="holds a `iforest` model"):
         oddity.DevNet.load(tmp_path / "m")
-    with pytest.raises(OSError, match="no model.json"):
+    with pytest.raises(OSError, match="does not exist"):
         oddity.load(tmp_path / "missing")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "model.json").write_text("{ not json")

@@ -32,7 +32,10 @@ def _pythonic(value):
 
 
 def _to_json_value(key, value):
-    """Plain JSON types from NumPy scalars, tuples and so on; ValueError naming `key` otherwise."""
+    """Plain JSON types from NumPy scalars, tuples and so on; ValueError naming `key` otherwise.
+    None is JSON null: "the model's own choice" where a setting allows it (DPLAN's `clip_norm`)."""
+    if value is None:
+        return None
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
