@@ -71,9 +71,11 @@ fn scratch() -> &'static Path {
     })
 }
 
-/// A fresh, empty sub-folder of the scratch folder.
+/// A fresh, empty sub-folder of the scratch folder, private to the calling thread (the
+/// regression tests call the harness from parallel test threads).
 fn fresh(name: &str) -> PathBuf {
-    let dir = scratch().join(name);
+    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let dir = scratch().join(format!("{name}-{thread}"));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create a scratch sub-folder");
     dir
