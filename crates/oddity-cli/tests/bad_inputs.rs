@@ -136,6 +136,13 @@ fn cases(t: &Path) -> Vec<Case> {
     let gz = fs::read(data("mnist-small/train-images-idx3-ubyte.gz")).unwrap();
     fs::write(idx.join("train-images-idx3-ubyte.gz"), &gz[..gz.len() / 2]).unwrap();
 
+    let fuzz_parquet = t.join("fuzzed.parquet");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/parquet/dict-decoder-panic-printed-by-the-hook"),
+        &fuzz_parquet,
+    )
+    .unwrap();
     let wbc = data("odds/wbc.mat");
     let iforest = fitted("iforest", &wbc, &t.join("iforest-wbc"), &["--set", "n_estimators=10"]);
     let iforest_img = fitted(
@@ -201,6 +208,13 @@ fn cases(t: &Path) -> Vec<Case> {
             args: fit("iforest", &empty_npz, &model, &[]),
             code: 1,
             needle: "empty.npz",
+            out: model.clone(),
+        },
+        Case {
+            input: "damaged Parquet data page (a fuzzer find: the decoder panics inside the parquet crate)",
+            args: fit("iforest", &fuzz_parquet, &model, &[]),
+            code: 1,
+            needle: "damaged Parquet file",
             out: model.clone(),
         },
         Case {

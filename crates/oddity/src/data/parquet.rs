@@ -25,12 +25,36 @@ use crate::error::{Error, Result};
 /// Rows per record batch.
 const BATCH: usize = 8192;
 
+thread_local! {
+    /// Set while this thread runs a decoder whose panics are caught and turned into errors.
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without the panic hook printing it (the default hook writes
+/// "thread … panicked at …" to stderr even when the panic is caught, which broke the CLI's
+/// one-line errors; found by fuzzing). Other threads' panics are reported as before.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET_PANICS.with(|q| q.set(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANICS.with(|q| q.set(false));
+    out
+}
+
 /// Loads a Parquet file (see the module docs).
 ///
 /// The arrow/parquet decoders can panic on damaged data pages (found by fuzzing version 60);
 /// such a panic is caught and reported as a damaged file instead of unwinding into the caller.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(path, opts))).unwrap_or_else(|payload| {
+    quietly(|| read(path, opts)).unwrap_or_else(|payload| {
         let msg = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
