@@ -173,6 +173,18 @@ impl Checkpointer {
     }
 }
 
+/// The tail of a divergence error: where the last good checkpoint is (`unit` `saved`, e.g. epoch 3)
+/// when training checkpoints and has saved one, else a hint to lower the learning rate `lr`.
+pub fn kept_note(ckpt: Option<&Checkpointer>, unit: &str, saved: usize, lr: &str) -> String {
+    match ckpt {
+        Some(c) if saved > 0 => format!(
+            "; the checkpoint of {unit} {saved} is kept in {} (resume from it with a smaller {lr}: --resume)",
+            c.dir().display()
+        ),
+        _ => format!(" (try a smaller {lr})"),
+    }
+}
+
 /// The position of a seeded ChaCha8 stream, for a loop state (decimal: JSON has no u128).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StreamPosition(String);

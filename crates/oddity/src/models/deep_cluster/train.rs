@@ -134,14 +134,7 @@ pub(crate) fn pretrain(
         ctx.progress.finish();
         stats.pretrain_loss = sum / x.n as f64;
         if !stats.pretrain_loss.is_finite() {
-            let kept = match ckpt {
-                Some(c) if epoch > 1 => format!(
-                    "; the checkpoint of epoch {} is kept in {} (resume from it with a smaller lr: --resume)",
-                    epoch - 1,
-                    c.dir().display()
-                ),
-                _ => " (try a smaller lr)".to_string(),
-            };
+            let kept = crate::checkpoint::kept_note(ckpt, "epoch", epoch - 1, "lr");
             return Err(Error::Backend(format!(
                 "deep-cluster pretraining diverged: the reconstruction loss is {} in epoch {epoch}{kept}",
                 stats.pretrain_loss

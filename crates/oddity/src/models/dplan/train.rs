@@ -185,14 +185,7 @@ impl Agent {
 
 /// A non-finite Q-loss: the error names the step and episode, and the last good checkpoint.
 fn diverged(loss: f32, step: usize, steps_ep: usize, ckpt: Option<&Checkpointer>) -> Error {
-    let kept = match ckpt {
-        Some(c) if step > steps_ep => format!(
-            "; the checkpoint of step {} is kept in {} (resume from it with a smaller learning_rate: --resume)",
-            (step - 1) / steps_ep * steps_ep,
-            c.dir().display()
-        ),
-        _ => " (lower learning_rate)".to_string(),
-    };
+    let kept = checkpoint::kept_note(ckpt, "step", (step - 1) / steps_ep * steps_ep, "learning_rate");
     Error::InvalidData(format!(
         "dplan training diverged: the Q-loss is {loss} at step {step} (episode {}){kept}",
         (step - 1) / steps_ep + 1

@@ -24,7 +24,8 @@ use super::loss;
 use super::nets::{BnMode, DcganInit, NetD, NetG};
 use super::score_images;
 use crate::checkpoint::{
-    Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module, save_optimizer,
+    self, Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module,
+    save_optimizer,
 };
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
@@ -60,14 +61,7 @@ fn check_finite(loss: f32, which: &str, epoch: usize, batch: usize, ckpt: Option
     if loss.is_finite() {
         return Ok(());
     }
-    let kept = match ckpt {
-        Some(c) if epoch > 1 => format!(
-            "; the checkpoint of epoch {} is kept in {} (resume from it with a smaller lr: --resume)",
-            epoch - 1,
-            c.dir().display()
-        ),
-        _ => " (try a smaller lr)".to_string(),
-    };
+    let kept = checkpoint::kept_note(ckpt, "epoch", epoch - 1, "lr");
     Err(Error::Backend(format!(
         "GANomaly training diverged: the {which} loss is {loss} at epoch {epoch}, batch {}{kept}",
         batch + 1
