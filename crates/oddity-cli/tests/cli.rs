@@ -154,6 +154,12 @@ fn usage_errors_exit_2() {
         2,
         "bogus",
     );
+    assert_error(&oddity(&["bench", "speed", "--steps", "0", "--no-torch"]), 2, "steps");
+    assert_error(
+        &oddity(&["bench", "speed", "--reference", "no/such/script.py"]),
+        2,
+        "no/such/script.py not found",
+    );
     // clap's own usage errors also exit 2
     assert_eq!(oddity(&["fit"]).status.code(), Some(2));
 }

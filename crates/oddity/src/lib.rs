@@ -34,6 +34,7 @@ pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod results;
+pub mod speed;
 pub mod tsne;
 
 pub use error::{Error, Result};

@@ -104,6 +104,19 @@ fn conv_steps(cfg: &DeepClusterConfig, input: InputShape) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
+/// Multiply-add FLOPs of one image through the convolutional autoencoder (encoder convolutions,
+/// the two dense layers, the mirrored transposed convolutions; activations not counted).
+pub fn conv_ae_flops(cfg: &DeepClusterConfig, input: InputShape) -> Result<f64> {
+    let steps = conv_steps(cfg, input)?;
+    let conv: f64 = steps
+        .iter()
+        .map(|s| 2.0 * (s.cin * s.cout * s.k * s.k) as f64 * (s.size_out.0 * s.size_out.1) as f64)
+        .sum();
+    let last = steps[steps.len() - 1];
+    let flat = (last.cout * last.size_out.0 * last.size_out.1) as f64;
+    Ok(2.0 * conv + 2.0 * (2.0 * flat * cfg.embedding as f64))
+}
+
 /// DCEC's convolutional autoencoder.
 #[derive(Module, Debug)]
 pub struct ConvAe {

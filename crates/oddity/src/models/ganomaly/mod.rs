@@ -25,8 +25,8 @@
 
 mod config;
 mod loss;
-mod nets;
-mod train;
+pub(crate) mod nets;
+pub(crate) mod train;
 
 use std::path::Path;
 

@@ -275,6 +275,42 @@ fn decoder_values(isize: usize, nz: usize, nc: usize, ngf: usize, extralayers: u
     total.checked_add(conv(cngf, nc, 4)?)
 }
 
+/// Multiply-add FLOPs (2 per multiply-accumulate) of one image through an encoder of this
+/// geometry ending in `nout` channels (`nz` for G's encoders, 1 for D); convolutions only.
+pub(crate) fn encoder_flops(isize: usize, nc: usize, ndf: usize, extralayers: usize, nout: usize) -> f64 {
+    let conv = |cin: usize, cout: usize, k: usize, out: usize| 2.0 * (cin * cout * k * k) as f64 * (out * out) as f64;
+    let half = isize / 2;
+    let mut flops = conv(nc, ndf, 4, half) + extralayers as f64 * conv(ndf, ndf, 3, half);
+    let (mut csize, mut cndf) = (half, ndf);
+    while csize > 4 {
+        flops += conv(cndf, cndf * 2, 4, csize / 2);
+        cndf *= 2;
+        csize /= 2;
+    }
+    flops + conv(cndf, nout, 4, 1)
+}
+
+/// Multiply-add FLOPs of one latent vector through a decoder of this geometry (a transposed
+/// convolution costs 2·cin·cout·k² per input pixel).
+pub(crate) fn decoder_flops(isize: usize, nz: usize, nc: usize, ngf: usize, extralayers: usize) -> f64 {
+    let convt = |cin: usize, cout: usize, input: usize| 2.0 * (cin * cout * 16) as f64 * (input * input) as f64;
+    let (mut cngf, mut tisize) = (ngf / 2, 4);
+    while tisize < isize {
+        cngf *= 2;
+        tisize *= 2;
+    }
+    let mut flops = convt(nz, cngf, 1);
+    let mut csize = 4;
+    while csize < isize / 2 {
+        flops += convt(cngf, cngf / 2, csize);
+        cngf /= 2;
+        csize *= 2;
+    }
+    let half = (isize / 2) as f64;
+    flops += extralayers as f64 * 2.0 * (cngf * cngf * 9) as f64 * half * half;
+    flops + convt(cngf, nc, isize / 2)
+}
+
 /// The generator (`NetG`): encoder G_E → decoder G_D → encoder E.
 #[derive(Module, Debug)]
 pub struct NetG {

@@ -12,7 +12,7 @@
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -92,6 +92,88 @@ fn value(t: &Tensor<1>) -> Result<f32> {
         .ok_or_else(|| Error::Backend("could not read a loss value".into()))
 }
 
+/// The two networks being trained and their Adam optimisers (lr 2e-4, β (0.5, 0.999), ε 1e-8 as
+/// PyTorch's; burn's default ε is 1e-5), DCGAN-initialised from `rng` (G first, then D).
+pub(crate) struct Nets {
+    pub netg: NetG,
+    pub netd: NetD,
+    pub opt_g: ModuleOptimizer,
+    pub opt_d: ModuleOptimizer,
+}
+
+impl Nets {
+    /// `device` must be an autodiff device.
+    pub(crate) fn new(cfg: &GanomalyConfig, device: &Device, rng: &mut ChaCha8Rng) -> Self {
+        let netg = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device).dcgan_init(rng);
+        let netd = NetD::new(cfg.isize, cfg.nc, cfg.ndf, cfg.extralayers, device).dcgan_init(rng);
+        let mut adam = AdamConfig::new()
+            .with_beta_1(cfg.beta1 as f32)
+            .with_beta_2(cfg.beta2 as f32)
+            .with_epsilon(1e-8);
+        if cfg.clip_norm > 0.0 {
+            adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip_norm as f32)));
+        }
+        Nets {
+            netg,
+            netd,
+            opt_g: adam.init(),
+            opt_d: adam.init(),
+        }
+    }
+}
+
+/// One training step on the batch `x` (official `optimize_params`): update G, then D on the
+/// detached fake of the same forward pass; D is re-initialised when its loss falls below 1e-5.
+/// `check` sees each loss value before its backward pass (the caller's divergence guard).
+/// Returns the networks and the (G, D) loss values.
+pub(crate) fn step(
+    nets: Nets,
+    x: Tensor<4>,
+    cfg: &GanomalyConfig,
+    rng: &mut ChaCha8Rng,
+    check: &dyn Fn(f32, &str) -> Result<()>,
+) -> Result<(Nets, f32, f32)> {
+    let Nets {
+        mut netg,
+        mut netd,
+        mut opt_g,
+        mut opt_d,
+    } = nets;
+    // G step
+    let out = netg.forward(x.clone(), BnMode::Train);
+    let (_, feat_real) = netd.forward(x.clone(), BnMode::Train);
+    let (_, feat_fake) = netd.forward(out.fake.clone(), BnMode::Train);
+    let err_g = loss::adversarial(feat_real.detach(), feat_fake).mul_scalar(cfg.w_adv)
+        + loss::contextual(x.clone(), out.fake.clone()).mul_scalar(cfg.w_con)
+        + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
+    let err_g_value = value(&err_g)?;
+    check(err_g_value, "generator")?;
+    let mut grads = err_g.backward();
+    let grads_g = GradientsParams::from_module(&mut grads, &netg);
+    drop(grads);
+    netg = opt_g.step(cfg.lr, netg, grads_g);
+    // D step, on the fake of this step's forward pass, detached
+    let (pred_real, _) = netd.forward(x, BnMode::Train);
+    let (pred_fake, _) = netd.forward(out.fake.detach(), BnMode::Train);
+    let err_d = loss::discriminator(pred_real, pred_fake);
+    let err_d_value = value(&err_d)?;
+    check(err_d_value, "discriminator")?;
+    let mut grads = err_d.backward();
+    let grads_d = GradientsParams::from_module(&mut grads, &netd);
+    drop(grads);
+    netd = opt_d.step(cfg.lr, netd, grads_d);
+    if err_d_value < D_REINIT_BELOW {
+        netd = netd.dcgan_init(rng);
+    }
+    let nets = Nets {
+        netg,
+        netd,
+        opt_g,
+        opt_d,
+    };
+    Ok((nets, err_g_value, err_d_value))
+}
+
 /// Trains GANomaly; returns the generator (in validation mode on `device`).
 pub(crate) fn fit(
     cfg: &GanomalyConfig,
@@ -109,16 +191,7 @@ pub(crate) fn fit(
     }
     let ad = device.clone().autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed);
-    let mut netg = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, &ad).dcgan_init(&mut rng);
-    let mut netd = NetD::new(cfg.isize, cfg.nc, cfg.ndf, cfg.extralayers, &ad).dcgan_init(&mut rng);
-    let mut adam = AdamConfig::new()
-        .with_beta_1(cfg.beta1 as f32)
-        .with_beta_2(cfg.beta2 as f32)
-        .with_epsilon(1e-8);
-    if cfg.clip_norm > 0.0 {
-        adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip_norm as f32)));
-    }
-    let (mut opt_g, mut opt_d) = (adam.init(), adam.init());
+    let mut nets = Nets::new(cfg, &ad, &mut rng);
 
     // Official loader: shuffle, drop the last incomplete batch. Fewer samples than a batch: one batch.
     let bs = cfg.batch_size.min(train.n);
@@ -131,10 +204,10 @@ pub(crate) fn fit(
         && let Some(saved) = ck.resume::<LoopState>()?
     {
         let p = |f: &str| saved.dir.join(f);
-        netg = load_module(netg, &p(NETG))?;
-        netd = load_module(netd, &p(NETD))?;
-        opt_g = load_optimizer(opt_g, &p(OPT_G))?;
-        opt_d = load_optimizer(opt_d, &p(OPT_D))?;
+        nets.netg = load_module(nets.netg, &p(NETG))?;
+        nets.netd = load_module(nets.netd, &p(NETD))?;
+        nets.opt_g = load_optimizer(nets.opt_g, &p(OPT_G))?;
+        nets.opt_d = load_optimizer(nets.opt_d, &p(OPT_D))?;
         let st = saved.state;
         st.rng.restore(&mut rng, &p(STATE_JSON))?;
         order = sample_order(st.order, train.n, &p(STATE_JSON))?;
@@ -154,39 +227,16 @@ pub(crate) fn fit(
         let (mut sum_g, mut sum_d) = (0f64, 0f64);
         for b in 0..n_batches {
             let x = batch(train, &order[b * bs..(b + 1) * bs], cfg, &ad);
-            // G step
-            let out = netg.forward(x.clone(), BnMode::Train);
-            let (_, feat_real) = netd.forward(x.clone(), BnMode::Train);
-            let (_, feat_fake) = netd.forward(out.fake.clone(), BnMode::Train);
-            let err_g = loss::adversarial(feat_real.detach(), feat_fake).mul_scalar(cfg.w_adv)
-                + loss::contextual(x.clone(), out.fake.clone()).mul_scalar(cfg.w_con)
-                + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
-            let err_g_value = value(&err_g)?;
-            check_finite(err_g_value, "generator", epoch, b, ckpt)?;
-            sum_g += err_g_value as f64;
-            let mut grads = err_g.backward();
-            let grads_g = GradientsParams::from_module(&mut grads, &netg);
-            drop(grads);
-            netg = opt_g.step(cfg.lr, netg, grads_g);
-            // D step, on the fake of this step's forward pass, detached
-            let (pred_real, _) = netd.forward(x, BnMode::Train);
-            let (pred_fake, _) = netd.forward(out.fake.detach(), BnMode::Train);
-            let err_d = loss::discriminator(pred_real, pred_fake);
-            let err_d_value = value(&err_d)?;
-            check_finite(err_d_value, "discriminator", epoch, b, ckpt)?;
-            sum_d += err_d_value as f64;
-            let mut grads = err_d.backward();
-            let grads_d = GradientsParams::from_module(&mut grads, &netd);
-            drop(grads);
-            netd = opt_d.step(cfg.lr, netd, grads_d);
-            if err_d_value < D_REINIT_BELOW {
-                netd = netd.dcgan_init(&mut rng);
-            }
+            let check = |loss: f32, which: &str| check_finite(loss, which, epoch, b, ckpt);
+            let (g, d);
+            (nets, g, d) = step(nets, x, cfg, &mut rng, &check)?;
+            sum_g += g as f64;
+            sum_d += d as f64;
             ctx.progress.advance(1);
         }
         ctx.progress.finish();
-        netg.sync_running_stats();
-        netd.sync_running_stats();
+        nets.netg.sync_running_stats();
+        nets.netd.sync_running_stats();
         let nb = n_batches.max(1) as f64;
         last_losses = format!(" (last: loss G {:.4}, loss D {:.4})", sum_g / nb, sum_d / nb);
         ctx.progress
@@ -194,7 +244,7 @@ pub(crate) fn fit(
         ctx.progress
             .record("discriminator loss per epoch", epoch as u64, sum_d / nb);
         if let Some(val) = val {
-            let snapshot = netg.valid();
+            let snapshot = nets.netg.valid();
             let scores = score_images(&snapshot, &val.images, cfg, device)?;
             let auc = roc_auc(&val.flags, &scores)?;
             ctx.progress.record("validation ROC-AUC per epoch", epoch as u64, auc);
@@ -210,10 +260,10 @@ pub(crate) fn fit(
                 last_losses: last_losses.clone(),
             };
             ck.save(epoch as u64, &state, |dir| {
-                save_module(&netg, &dir.join(NETG))?;
-                save_module(&netd, &dir.join(NETD))?;
-                save_optimizer(&opt_g, &dir.join(OPT_G))?;
-                save_optimizer(&opt_d, &dir.join(OPT_D))?;
+                save_module(&nets.netg, &dir.join(NETG))?;
+                save_module(&nets.netd, &dir.join(NETD))?;
+                save_optimizer(&nets.opt_g, &dir.join(OPT_G))?;
+                save_optimizer(&nets.opt_d, &dir.join(OPT_D))?;
                 match &best {
                     Some((_, g)) => save_module(g, &dir.join(BEST_G)),
                     None => Ok(()),
@@ -223,6 +273,6 @@ pub(crate) fn fit(
     }
     Ok(match best {
         Some((_, g)) => g,
-        None => netg.valid(),
+        None => nets.netg.valid(),
     })
 }

@@ -1,4 +1,7 @@
-//! `oddity bench`: benchmark protocols over many files, written as results files and tables.
+//! `oddity bench`: benchmark protocols over many files, written as results files and tables;
+//! timing of inner pieces (`dplan-step`, `speed`).
+
+mod speed;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,6 +25,9 @@ pub enum Bench {
     /// Times DPLAN's inner pieces on random data: one DQN minibatch update (batch 32) and one
     /// nearest/farthest search over 1,000 candidates, for several input widths.
     DplanStep,
+    /// Training and scoring throughput of the conv networks (GANomaly step, GANomaly scoring,
+    /// DCEC pretraining step), side by side with PyTorch on the same CPU (bench/speed_reference.py).
+    Speed(speed::Args),
 }
 
 #[derive(clap::Args)]
@@ -52,6 +58,7 @@ pub fn run(bench: Bench) -> Result<()> {
             dplan_step();
             Ok(())
         }
+        Bench::Speed(a) => speed::run(a),
     }
 }
 

@@ -1,0 +1,232 @@
+"""PyTorch side of `oddity bench speed`: the same conv networks, batches and passes, timed on the CPU.
+
+Usage (normally run by `oddity bench speed`, which prints both sides and the ratios):
+
+    python3 bench/speed_reference.py [--steps 10] [--warmup 2] [--threads N]
+
+Prints one JSON object per figure on stdout (name, batch, seconds = median per step,
+images_per_second, gflops_per_second for the GEMM), then {"peak_rss": bytes, "torch": version}.
+
+Workloads, as in crates/oddity/src/speed.rs:
+- "ganomaly train step": GANomaly (official samet-akcay/ganomaly `networks.py`: DCGAN encoder /
+  decoder, isize 32, nc 1, nz 100, ngf = ndf = 64), batch 64, the passes of oddity's training step:
+  G forward; D on real (features detached) and on the fake; G loss w_adv·L2 + w_con·L1 + w_enc·L2,
+  backward, Adam; D on real and detached fake, BCE, backward, Adam. (The official code does not
+  detach the real features in the G loss, which adds a backward pass through D(real); oddity's step
+  detaches them, and this script times oddity's passes.)
+- "ganomaly scoring (eval)": the generator in eval mode under no_grad, batch 256, mean |z − ẑ|.
+- "dcec pretrain step": DCEC's conv autoencoder (Conv 5×5/2 32, 5×5/2 64, 3×3/2 128 valid,
+  dense 1152 → 10 and back, mirrored ConvTranspose), batch 256, 28×28, MSE, backward, Adam 1e-3.
+- "sgemm 1024x1024": torch.mm of two 1024² float32 matrices.
+Inputs are uniform in [−1, 1) from a fixed seed. On first use the script creates bench/.venv
+(numpy, torch — PyPI's wheel brings CUDA libraries, only the CPU is used) and re-runs itself there.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / "bench" / ".venv"
+
+
+def ensure_venv():
+    py = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not py.exists():
+        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+    if subprocess.run([str(py), "-c", "import torch, numpy"], capture_output=True).returncode != 0:
+        subprocess.check_call([str(py), "-m", "pip", "install", "-q", "numpy", "torch"], stdout=sys.stderr)
+    os.execv(str(py), [str(py)] + sys.argv)
+
+
+def build(nn):
+    class Encoder(nn.Module):
+        """Official `Encoder` (DCGAN discriminator layout), extralayers 0."""
+
+        def __init__(self, isize, nz, nc, ndf, add_final_conv=True):
+            super().__init__()
+            main = nn.Sequential(nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True))
+            csize, cndf = isize // 2, ndf
+            while csize > 4:
+                main.append(nn.Conv2d(cndf, cndf * 2, 4, 2, 1, bias=False))
+                main.append(nn.BatchNorm2d(cndf * 2))
+                main.append(nn.LeakyReLU(0.2, inplace=True))
+                cndf, csize = cndf * 2, csize // 2
+            if add_final_conv:
+                main.append(nn.Conv2d(cndf, nz, 4, 1, 0, bias=False))
+            self.main = main
+
+        def forward(self, x):
+            return self.main(x)
+
+    class Decoder(nn.Module):
+        """Official `Decoder` (DCGAN generator layout), extralayers 0."""
+
+        def __init__(self, isize, nz, nc, ngf):
+            super().__init__()
+            cngf, tisize = ngf // 2, 4
+            while tisize != isize:
+                cngf, tisize = cngf * 2, tisize * 2
+            main = nn.Sequential(nn.ConvTranspose2d(nz, cngf, 4, 1, 0, bias=False), nn.BatchNorm2d(cngf), nn.ReLU(True))
+            csize = 4
+            while csize < isize // 2:
+                main.append(nn.ConvTranspose2d(cngf, cngf // 2, 4, 2, 1, bias=False))
+                main.append(nn.BatchNorm2d(cngf // 2))
+                main.append(nn.ReLU(True))
+                cngf, csize = cngf // 2, csize * 2
+            main.append(nn.ConvTranspose2d(cngf, nc, 4, 2, 1, bias=False))
+            main.append(nn.Tanh())
+            self.main = main
+
+        def forward(self, x):
+            return self.main(x)
+
+    class NetD(nn.Module):
+        def __init__(self, isize, nc, ndf):
+            super().__init__()
+            model = Encoder(isize, 1, nc, ndf)
+            layers = list(model.main.children())
+            self.features = nn.Sequential(*layers[:-1])
+            self.classifier = nn.Sequential(layers[-1], nn.Sigmoid())
+
+        def forward(self, x):
+            features = self.features(x)
+            return self.classifier(features).view(-1, 1).squeeze(1), features
+
+    class NetG(nn.Module):
+        def __init__(self, isize, nz, nc, ngf):
+            super().__init__()
+            self.encoder1 = Encoder(isize, nz, nc, ngf)
+            self.decoder = Decoder(isize, nz, nc, ngf)
+            self.encoder2 = Encoder(isize, nz, nc, ngf)
+
+        def forward(self, x):
+            latent_i = self.encoder1(x)
+            gen = self.decoder(latent_i)
+            return gen, latent_i, self.encoder2(gen)
+
+    class ConvAe(nn.Module):
+        """DCEC's convolutional autoencoder for 28×28 (oddity's `ConvAe` with the defaults)."""
+
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, 32, 5, 2, 2), nn.ReLU(), nn.Conv2d(32, 64, 5, 2, 2), nn.ReLU(),
+                nn.Conv2d(64, 128, 3, 2, 0), nn.ReLU(), nn.Flatten(), nn.Linear(1152, 10))
+            self.unembed = nn.Linear(10, 1152)
+            self.decoder = nn.Sequential(
+                nn.ConvTranspose2d(128, 64, 3, 2, 0), nn.ReLU(),
+                nn.ConvTranspose2d(64, 32, 5, 2, 2, output_padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(32, 1, 5, 2, 2, output_padding=1))
+
+        def forward(self, x):
+            z = self.encoder(x)
+            return self.decoder(self.unembed(z).relu().view(-1, 128, 3, 3))
+
+    return NetG, NetD, ConvAe
+
+
+def timed(steps, warmup, f):
+    for _ in range(warmup):
+        f()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def figure(name, batch, seconds, flops=None):
+    rec = {"name": name, "batch": batch, "seconds": seconds, "images_per_second": batch / seconds}
+    if flops is not None:
+        rec["gflops_per_second"] = flops / seconds / 1e9
+    print(json.dumps(rec), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    args = p.parse_args()
+    ensure_venv()
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    NetG, NetD, ConvAe = build(nn)
+    print(f"torch {torch.__version__}, {args.threads} threads", file=sys.stderr)
+
+    def uniform(*shape):
+        return torch.rand(*shape) * 2 - 1
+
+    # GANomaly training step, batch 64, isize 32.
+    netg, netd = NetG(32, 100, 1, 64), NetD(32, 1, 64)
+    opt_g = torch.optim.Adam(netg.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(netd.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce, l1 = nn.BCELoss(), nn.L1Loss()
+    x = uniform(64, 1, 32, 32)
+    ones, zeros = torch.ones(64), torch.zeros(64)
+
+    def train_step():
+        fake, latent_i, latent_o = netg(x)
+        _, feat_real = netd(x)
+        _, feat_fake = netd(fake)
+        err_g = (((feat_real.detach() - feat_fake) ** 2).mean() + 50 * l1(fake, x)
+                 + ((latent_i - latent_o) ** 2).mean())
+        opt_g.zero_grad()
+        err_g.backward()
+        opt_g.step()
+        pred_real, _ = netd(x)
+        pred_fake, _ = netd(fake.detach())
+        err_d = (bce(pred_real, ones) + bce(pred_fake, zeros)) * 0.5
+        opt_d.zero_grad()
+        err_d.backward()
+        opt_d.step()
+        return err_g.item(), err_d.item()
+
+    figure("ganomaly train step", 64, timed(args.steps, args.warmup, train_step))
+
+    # GANomaly scoring, eval mode, batch 256.
+    netg.eval()
+    xs = uniform(256, 1, 32, 32)
+
+    def score():
+        with torch.no_grad():
+            _, latent_i, latent_o = netg(xs)
+            return (latent_i - latent_o).abs().view(256, -1).mean(1).numpy()
+
+    figure("ganomaly scoring (eval)", 256, timed(args.steps, args.warmup, score))
+
+    # DCEC pretraining step, batch 256, 28×28.
+    ae = ConvAe()
+    opt = torch.optim.Adam(ae.parameters(), lr=1e-3)
+    xa = uniform(256, 1, 28, 28)
+
+    def pretrain_step():
+        loss = ((ae(xa) - xa) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    figure("dcec pretrain step", 256, timed(args.steps, args.warmup, pretrain_step))
+
+    a, b = uniform(1024, 1024), uniform(1024, 1024)
+    figure("sgemm 1024x1024", 1, timed(args.steps, args.warmup, lambda: torch.mm(a, b)), 2 * 1024 ** 3)
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"peak_rss": rss, "torch": torch.__version__}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+//! `oddity bench speed`: oddity's conv-network throughput next to PyTorch's on the same CPU.
+//!
+//! PyTorch runs first, in its own process (`bench/speed_reference.py`, which creates its own
+//! virtualenv), with the same architectures, batches, passes and thread count; then oddity runs
+//! here. Peak memory is each process's own high-water mark (VmHWM / ru_maxrss).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use oddity::backend::parse_device;
+use oddity::speed::{self, Plan, Throughput};
+use oddity::{Error, Result};
+use serde_json::Value;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Timed steps per workload (the median is reported).
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    /// Untimed warm-up steps per workload.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// The PyTorch side: this script, run with `python3` (skip it with --no-torch).
+    #[arg(long, default_value = "bench/speed_reference.py")]
+    reference: PathBuf,
+    /// Only time oddity.
+    #[arg(long)]
+    no_torch: bool,
+    /// Threads for both sides (oddity's rayon pool; torch.set_num_threads). Default: all cores.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Device for oddity (`cpu`, or a GPU backend this build has).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print one JSON object per figure instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The workloads (batch, image side), as issue 6 sets them and bench/speed_reference.py runs them;
+/// the library names each figure and the script uses the same names.
+const GANOMALY_TRAIN: (usize, usize) = (64, 32);
+const GANOMALY_SCORE: (usize, usize) = (256, 32);
+const DCEC_PRETRAIN: (usize, usize) = (256, 28);
+const GEMM_N: usize = 1024;
+
+pub fn run(a: Args) -> Result<()> {
+    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(Error::config("threads", "must be at least 1"));
+    }
+    let plan = Plan {
+        warmup: a.warmup,
+        steps: a.steps,
+    };
+    if plan.steps == 0 {
+        return Err(Error::config("steps", "must be at least 1"));
+    }
+    let device = parse_device(&a.device)?;
+    let torch = if a.no_torch {
+        None
+    } else {
+        Some(run_reference(&a, threads)?)
+    };
+    // The global pool: burn-flex and its GEMM run their parallel loops there.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| Error::Backend(format!("thread pool: {e}")))?;
+    eprintln!("oddity: timing ({threads} threads, device {})", a.device);
+    let ours = vec![
+        speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan)?,
+        speed::ganomaly_score(&device, GANOMALY_SCORE.0, GANOMALY_SCORE.1, plan)?,
+        speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)?,
+        speed::gemm(&device, GEMM_N, plan)?,
+    ];
+    let rss = speed::peak_rss();
+    print_results(&a, &ours, rss, torch.as_ref())
+}
+
+/// What the PyTorch script reported: figures by name, and its peak RSS.
+struct Reference {
+    figures: Vec<Value>,
+    rss: Option<u64>,
+    version: String,
+}
+
+fn run_reference(a: &Args, threads: usize) -> Result<Reference> {
+    if !a.reference.is_file() {
+        return Err(Error::config(
+            "reference",
+            format!(
+                "{} not found: run from the repository root, pass --reference PATH, or --no-torch",
+                a.reference.display()
+            ),
+        ));
+    }
+    eprintln!("PyTorch: {} (first run creates its virtualenv)", a.reference.display());
+    let out = Command::new("python3")
+        .arg(&a.reference)
+        .args(["--steps", &a.steps.to_string(), "--warmup", &a.warmup.to_string()])
+        .args(["--threads", &threads.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| Error::io(&a.reference, e))?;
+    if !out.status.success() {
+        return Err(Error::Backend(format!(
+            "{} failed ({}); see its messages above",
+            a.reference.display(),
+            out.status
+        )));
+    }
+    let mut figures = Vec::new();
+    let (mut rss, mut version) = (None, String::new());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line.trim()) else {
+            continue;
+        };
+        if let Some(b) = v.get("peak_rss").and_then(Value::as_u64) {
+            rss = Some(b);
+            version = v.get("torch").and_then(Value::as_str).unwrap_or_default().to_string();
+        } else {
+            figures.push(v);
+        }
+    }
+    Ok(Reference { figures, rss, version })
+}
+
+impl Reference {
+    fn figure(&self, name: &str, key: &str) -> Option<f64> {
+        self.figures
+            .iter()
+            .find(|v| v.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|v| v.get(key))
+            .and_then(Value::as_f64)
+    }
+}
+
+fn print_results(a: &Args, ours: &[Throughput], rss: Option<u64>, torch: Option<&Reference>) -> Result<()> {
+    let peak = ours.iter().find(|t| t.name.starts_with("sgemm")).map(|t| t.gflops_per_second);
+    if a.json {
+        for t in ours {
+            let mut v = serde_json::to_value(t).map_err(|e| Error::Backend(e.to_string()))?;
+            if let Some(r) = torch.and_then(|r| r.figure(&t.name, "images_per_second")) {
+                v["torch_images_per_second"] = r.into();
+                v["ratio"] = (t.images_per_second / r).into();
+            }
+            println!("{v}");
+        }
+        let mut v = serde_json::json!({ "peak_rss": rss });
+        if let Some(r) = torch {
+            v["torch_peak_rss"] = r.rss.into();
+        }
+        println!("{v}");
+        return Ok(());
+    }
+    if let Some(r) = torch {
+        println!("PyTorch {} vs oddity, same CPU, same threads", r.version);
+    }
+    println!(
+        "{:<26}{:>6}{:>12}{:>12}{:>12}{:>8}{:>10}{:>10}",
+        "workload", "batch", "oddity ms", "img/s", "torch img/s", "ratio", "GFLOP/s", "of peak"
+    );
+    for t in ours {
+        let theirs = torch.and_then(|r| r.figure(&t.name, "images_per_second"));
+        let (their, ratio) = match theirs {
+            Some(r) => (format!("{r:.1}"), format!("{:.2}x", t.images_per_second / r)),
+            None => ("-".into(), "-".into()),
+        };
+        let of_peak = match peak {
+            Some(p) if !t.name.starts_with("sgemm") => format!("{:.0}%", 100.0 * t.gflops_per_second / p),
+            _ => String::new(),
+        };
+        // The GEMM row compares rates (same ratio as images/s); its rates are in GFLOP/s.
+        let (per_s, their) = if t.name.starts_with("sgemm") {
+            ("-".to_string(), "-".to_string())
+        } else {
+            (format!("{:.1}", t.images_per_second), their)
+        };
+        println!(
+            "{:<26}{:>6}{:>12.1}{:>12}{:>12}{:>8}{:>10.1}{:>10}",
+            t.name,
+            t.batch,
+            t.seconds * 1e3,
+            per_s,
+            their,
+            ratio,
+            t.gflops_per_second,
+            of_peak
+        );
+    }
+    if let Some(r) = torch {
+        let gemm = format!("sgemm {GEMM_N}x{GEMM_N}");
+        if let Some(g) = r.figure(&gemm, "gflops_per_second") {
+            println!("PyTorch sgemm {GEMM_N}: {g:.1} GFLOP/s");
+        }
+    }
+    let mb = |b: u64| format!("{:.0} MB", b as f64 / 1e6);
+    match (rss, torch.and_then(|r| r.rss)) {
+        (Some(o), Some(t)) => println!(
+            "peak RSS: oddity {}, PyTorch {} (ratio {:.2})",
+            mb(o),
+            mb(t),
+            o as f64 / t as f64
+        ),
+        (Some(o), None) => println!("peak RSS: oddity {}", mb(o)),
+        _ => {}
+    }
+    Ok(())
+}
