@@ -10,14 +10,14 @@ use rayon::prelude::*;
 
 use super::config::IForestConfig;
 use super::tree::{self, Node, average_path_length};
-use super::weights;
+use super::{simd, weights};
 use crate::data::Dataset;
 use crate::detector::{FitContext, Model};
 use crate::error::{Error, Result};
 
 /// Rows scored together: each block walks every tree, so a tree's nodes stay in cache while the
 /// block's rows go through it.
-const BLOCK: usize = 256;
+pub(super) const BLOCK: usize = 256;
 
 /// Rows walked through a tree in lock-step, so their independent node loads overlap.
 const LANES: usize = 8;
@@ -79,6 +79,29 @@ impl Dense {
             split,
             leaf,
         })
+    }
+
+    /// Adds each row's path lengths over all trees to `out`, tree after tree, through the AVX2
+    /// kernel ([`simd`]) where the CPU has it, the portable walk for the rest.
+    /// `x` holds `out.len()` rows of `n_features` values; `scratch` is the kernel's buffer.
+    fn path_length_sums_fast(&self, x: &[f32], out: &mut [f64], scratch: &mut Vec<f32>) {
+        let done = if simd::available() {
+            let layout = simd::Layout {
+                depth: self.depth,
+                n_features: self.n_features,
+                split: &self.split,
+                leaf: &self.leaf,
+            };
+            assert!(x.len() >= out.len() * self.n_features, "rows shorter than the forest's feature count");
+            // SAFETY: AVX2 checked above; `build` made a complete layout of `depth` ≥ 1 levels with
+            // every feature below `n_features`; `x` holds `out.len()` rows (asserted).
+            unsafe { simd::path_length_sums(&layout, x, out, scratch) }
+        } else {
+            0
+        };
+        if done < out.len() {
+            self.path_length_sums(&x[done * self.n_features..], &mut out[done..]);
+        }
     }
 
     /// Adds each row's path lengths over all trees to `out`, tree after tree.
@@ -289,11 +312,11 @@ impl Model for IForest {
         scores
             .par_chunks_mut(BLOCK)
             .zip(data.x().par_chunks(BLOCK * d))
-            .for_each(|(out, x)| {
+            .for_each_init(Vec::new, |scratch, (out, x)| {
                 let mut sums = [0f64; BLOCK];
                 let sums = &mut sums[..out.len()];
                 match &self.dense {
-                    Some(dense) => dense.path_length_sums(x, sums),
+                    Some(dense) => dense.path_length_sums_fast(x, sums, scratch),
                     None => self.path_length_sums(x, sums),
                 }
                 for (s, &h) in out.iter_mut().zip(sums.iter()) {
@@ -354,6 +377,34 @@ mod tests {
                 dense.path_length_sums(rows, b);
             }
             assert_eq!(walked, laid, "max_samples {max_samples}");
+        }
+    }
+
+    #[test]
+    fn vectorised_scoring_is_bit_identical_to_the_portable_walk() {
+        // Depths 1, 2, 4, 6, 8, 10 (max_samples 2 … 1000), blocks with a tail that is not a
+        // multiple of the vector width, 1 to 40 features.
+        for (max_samples, n, d) in [(2u64, 300, 1), (3, 50, 3), (16, 1000, 7), (40, 3000, 5), (256, 2053, 16), (1000, 1200, 40)] {
+            let data = data(n, d);
+            let config = IForestConfig {
+                n_estimators: 30,
+                max_samples: crate::models::iforest::MaxSamples::Count(max_samples),
+                ..Default::default()
+            };
+            let forest = IForest::fit(&config, &data, &FitContext::new(3, &Silent)).unwrap();
+            let dense = forest.dense.as_ref().expect("complete layout");
+            let mut portable = vec![0f64; n];
+            let mut fast = vec![0f64; n];
+            let mut scratch = Vec::new();
+            for (rows, (a, b)) in data
+                .x()
+                .chunks(BLOCK * d)
+                .zip(portable.chunks_mut(BLOCK).zip(fast.chunks_mut(BLOCK)))
+            {
+                dense.path_length_sums(rows, a);
+                dense.path_length_sums_fast(rows, b, &mut scratch);
+            }
+            assert_eq!(portable, fast, "max_samples {max_samples}, d {d}, depth {}", dense.depth);
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod config;
 mod forest;
+mod simd;
 mod tree;
 mod weights;
 
