@@ -32,9 +32,20 @@ pub struct Args {
     /// Device for oddity (`cpu`, or a GPU backend this build has).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Time only this workload on oddity's side (for profiling; implies --no-torch).
+    #[arg(long, value_enum)]
+    only: Option<Workload>,
     /// Print one JSON object per figure instead of the table.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    GanomalyTrain,
+    GanomalyScore,
+    DcecPretrain,
+    Gemm,
 }
 
 /// The workloads (batch, image side), as issue 6 sets them and bench/speed_reference.py runs them;
@@ -57,7 +68,7 @@ pub fn run(a: Args) -> Result<()> {
         return Err(Error::config("steps", "must be at least 1"));
     }
     let device = parse_device(&a.device)?;
-    let torch = if a.no_torch {
+    let torch = if a.no_torch || a.only.is_some() {
         None
     } else {
         Some(run_reference(&a, threads)?)
@@ -68,12 +79,20 @@ pub fn run(a: Args) -> Result<()> {
         .build_global()
         .map_err(|e| Error::Backend(format!("thread pool: {e}")))?;
     eprintln!("oddity: timing ({threads} threads, device {})", a.device);
-    let ours = vec![
-        speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan)?,
-        speed::ganomaly_score(&device, GANOMALY_SCORE.0, GANOMALY_SCORE.1, plan)?,
-        speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)?,
-        speed::gemm(&device, GEMM_N, plan)?,
-    ];
+    let wanted = |w: Workload| a.only.is_none_or(|o| o == w);
+    let mut ours = Vec::new();
+    if wanted(Workload::GanomalyTrain) {
+        ours.push(speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan)?);
+    }
+    if wanted(Workload::GanomalyScore) {
+        ours.push(speed::ganomaly_score(&device, GANOMALY_SCORE.0, GANOMALY_SCORE.1, plan)?);
+    }
+    if wanted(Workload::DcecPretrain) {
+        ours.push(speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)?);
+    }
+    if wanted(Workload::Gemm) {
+        ours.push(speed::gemm(&device, GEMM_N, plan)?);
+    }
     let rss = speed::peak_rss();
     print_results(&a, &ours, rss, torch.as_ref())
 }
