@@ -424,6 +424,37 @@ fn weakly_supervised_eval_and_bench() {
             .join("plots/train-dplan-warmup-steps-500-episodes-1-steps-per-episode-500-total-reward-per-episode.png")
             .is_file()
     );
+    // More seeds for one model, appended: the table averages both of its seeds.
+    let o = oddity(&[
+        "bench",
+        "weakly-supervised",
+        "--data",
+        data,
+        "--models",
+        "iforest",
+        "--first-seed",
+        "1",
+        "--seeds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jsonl = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let iforest_seeds: Vec<&str> = jsonl
+        .lines()
+        .filter(|l| !l.contains("\"record\"") && l.contains("\"model\":\"iforest\"") && l.contains("roc_auc"))
+        .collect();
+    assert_eq!(iforest_seeds.len(), 2, "{jsonl}");
+    assert!(iforest_seeds[1].contains("\"seed\":1"), "{jsonl}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("Last invocation: seed 1,"), "{md}");
+    let cardio = md.lines().find(|l| l.starts_with("| 6_cardio |")).unwrap();
+    let iforest_cell = cardio.split('|').nth(3).unwrap();
+    assert!(
+        iforest_cell.contains('±') && !iforest_cell.contains("± 0.000"),
+        "two iforest seeds give a spread: {cardio}"
+    );
 }
 
 #[test]

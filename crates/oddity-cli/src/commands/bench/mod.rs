@@ -41,9 +41,12 @@ pub struct WeakArgs {
     /// Comma-separated models; `name[key=value;key=value]` runs a model with overrides under that name.
     #[arg(long, default_value = "dplan,devnet,deep-sad,repen,iforest")]
     models: String,
-    /// Seeds 0..N.
+    /// Number of seeds: FIRST..FIRST+N (see --first-seed).
     #[arg(long, default_value_t = 5)]
     seeds: u64,
+    /// First seed (to add seeds to an earlier run's results).
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
     #[command(flatten)]
     split: SplitArgs,
     /// Output directory: results.jsonl (appended) and results.md.
@@ -208,7 +211,7 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
             }
         };
         for spec in &specs {
-            for seed in 0..a.seeds {
+            for seed in a.first_seed..a.first_seed + a.seeds {
                 done += 1;
                 match evaluate_weakly_supervised_detailed(
                     &spec.entry,
@@ -239,7 +242,7 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
                     }
                     Err(e) => {
                         eprintln!("[{done}/{total}] {name} · {} · seed {seed}: skipped: {e}", spec.label);
-                        if seed == 0 {
+                        if seed == a.first_seed {
                             skipped.push(format!("{name} · {}: {e}", spec.label));
                         }
                     }
@@ -247,14 +250,14 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
             }
         }
     }
-    let seeds: Vec<u64> = (0..a.seeds).collect();
+    let seeds: Vec<u64> = (a.first_seed..a.first_seed + a.seeds).collect();
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let run = clock.finish(std::env::args().collect(), seeds, &paths)?;
+    let run = clock.finish(std::env::args().collect(), seeds.clone(), &paths)?;
     append_details(&jsonl, &[Detail::Run(run)])?;
     // The table covers every run recorded in the results file (earlier invocations included, the
     // latest record winning), so models can be benchmarked in several goes.
     let all = read_records(&jsonl)?;
-    let md = render(&all, &split, a.seeds, &skipped, start.elapsed().as_secs_f64());
+    let md = render(&all, &split, &seeds, &skipped, start.elapsed().as_secs_f64());
     let md_path = a.out.join("results.md");
     oddity::persist::write_atomic(&md_path, md.as_bytes())?;
     println!("{md}");
@@ -297,14 +300,20 @@ fn read_records(path: &Path) -> Result<Vec<MetricRecord>> {
 fn render(
     records: &[MetricRecord],
     split: &oddity::data::split::WeakSplitConfig,
-    seeds: u64,
+    seeds: &[u64],
     skipped: &[String],
     seconds: f64,
 ) -> String {
+    let range = match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if a != b => format!("seeds {a}..={b}"),
+        (Some(a), _) => format!("seed {a}"),
+        _ => "no seeds".into(),
+    };
     let mut md = format!(
-        "# Weakly supervised benchmark\n\n{} labelled anomalies, unlabelled contamination {}, test fraction {}, \
-         seeds 0..{}; mean ± sd over seeds, best per row in bold. Total wall time {:.0} s.\n\n",
-        split.labeled_anomalies, split.contamination, split.test_fraction, seeds, seconds
+        "# Weakly supervised benchmark\n\n{} labelled anomalies, unlabelled contamination {}, test fraction {}; \
+         mean ± sd over the seeds of every record in results.jsonl, best per row in bold. Last invocation: {range}, \
+         {:.0} s wall time.\n\n",
+        split.labeled_anomalies, split.contamination, split.test_fraction, seconds
     );
     md.push_str("## AUC-PR (average precision)\n\n");
     md.push_str(&markdown_table(records, "average_precision"));
