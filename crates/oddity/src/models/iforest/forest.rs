@@ -42,6 +42,9 @@ struct Dense {
     split: Vec<(u32, f32)>,
     /// `2^depth` path lengths per tree.
     leaf: Vec<f32>,
+    /// `split` with each feature multiplied by [`BLOCK`] (its column's offset in the AVX2
+    /// kernel's transposed block); empty when that overflows `u32`.
+    split_scaled: Vec<(u32, f32)>,
 }
 
 impl Dense {
@@ -73,11 +76,16 @@ impl Dense {
                 }
             }
         }
+        let split_scaled = match u32::try_from(n_features.saturating_mul(BLOCK)) {
+            Ok(_) => split.iter().map(|&(f, t)| (f * BLOCK as u32, t)).collect(),
+            Err(_) => Vec::new(),
+        };
         Some(Dense {
             depth,
             n_features,
             split,
             leaf,
+            split_scaled,
         })
     }
 
@@ -85,11 +93,12 @@ impl Dense {
     /// kernel ([`simd`]) where the CPU has it, the portable walk for the rest.
     /// `x` holds `out.len()` rows of `n_features` values; `scratch` is the kernel's buffer.
     fn path_length_sums_fast(&self, x: &[f32], out: &mut [f64], scratch: &mut Vec<f32>) {
-        let done = if simd::available() {
+        let done = if simd::available() && !self.split_scaled.is_empty() && out.len() <= BLOCK {
             let layout = simd::Layout {
                 depth: self.depth,
                 n_features: self.n_features,
                 split: &self.split,
+                split_scaled: &self.split_scaled,
                 leaf: &self.leaf,
             };
             assert!(x.len() >= out.len() * self.n_features, "rows shorter than the forest's feature count");

@@ -12,11 +12,13 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+use super::forest::BLOCK;
+
 /// Levels evaluated eight rows at a time (level k costs 2^k column loads per eight rows).
 pub(super) const VERTICAL_LEVELS: usize = 4;
 
-/// Rows walked in lock-step below the vertical levels (a divisor of 8 · k).
-const WALK: usize = 8;
+/// Rows walked in lock-step below the vertical levels (the vector width, so groups line up).
+const WALK: usize = LANES;
 
 /// Rows per vector.
 const LANES: usize = 8;
@@ -39,6 +41,8 @@ pub(super) struct Layout<'a> {
     pub n_features: usize,
     /// `2^depth − 1` (feature, threshold) per tree, heap order.
     pub split: &'a [(u32, f32)],
+    /// `split` with features multiplied by [`BLOCK`]: offsets of the columns in the transposed block.
+    pub split_scaled: &'a [(u32, f32)],
     /// `2^depth` path lengths per tree.
     pub leaf: &'a [f32],
 }
@@ -60,13 +64,13 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
         return 0;
     }
     debug_assert!(x.len() >= rows * d);
-    assert!(rows <= super::forest::BLOCK);
-    // Column-major copy of the block: feature f of row r at `f * rows + r`.
+    assert!(rows <= BLOCK && layout.split_scaled.len() == layout.split.len());
+    // Column-major copy of the block: feature f of row r at `f * BLOCK + r`.
     scratch.clear();
-    scratch.resize(d * rows, 0.0);
+    scratch.resize(d * BLOCK, 0.0);
     for r in 0..rows {
         for f in 0..d {
-            scratch[f * rows + r] = x[r * d + f];
+            scratch[f * BLOCK + r] = x[r * d + f];
         }
     }
     let xt = scratch.as_slice();
@@ -74,10 +78,11 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
     let vertical = depth.min(VERTICAL_LEVELS);
     let inner = (1usize << depth) - 1;
     // Positions within level `vertical`, per row, for the tree at hand.
-    let mut pos = [0i32; super::forest::BLOCK];
+    let mut pos = [0i32; BLOCK];
     let trees = layout.split.len() / inner;
     for t in 0..trees {
         let split = &layout.split[t * inner..(t + 1) * inner];
+        let scaled = &layout.split_scaled[t * inner..(t + 1) * inner];
         let leaf = &layout.leaf[t * (inner + 1)..(t + 1) * (inner + 1)];
         // Thresholds of each vertical level, lane j = node j of the level.
         let mut level_thr = [[f32::INFINITY; LANES]; VERTICAL_LEVELS];
@@ -89,19 +94,19 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
         }
         for g in 0..rows / LANES {
             // SAFETY (whole block): AVX2 is enabled by the caller; column loads read
-            // `xt[f * rows + g * 8 .. + 8]` with `f < d` and `g * 8 + 8 <= rows`.
+            // `xt[f * BLOCK + g * 8 .. + 8]` with `f < d` and `g * 8 + 8 <= rows <= BLOCK`.
             unsafe {
                 let cols = xt.as_ptr().add(g * LANES);
                 let mut j = _mm256_setzero_si256();
-                j = level::<0>(split, &level_thr[0], cols, rows, j);
+                j = level::<0>(split, &level_thr[0], cols, BLOCK, j);
                 if vertical > 1 {
-                    j = level::<1>(split, &level_thr[1], cols, rows, j);
+                    j = level::<1>(split, &level_thr[1], cols, BLOCK, j);
                 }
                 if vertical > 2 {
-                    j = level::<2>(split, &level_thr[2], cols, rows, j);
+                    j = level::<2>(split, &level_thr[2], cols, BLOCK, j);
                 }
                 if vertical > 3 {
-                    j = level::<3>(split, &level_thr[3], cols, rows, j);
+                    j = level::<3>(split, &level_thr[3], cols, BLOCK, j);
                 }
                 _mm256_storeu_si256(pos.as_mut_ptr().add(g * LANES).cast(), j);
             }
@@ -110,47 +115,42 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
         // loop into slow emulated gathers).
         // SAFETY: the layout's invariants (see this function's contract); positions after
         // `vertical` levels are below 2^vertical.
-        unsafe { walk_rest::<WALK>(split, leaf, x, d, vertical, depth, &pos[..rows], &mut out[..rows]) };
+        unsafe { walk_rest(scaled, leaf, xt.as_ptr(), vertical, depth, &pos[..rows], &mut out[..rows]) };
     }
     rows
 }
 
 /// Continues the walks from level `from` (positions `pos` within that level) to the leaves and adds
-/// the leaf values to `out`; eight rows in lock-step so their independent loads overlap.
+/// the leaf values to `out`, eight rows in lock-step so their independent loads overlap. Reads the
+/// transposed block `xt` (feature f of row r at `f * BLOCK + r`) through the scaled splits, so a
+/// lane's value is one load at a constant displacement from its group's column base.
 ///
 /// # Safety
-/// `split` / `leaf` are one tree of `depth` levels in heap order (`2^depth − 1` splits and
-/// `2^depth` leaves), every split feature is below `d`, every `pos` is below `2^from`, and `x`
-/// holds `pos.len()` rows of `d` values.
+/// `scaled` / `leaf` are one tree of `depth` levels in heap order (`2^depth − 1` splits with
+/// features × [`BLOCK`], `2^depth` leaves), every scaled feature is a column of `xt`, every `pos`
+/// is below `2^from`, and `pos.len()` is a multiple of 8 and at most [`BLOCK`].
 #[inline(never)]
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
-unsafe fn walk_rest<const W: usize>(
-    split: &[(u32, f32)],
-    leaf: &[f32],
-    x: &[f32],
-    d: usize,
-    from: usize,
-    depth: usize,
-    pos: &[i32],
-    out: &mut [f64],
-) {
-    let inner = split.len();
+#[allow(clippy::needless_range_loop)]
+unsafe fn walk_rest(scaled: &[(u32, f32)], leaf: &[f32], xt: *const f32, from: usize, depth: usize, pos: &[i32], out: &mut [f64]) {
+    let inner = scaled.len();
     let first = (1usize << from) - 1;
-    for ((xs, p), acc) in x.chunks_exact(W * d).zip(pos.chunks_exact(W)).zip(out.chunks_exact_mut(W)) {
-        let mut at = [0usize; W];
-        for l in 0..W {
+    for (g, (p, acc)) in pos.chunks_exact(WALK).zip(out.chunks_exact_mut(WALK)).enumerate() {
+        // SAFETY: g * 8 + 7 < pos.len() <= BLOCK, inside the block's columns.
+        let base = unsafe { xt.add(g * WALK) };
+        let mut at = [0usize; WALK];
+        for l in 0..WALK {
             at[l] = first + p[l] as usize;
         }
         for _ in from..depth {
-            for l in 0..W {
-                // SAFETY: before the last level a position is an inner node (< `inner`), and
-                // `l * d + f < 8 d = xs.len()`.
-                let (f, th) = unsafe { *split.get_unchecked(at[l]) };
-                let v = unsafe { *xs.get_unchecked(l * d + f as usize) };
+            for l in 0..WALK {
+                // SAFETY: before the last level a position is an inner node (< `inner`); the
+                // scaled feature plus a lane below 8 stays inside the feature's column.
+                let (f, th) = unsafe { *scaled.get_unchecked(at[l]) };
+                let v = unsafe { *base.add(f as usize + l) };
                 at[l] = 2 * at[l] + 1 + (v > th) as usize;
             }
         }
-        for l in 0..W {
+        for l in 0..WALK {
             // SAFETY: after `depth` levels a position is a bottom slot, `inner..2 inner + 1`.
             acc[l] += unsafe { *leaf.get_unchecked(at[l] - inner) } as f64;
         }
