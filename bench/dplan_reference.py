@@ -27,27 +27,13 @@ What it implements (the same settings as oddity's `dplan` defaults, Pang et al. 
 """
 import argparse
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import shared_venv
+
 REPO = Path(__file__).resolve().parent.parent
-VENV = REPO / "bench" / ".venv"
-
-
-def ensure_venv():
-    py = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    ok = subprocess.run([str(py), "-c", "import torch, sklearn, pandas"], capture_output=True).returncode == 0
-    if not ok:
-        pip = [str(py), "-m", "pip", "install", "-q"]
-        subprocess.check_call(pip + ["numpy", "pandas", "scikit-learn", "scipy", "h5py", "torch"])
-    os.execv(str(py), [str(py)] + sys.argv)
 
 
 def load(path):
@@ -172,7 +158,7 @@ def main():
     ap.add_argument("--rmsprop", choices=["dqn", "keras"], default="dqn")
     ap.add_argument("--oddity", action="store_true", help="also run target/release/oddity eval --model dplan")
     args = ap.parse_args()
-    ensure_venv()
+    shared_venv.ensure('torch, sklearn, pandas', ["numpy", "pandas", "scikit-learn", "scipy", "h5py", "torch"])
     import numpy as np
     import torch
     from sklearn.metrics import average_precision_score, roc_auc_score

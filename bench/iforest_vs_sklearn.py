@@ -25,26 +25,16 @@ scikit-learn, scipy, h5py) and re-runs itself there.
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import shared_venv
+
 REPO = Path(__file__).resolve().parent.parent
-VENV = REPO / "bench" / ".venv"
 PACKAGES = ["numpy", "scikit-learn", "scipy", "h5py"]
-
-
-def ensure_venv():
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-        subprocess.check_call([str(py), "-m", "pip", "install", "-q", *PACKAGES])
-    os.execv(str(py), [str(py), *sys.argv])
 
 
 def load_mat(path):
@@ -189,7 +179,7 @@ def main():
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-big", action="store_true", help="skip the 1,000,000 x 16 synthetic timing")
     args = p.parse_args()
-    ensure_venv()
+    shared_venv.ensure('sklearn, scipy, h5py, numpy', PACKAGES)
     import sklearn
 
     print(f"scikit-learn {sklearn.__version__}; data from {args.data_dir}")

@@ -25,24 +25,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-VENV = REPO / "bench" / ".venv"
+import shared_venv
 
-
-def ensure_venv():
-    py = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    if subprocess.run([str(py), "-c", "import torch, numpy"], capture_output=True).returncode != 0:
-        subprocess.check_call([str(py), "-m", "pip", "install", "-q", "numpy", "torch"], stdout=sys.stderr)
-    os.execv(str(py), [str(py)] + sys.argv)
 
 
 def build(nn):
@@ -157,7 +144,7 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
-    ensure_venv()
+    shared_venv.ensure('torch, numpy', ["numpy", "torch"])
     import torch
     from torch import nn
 
