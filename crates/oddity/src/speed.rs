@@ -196,16 +196,21 @@ mod tests {
     #[test]
     fn flop_counts_follow_the_layer_shapes() {
         // isize 32, nc 1, ndf 64: conv 1→64 to 16², 64→128 to 8², 128→256 to 4², 256→nz to 1².
-        let enc = 2.0 * (16.0 * 64.0 * 256.0 + 64.0 * 128.0 * 16.0 * 64.0 + 128.0 * 256.0 * 16.0 * 16.0 + 256.0 * 100.0 * 16.0);
+        let enc = 2.0
+            * (16.0 * 64.0 * 256.0 + 64.0 * 128.0 * 16.0 * 64.0 + 128.0 * 256.0 * 16.0 * 16.0 + 256.0 * 100.0 * 16.0);
         assert_eq!(encoder_flops(32, 1, 64, 0, 100), enc);
         // Decoder mirrors it: nz→256 from 1², 256→128 from 4², 128→64 from 8², 64→1 from 16².
-        let dec = 2.0 * (100.0 * 256.0 * 16.0 + 256.0 * 128.0 * 16.0 * 16.0 + 128.0 * 64.0 * 16.0 * 64.0 + 64.0 * 16.0 * 256.0);
+        let dec = 2.0
+            * (100.0 * 256.0 * 16.0 + 256.0 * 128.0 * 16.0 * 16.0 + 128.0 * 64.0 * 16.0 * 64.0 + 64.0 * 16.0 * 256.0);
         assert_eq!(decoder_flops(32, 100, 1, 64, 0), dec);
         // DCEC on 28²: 1→32 5×5 to 14², 32→64 5×5 to 7², 64→128 3×3 to 3² (valid), dense 1152↔10.
         let conv = 2.0 * (32.0 * 25.0 * 196.0 + 32.0 * 64.0 * 25.0 * 49.0 + 64.0 * 128.0 * 9.0 * 9.0);
         let dense = 2.0 * 2.0 * 1152.0 * 10.0;
         let input = InputShape { c: 1, h: 28, w: 28 };
-        assert_eq!(conv_ae_flops(&DeepClusterConfig::default(), input).unwrap(), 2.0 * conv + dense);
+        assert_eq!(
+            conv_ae_flops(&DeepClusterConfig::default(), input).unwrap(),
+            2.0 * conv + dense
+        );
     }
 
     #[test]

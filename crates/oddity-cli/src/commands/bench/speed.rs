@@ -56,7 +56,9 @@ const DCEC_PRETRAIN: (usize, usize) = (256, 28);
 const GEMM_N: usize = 1024;
 
 pub fn run(a: Args) -> Result<()> {
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         return Err(Error::config("threads", "must be at least 1"));
     }
@@ -82,10 +84,20 @@ pub fn run(a: Args) -> Result<()> {
     let wanted = |w: Workload| a.only.is_none_or(|o| o == w);
     let mut ours = Vec::new();
     if wanted(Workload::GanomalyTrain) {
-        ours.push(speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan)?);
+        ours.push(speed::ganomaly_train(
+            &device,
+            GANOMALY_TRAIN.0,
+            GANOMALY_TRAIN.1,
+            plan,
+        )?);
     }
     if wanted(Workload::GanomalyScore) {
-        ours.push(speed::ganomaly_score(&device, GANOMALY_SCORE.0, GANOMALY_SCORE.1, plan)?);
+        ours.push(speed::ganomaly_score(
+            &device,
+            GANOMALY_SCORE.0,
+            GANOMALY_SCORE.1,
+            plan,
+        )?);
     }
     if wanted(Workload::DcecPretrain) {
         ours.push(speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)?);
@@ -156,7 +168,10 @@ impl Reference {
 }
 
 fn print_results(a: &Args, ours: &[Throughput], rss: Option<u64>, torch: Option<&Reference>) -> Result<()> {
-    let peak = ours.iter().find(|t| t.name.starts_with("sgemm")).map(|t| t.gflops_per_second);
+    let peak = ours
+        .iter()
+        .find(|t| t.name.starts_with("sgemm"))
+        .map(|t| t.gflops_per_second);
     if a.json {
         for t in ours {
             let mut v = serde_json::to_value(t).map_err(|e| Error::Backend(e.to_string()))?;

@@ -101,7 +101,10 @@ impl Dense {
                 split_scaled: &self.split_scaled,
                 leaf: &self.leaf,
             };
-            assert!(x.len() >= out.len() * self.n_features, "rows shorter than the forest's feature count");
+            assert!(
+                x.len() >= out.len() * self.n_features,
+                "rows shorter than the forest's feature count"
+            );
             // SAFETY: AVX2 checked above; `build` made a complete layout of `depth` ≥ 1 levels with
             // every feature below `n_features`; `x` holds `out.len()` rows (asserted).
             unsafe { simd::path_length_sums(&layout, x, out, scratch) }
@@ -393,7 +396,14 @@ mod tests {
     fn vectorised_scoring_is_bit_identical_to_the_portable_walk() {
         // Depths 1, 2, 4, 6, 8, 10 (max_samples 2 … 1000), blocks with a tail that is not a
         // multiple of the vector width, 1 to 40 features.
-        for (max_samples, n, d) in [(2u64, 300, 1), (3, 50, 3), (16, 1000, 7), (40, 3000, 5), (256, 2053, 16), (1000, 1200, 40)] {
+        for (max_samples, n, d) in [
+            (2u64, 300, 1),
+            (3, 50, 3),
+            (16, 1000, 7),
+            (40, 3000, 5),
+            (256, 2053, 16),
+            (1000, 1200, 40),
+        ] {
             let data = data(n, d);
             let config = IForestConfig {
                 n_estimators: 30,
@@ -413,7 +423,11 @@ mod tests {
                 dense.path_length_sums(rows, a);
                 dense.path_length_sums_fast(rows, b, &mut scratch);
             }
-            assert_eq!(portable, fast, "max_samples {max_samples}, d {d}, depth {}", dense.depth);
+            assert_eq!(
+                portable, fast,
+                "max_samples {max_samples}, d {d}, depth {}",
+                dense.depth
+            );
         }
     }
 

@@ -115,7 +115,17 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
         // loop into slow emulated gathers).
         // SAFETY: the layout's invariants (see this function's contract); positions after
         // `vertical` levels are below 2^vertical.
-        unsafe { walk_rest(scaled, leaf, xt.as_ptr(), vertical, depth, &pos[..rows], &mut out[..rows]) };
+        unsafe {
+            walk_rest(
+                scaled,
+                leaf,
+                xt.as_ptr(),
+                vertical,
+                depth,
+                &pos[..rows],
+                &mut out[..rows],
+            )
+        };
     }
     rows
 }
@@ -131,7 +141,15 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
 /// is below `2^from`, and `pos.len()` is a multiple of 8 and at most [`BLOCK`].
 #[inline(never)]
 #[allow(clippy::needless_range_loop)]
-unsafe fn walk_rest(scaled: &[(u32, f32)], leaf: &[f32], xt: *const f32, from: usize, depth: usize, pos: &[i32], out: &mut [f64]) {
+unsafe fn walk_rest(
+    scaled: &[(u32, f32)],
+    leaf: &[f32],
+    xt: *const f32,
+    from: usize,
+    depth: usize,
+    pos: &[i32],
+    out: &mut [f64],
+) {
     let inner = scaled.len();
     let first = (1usize << from) - 1;
     for (g, (p, acc)) in pos.chunks_exact(WALK).zip(out.chunks_exact_mut(WALK)).enumerate() {
