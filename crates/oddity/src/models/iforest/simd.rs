@@ -12,13 +12,11 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+#[cfg(target_arch = "x86_64")]
 use super::forest::BLOCK;
 
 /// Levels evaluated eight rows at a time (level k costs 2^k column loads per eight rows).
-pub(super) const VERTICAL_LEVELS: usize = 4;
-
-/// Rows walked in lock-step below the vertical levels (the vector width, so groups line up).
-const WALK: usize = LANES;
+const VERTICAL_LEVELS: usize = 4;
 
 /// Rows per vector.
 const LANES: usize = 8;
@@ -139,6 +137,7 @@ pub(super) unsafe fn path_length_sums(layout: &Layout, x: &[f32], out: &mut [f64
 /// `scaled` / `leaf` are one tree of `depth` levels in heap order (`2^depth − 1` splits with
 /// features × [`BLOCK`], `2^depth` leaves), every scaled feature is a column of `xt`, every `pos`
 /// is below `2^from`, and `pos.len()` is a multiple of 8 and at most [`BLOCK`].
+#[cfg(target_arch = "x86_64")]
 #[inline(never)]
 #[allow(clippy::needless_range_loop)]
 unsafe fn walk_rest(
@@ -152,15 +151,15 @@ unsafe fn walk_rest(
 ) {
     let inner = scaled.len();
     let first = (1usize << from) - 1;
-    for (g, (p, acc)) in pos.chunks_exact(WALK).zip(out.chunks_exact_mut(WALK)).enumerate() {
+    for (g, (p, acc)) in pos.chunks_exact(LANES).zip(out.chunks_exact_mut(LANES)).enumerate() {
         // SAFETY: g * 8 + 7 < pos.len() <= BLOCK, inside the block's columns.
-        let base = unsafe { xt.add(g * WALK) };
-        let mut at = [0usize; WALK];
-        for l in 0..WALK {
+        let base = unsafe { xt.add(g * LANES) };
+        let mut at = [0usize; LANES];
+        for l in 0..LANES {
             at[l] = first + p[l] as usize;
         }
         for _ in from..depth {
-            for l in 0..WALK {
+            for l in 0..LANES {
                 // SAFETY: before the last level a position is an inner node (< `inner`); the
                 // scaled feature plus a lane below 8 stays inside the feature's column.
                 let (f, th) = unsafe { *scaled.get_unchecked(at[l]) };
@@ -168,7 +167,7 @@ unsafe fn walk_rest(
                 at[l] = 2 * at[l] + 1 + (v > th) as usize;
             }
         }
-        for l in 0..WALK {
+        for l in 0..LANES {
             // SAFETY: after `depth` levels a position is a bottom slot, `inner..2 inner + 1`.
             acc[l] += unsafe { *leaf.get_unchecked(at[l] - inner) } as f64;
         }
