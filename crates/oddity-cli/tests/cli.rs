@@ -120,6 +120,93 @@ fn eval_json_prints_one_record_per_metric_and_seed() {
     }
 }
 
+/// GANomaly leave-one-class-out under both protocols on the shipped MNIST subset (tiny nets, one
+/// epoch, 200 training digits): the records name the protocol; the honest run records its
+/// validation loss. Leave-one-class-out flags on another model are a usage error.
+#[test]
+fn eval_leave_one_class_out_protocols_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = data("mnist-small");
+    let run = |extra: &[&str], results: &Path| {
+        let mut args = vec![
+            "eval",
+            "--model",
+            "ganomaly",
+            "--data",
+            mnist.to_str().unwrap(),
+            "--anomaly-class",
+            "3",
+            "--set",
+            "epochs=2",
+            "--set",
+            "ngf=8",
+            "--set",
+            "ndf=8",
+            "--set",
+            "nz=8",
+            "--max-train",
+            "200",
+            "--json",
+            "--results",
+            results.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = oddity(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (stdout(&o), std::fs::read_to_string(results).unwrap())
+    };
+    let (honest, details) = run(&[], &dir.path().join("honest.jsonl"));
+    assert!(honest.contains("\"dataset\":\"mnist-small (anomaly 3)\""), "{honest}");
+    assert!(
+        details.contains("validation loss per epoch"),
+        "the epoch is chosen by validation loss"
+    );
+    let (official, details) = run(&["--protocol", "official"], &dir.path().join("official.jsonl"));
+    assert!(
+        official.contains("\"dataset\":\"mnist-small (anomaly 3, official protocol)\""),
+        "{official}"
+    );
+    assert!(
+        details.contains("validation ROC-AUC per epoch"),
+        "chosen by ROC-AUC on the test set"
+    );
+    let (labelled, details) = run(&["--val-anomalies", "5"], &dir.path().join("labelled.jsonl"));
+    assert!(labelled.contains("(anomaly 3)"), "{labelled}");
+    assert!(
+        details.contains("validation ROC-AUC per epoch"),
+        "labelled anomalies: chosen by ROC-AUC"
+    );
+    let wbc = data("odds/wbc.mat");
+    assert_error(
+        &oddity(&[
+            "eval",
+            "--model",
+            "iforest",
+            "--data",
+            wbc.to_str().unwrap(),
+            "--max-train",
+            "10",
+        ]),
+        2,
+        "leave-one-class-out",
+    );
+    assert_error(
+        &oddity(&[
+            "eval",
+            "--model",
+            "ganomaly",
+            "--data",
+            mnist.to_str().unwrap(),
+            "--anomaly-class",
+            "3",
+            "--val-fraction",
+            "0.9",
+        ]),
+        2,
+        "val-fraction",
+    );
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let file = data("odds/wbc.mat");

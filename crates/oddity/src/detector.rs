@@ -26,6 +26,10 @@ pub struct FitContext<'a> {
     /// Checkpoint folder for models whose training supports it (see [`crate::checkpoint`]);
     /// the others ignore it.
     pub checkpoint: Option<Checkpointing>,
+    /// Held-out data chosen by the caller for picking the training epoch (samples with anomaly
+    /// flags, or normals only), e.g. by [`crate::eval::evaluate_leave_one_class_out`]. Models
+    /// that select an epoch (GANomaly) use it instead of carving their own; the others ignore it.
+    pub validation: Option<&'a Dataset>,
 }
 
 impl<'a> FitContext<'a> {
@@ -34,7 +38,14 @@ impl<'a> FitContext<'a> {
             seed,
             progress,
             checkpoint: None,
+            validation: None,
         }
+    }
+
+    /// Chooses the epoch on `data` (see [`FitContext::validation`]).
+    pub fn with_validation(mut self, data: &'a Dataset) -> Self {
+        self.validation = Some(data);
+        self
     }
 
     /// Checkpoints training into `cfg.dir` (and resumes from it when `cfg.resume`).

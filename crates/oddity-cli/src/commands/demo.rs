@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use oddity::data::split::WeakSplitConfig;
 use oddity::data::{LoadOptions, load};
-use oddity::eval::{evaluate, evaluate_clustering, evaluate_leave_one_class_out, evaluate_weakly_supervised};
+use oddity::eval::{
+    LocoOptions, evaluate, evaluate_clustering, evaluate_leave_one_class_out, evaluate_weakly_supervised,
+};
 use oddity::registry::{self, Protocol, Settings};
 use oddity::{Error, Result};
 
@@ -196,6 +198,7 @@ fn image_models(dir: &Path, bars: &Bars) -> Result<Vec<oddity::eval::MetricRecor
             &settings,
             &loaded,
             ANOMALY_DIGIT,
+            &LocoOptions::default(),
             &name,
             0,
             bars,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use oddity::data::Labels;
 use oddity::data::split::WeakSplitConfig;
 use oddity::eval::{
-    ClusteringRun, Evaluation, MetricRecord, evaluate_clustering, evaluate_detailed,
+    ClusteringRun, Evaluation, LocoOptions, LocoProtocol, MetricRecord, evaluate_clustering, evaluate_detailed,
     evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed,
 };
 use oddity::registry::Protocol;
@@ -61,6 +61,59 @@ pub struct Args {
     plots: PathBuf,
     #[command(flatten)]
     split: SplitArgs,
+    #[command(flatten)]
+    loco: LocoArgs,
+}
+
+/// Leave-one-class-out options (ganomaly; deep-cluster with --task anomaly).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LocoArgs {
+    /// `honest` [default]: train on the training split's other classes, choose the epoch on a
+    /// held-out part of them, test on the test split. `official`: the GANomaly code's protocol —
+    /// normals of both splits pooled 80/20, test = 20% + all of class K, epoch chosen ON THE TEST
+    /// SET (optimistic; for comparing with the paper).
+    #[arg(long, value_enum, value_name = "honest|official")]
+    protocol: Option<ProtocolArg>,
+    /// Honest protocol: fraction of the training normals held out for choosing the epoch [default: 0.1].
+    #[arg(long, value_name = "FRACTION")]
+    val_fraction: Option<f64>,
+    /// Honest protocol: samples of class K from the training split the model may see in its
+    /// validation part (then the epoch is chosen by ROC-AUC, not by loss) [default: 0].
+    #[arg(long, value_name = "N")]
+    val_anomalies: Option<usize>,
+    /// Train on at most N samples (a seeded subsample), for quick runs.
+    #[arg(long, value_name = "N")]
+    max_train: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProtocolArg {
+    Honest,
+    Official,
+}
+
+impl LocoArgs {
+    fn given(&self) -> bool {
+        self.protocol.is_some()
+            || self.val_fraction.is_some()
+            || self.val_anomalies.is_some()
+            || self.max_train.is_some()
+    }
+
+    fn options(&self) -> Result<LocoOptions> {
+        let d = LocoOptions::default();
+        let opts = LocoOptions {
+            protocol: match self.protocol {
+                Some(ProtocolArg::Official) => LocoProtocol::Official,
+                _ => LocoProtocol::Honest,
+            },
+            val_fraction: self.val_fraction.unwrap_or(d.val_fraction),
+            val_anomalies: self.val_anomalies.unwrap_or(d.val_anomalies),
+            max_train: self.max_train,
+        };
+        opts.validate()?;
+        Ok(opts)
+    }
 }
 
 /// The weakly supervised protocol's split (DevNet / DPLAN). Used by the weakly supervised models,
@@ -152,7 +205,16 @@ pub fn run(args: Args) -> Result<()> {
         }
         return finish(&args, &clock, out, &cluster_table);
     }
-    if matches!(entry.protocol, Protocol::LeaveOneClassOut | Protocol::Clustering) {
+    let loco = matches!(entry.protocol, Protocol::LeaveOneClassOut | Protocol::Clustering);
+    if !loco && args.loco.given() {
+        return Err(Error::config(
+            "protocol",
+            "--protocol, --val-fraction, --val-anomalies and --max-train apply to leave-one-class-out \
+             models (ganomaly, deep-cluster --task anomaly)",
+        ));
+    }
+    if loco {
+        let opts = args.loco.options()?;
         let spec = args.anomaly_class.as_deref().ok_or_else(|| {
             Error::config(
                 "anomaly-class",
@@ -173,7 +235,7 @@ pub fn run(args: Args) -> Result<()> {
             };
         for &k in &classes {
             for &seed in &args.seeds {
-                let e = evaluate_leave_one_class_out_detailed(&entry, &settings, &data, k, &name, seed, &bars)?;
+                let e = evaluate_leave_one_class_out_detailed(&entry, &settings, &data, k, &opts, &name, seed, &bars)?;
                 extend(&mut out, e);
             }
         }
@@ -356,7 +418,49 @@ pub fn append_records(path: &std::path::Path, records: &[MetricRecord]) -> Resul
 
 /// dataset × model rows with mean ± sd of each metric over seeds, and mean seconds per run.
 pub fn summary_table(records: &[MetricRecord]) -> comfy_table::Table {
-    metric_table(records, &[("ROC-AUC", "roc_auc"), ("AUC-PR", "average_precision")], 3)
+    let cols = [("ROC-AUC", "roc_auc"), ("AUC-PR", "average_precision")];
+    let mut t = metric_table(records, &cols, 3);
+    // Several datasets per model (`--anomaly-class all`): a row with the mean over them of each
+    // dataset's mean over seeds.
+    let mut models: Vec<&str> = Vec::new();
+    for r in records {
+        if !models.contains(&r.model.as_str()) {
+            models.push(&r.model);
+        }
+    }
+    for model in models {
+        let mut datasets: Vec<&str> = Vec::new();
+        for r in records.iter().filter(|r| r.model == model) {
+            if !datasets.contains(&r.dataset.as_str()) {
+                datasets.push(&r.dataset);
+            }
+        }
+        if datasets.len() < 2 {
+            continue;
+        }
+        let mut row = vec![
+            format!("mean of {} classes / datasets", datasets.len()),
+            model.to_string(),
+            "-".into(),
+        ];
+        for (_, metric) in cols {
+            let means: Vec<f64> = datasets
+                .iter()
+                .filter_map(|d| {
+                    let v: Vec<f64> = records
+                        .iter()
+                        .filter(|r| r.model == model && r.dataset == *d && r.metric == metric)
+                        .map(|r| r.value)
+                        .collect();
+                    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+                })
+                .collect();
+            row.push(mean_sd(&means));
+        }
+        row.push("-".into());
+        t.add_row(row);
+    }
+    t
 }
 
 /// dataset × model rows (in first-seen order): the number of seeds (records of the first

@@ -153,14 +153,24 @@ fn detector_errors_are_typed() {
 /// fitting on the other training classes and scoring the whole test split by hand.
 #[test]
 fn leave_one_class_out_protocol() {
-    use oddity::eval::evaluate_leave_one_class_out;
+    use oddity::eval::{LocoOptions, evaluate_leave_one_class_out};
     use oddity::metrics::average_precision;
     use oddity::models::iforest::IForest;
     use oddity::registry::{self, Settings};
 
     let entry = registry::find("iforest").unwrap();
-    let recs =
-        evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), ANOMALY, "mnist", 5, &Silent).unwrap();
+    let opts = LocoOptions::default();
+    let recs = evaluate_leave_one_class_out(
+        &entry,
+        &Settings::default(),
+        mnist(),
+        ANOMALY,
+        &opts,
+        "mnist",
+        5,
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(recs.len(), 2);
     assert!(recs.iter().all(|r| r.dataset == "mnist (anomaly 0)" && r.seed == 5));
     let (train, test, flags) = loco();
@@ -183,10 +193,12 @@ fn leave_one_class_out_protocol() {
     assert_eq!(recs[1].metric, "average_precision");
     assert_eq!(recs[1].value, average_precision(&flags, &scores).unwrap());
 
-    let err = evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), 10, "m", 0, &Silent).unwrap_err();
+    let err =
+        evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), 10, &opts, "m", 0, &Silent).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
     let no_split = Loaded::from(mnist().train.clone());
-    let err = evaluate_leave_one_class_out(&entry, &Settings::default(), &no_split, 0, "m", 0, &Silent).unwrap_err();
+    let err =
+        evaluate_leave_one_class_out(&entry, &Settings::default(), &no_split, 0, &opts, "m", 0, &Silent).unwrap_err();
     assert!(
         matches!(err, Error::InvalidData(_)) && err.to_string().contains("train/test"),
         "{err}"

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use oddity::data::{LoadOptions, load};
-use oddity::eval::{evaluate_detailed, evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed};
+use oddity::eval::{
+    LocoOptions, evaluate_detailed, evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed,
+};
 use oddity::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
 use oddity::plot::curves::{CurveKind, plotted_points, trapezoid};
 use oddity::progress::Silent;
@@ -47,7 +49,9 @@ fn results_file(dir: &Path) -> PathBuf {
     let mnist = load(data("mnist-small"), &LoadOptions::default()).unwrap();
     let gan = registry::find("ganomaly").unwrap();
     let s = Settings::parse(&["epochs=1", "ngf=8", "ndf=8", "nz=16"]).unwrap();
-    let e = evaluate_leave_one_class_out_detailed(&gan, &s, &mnist, 1, "mnist-small", 0, &Silent).unwrap();
+    let e =
+        evaluate_leave_one_class_out_detailed(&gan, &s, &mnist, 1, &LocoOptions::default(), "mnist-small", 0, &Silent)
+            .unwrap();
     metrics.extend(e.records);
     details.extend(e.details);
     details.push(Detail::Embedding(EmbeddingMap {

@@ -15,10 +15,14 @@
 //! same scheme as PIL's bilinear resize that torchvision's `Resize` uses in the official code);
 //! then values are scaled to [−1, 1] (`Normalize(0.5, 0.5)`).
 //!
-//! Fitting: if the training set carries anomaly labels with both kinds present, the anomalies
-//! and a seeded 10% of the normals are held out as a validation set, the generator is trained on
-//! the other 90% of the normals, and the epoch with the best validation ROC-AUC is kept.
-//! Otherwise every sample is used for training and the last epoch is kept.
+//! Fitting: the epoch kept is chosen on a validation set when there is one — the caller's
+//! ([`FitContext::validation`]; leave-one-class-out evaluation passes a seeded 10% of the
+//! training normals, plus labelled anomalies if the user gives some, or under the official
+//! protocol its test set), else, if the training set carries anomaly labels of both kinds, the
+//! anomalies and a seeded 10% of the normals held out from it. With anomalies in the validation
+//! set the epoch with the best ROC-AUC is kept; with normals only, the epoch with the lowest
+//! validation loss w_con·L_con + w_enc·L_enc (the generator's data terms; D's features change
+//! from epoch to epoch, so L_adv is left out). Without a validation set the last epoch is kept.
 //!
 //! Weights: the generator's tensors (batch-norm running statistics included) in a safetensors
 //! file written by burn-store; the discriminator is only needed for training and is not saved.
@@ -44,7 +48,7 @@ pub use nets::{BnMode, Decoder, Encoder, GenOutput, NetD, NetG};
 
 use crate::backend::parse_device;
 use crate::checkpoint::{self, Checkpointer};
-use crate::data::{Dataset, Labels, Layout};
+use crate::data::{Dataset, Layout};
 use crate::detector::{FitContext, Model, Reconstruction};
 use crate::error::{Error, Result};
 use train::{Images, Validation};
@@ -123,12 +127,17 @@ pub(crate) fn prepare(data: &Dataset, cfg: &GanomalyConfig) -> Result<Images> {
     Ok(Images { n: data.n(), x })
 }
 
-/// Raw scores of prepared images, in batches of `batch_size`.
-pub(crate) fn score_images(netg: &NetG, images: &Images, cfg: &GanomalyConfig, device: &Device) -> Result<Vec<f32>> {
-    let mode = match cfg.bn_at_score {
+/// The batch-norm statistics scoring uses (`bn_at_score`).
+pub(crate) fn score_mode(cfg: &GanomalyConfig) -> BnMode {
+    match cfg.bn_at_score {
         BnAtScore::Running => BnMode::Running,
         BnAtScore::Batch => BnMode::Batch,
-    };
+    }
+}
+
+/// Raw scores of prepared images, in batches of `batch_size`.
+pub(crate) fn score_images(netg: &NetG, images: &Images, cfg: &GanomalyConfig, device: &Device) -> Result<Vec<f32>> {
+    let mode = score_mode(cfg);
     let mut scores = Vec::with_capacity(images.n);
     let idx: Vec<usize> = (0..images.n).collect();
     for chunk in idx.chunks(cfg.batch_size.max(1)) {
@@ -176,18 +185,14 @@ impl Model for Ganomaly {
 
     fn fit(config: &GanomalyConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
         let device = parse_device(&config.device)?;
-        let (train_images, val) = match split_validation(train, ctx.seed)? {
-            Some((tr, va)) => {
-                let flags = va.anomaly_flags().map(<[bool]>::to_vec).unwrap_or_default();
-                (
-                    prepare(&tr, config)?,
-                    Some(Validation {
-                        images: prepare(&va, config)?,
-                        flags,
-                    }),
-                )
-            }
-            None => (prepare(&train.clone().with_labels(Labels::None)?, config)?, None),
+        let validation = |va: &Dataset| -> Result<Validation> {
+            let flags = va.anomaly_flags().map(<[bool]>::to_vec).unwrap_or_default();
+            Ok(Validation::new(prepare(va, config)?, flags))
+        };
+        let (train_images, val) = match (ctx.validation, split_validation(train, ctx.seed)?) {
+            (Some(va), _) => (prepare(train, config)?, Some(validation(va)?)),
+            (None, Some((tr, va))) => (prepare(&tr, config)?, Some(validation(&va)?)),
+            (None, None) => (prepare(train, config)?, None),
         };
         // A resumed run must train on the same data with the same seed and architecture; the
         // schedule (epochs, lr) and the device may change.
@@ -210,10 +215,7 @@ impl Model for Ganomaly {
 
     fn reconstruct(&self, data: &Dataset) -> Result<Option<Reconstruction>> {
         let images = prepare(data, &self.config)?;
-        let mode = match self.config.bn_at_score {
-            BnAtScore::Running => BnMode::Running,
-            BnAtScore::Batch => BnMode::Batch,
-        };
+        let mode = score_mode(&self.config);
         let mut output = Vec::with_capacity(images.x.len());
         let idx: Vec<usize> = (0..images.n).collect();
         for chunk in idx.chunks(self.config.batch_size.max(1)) {
@@ -285,6 +287,7 @@ impl Model for Ganomaly {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Labels;
 
     #[test]
     fn the_value_count_of_a_config_is_what_its_weights_file_holds() {
@@ -351,6 +354,46 @@ mod tests {
         for (got, want) in row.iter().zip([0.0, 0.25, 0.75, 1.0]) {
             assert!((got - want).abs() < 1e-6, "{row:?}");
         }
+    }
+
+    /// A caller's validation set of normals only: the epoch kept is the one with the lowest
+    /// validation loss (recorded per epoch), not the last one.
+    #[test]
+    fn normals_only_validation_keeps_the_epoch_with_the_lowest_validation_loss() {
+        use rand::Rng;
+        let cfg = GanomalyConfig {
+            isize: 16,
+            nz: 4,
+            ngf: 4,
+            ndf: 4,
+            batch_size: 8,
+            epochs: 6,
+            lr: 0.05,
+            ..GanomalyConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let x: Vec<f32> = (0..48 * 256).map(|_| rng.random::<f32>()).collect();
+        let train = images(1, 16, 16, x[..32 * 256].to_vec());
+        let val = images(1, 16, 16, x[32 * 256..].to_vec());
+        let recorder = crate::report::HistoryRecorder::new(&crate::progress::Silent);
+        let ctx = FitContext::new(3, &recorder).with_validation(&val);
+        let model = Ganomaly::fit(&cfg, &train, &ctx).unwrap();
+        let history = recorder.take();
+        let losses = &history
+            .iter()
+            .find(|s| s.name == "validation loss per epoch")
+            .expect("a validation loss per epoch")
+            .values;
+        assert_eq!(losses.len(), 6);
+        let best = (0..6).min_by(|&a, &b| losses[a].total_cmp(&losses[b])).unwrap();
+        assert_ne!(
+            best, 5,
+            "this seed's losses {losses:?} must not be lowest at the last epoch"
+        );
+        let v = Validation::new(prepare(&val, &cfg).unwrap(), vec![]);
+        let (_, series, kept) = v.merit(&model.netg, &cfg, &model.device).unwrap();
+        assert_eq!(series, "validation loss per epoch");
+        assert_eq!(kept, losses[best], "{losses:?}");
     }
 
     #[test]

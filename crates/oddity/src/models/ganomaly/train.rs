@@ -8,7 +8,8 @@
 //! statistics in training and is not used for scoring).
 //!
 //! Epoch selection: when a validation set is given (see [`super::Ganomaly`]'s `fit`), the
-//! generator of the epoch with the best validation ROC-AUC is kept; otherwise the last epoch's.
+//! generator of the epoch with the best validation ROC-AUC (anomalies in the set) or the lowest
+//! validation loss (normals only) is kept; otherwise the last epoch's.
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::config::GanomalyConfig;
 use super::loss;
 use super::nets::{BnMode, DcganInit, NetD, NetG};
-use super::score_images;
+use super::{score_images, score_mode};
 use crate::checkpoint::{
     self, Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module,
     save_optimizer,
@@ -40,10 +41,44 @@ pub(crate) struct Images {
     pub x: Vec<f32>,
 }
 
-/// Held-out images with anomaly flags, for choosing the epoch.
+/// Held-out images for choosing the epoch.
 pub(crate) struct Validation {
     pub images: Images,
-    pub flags: Vec<bool>,
+    /// Anomaly flags with both kinds present (choose by ROC-AUC), or `None` (normals only:
+    /// choose by validation loss).
+    pub flags: Option<Vec<bool>>,
+}
+
+impl Validation {
+    /// `flags` may be empty (no labels) or all normal: then the loss decides.
+    pub(crate) fn new(images: Images, flags: Vec<bool>) -> Self {
+        let both = flags.iter().any(|&f| f) && flags.iter().any(|&f| !f);
+        Validation {
+            images,
+            flags: both.then_some(flags),
+        }
+    }
+
+    /// The epoch's merit (higher is better) and the series it is recorded under: ROC-AUC with
+    /// anomalies, else minus the mean data loss w_con·L_con + w_enc·L_enc in scoring mode.
+    pub(crate) fn merit(&self, netg: &NetG, cfg: &GanomalyConfig, device: &Device) -> Result<(f64, &'static str, f64)> {
+        if let Some(flags) = &self.flags {
+            let auc = roc_auc(flags, &score_images(netg, &self.images, cfg, device)?)?;
+            return Ok((auc, "validation ROC-AUC per epoch", auc));
+        }
+        let mode = score_mode(cfg);
+        let idx: Vec<usize> = (0..self.images.n).collect();
+        let mut sum = 0f64;
+        for chunk in idx.chunks(cfg.batch_size.max(1)) {
+            let x = batch(&self.images, chunk, cfg, device);
+            let out = netg.forward(x.clone(), mode);
+            let l = loss::contextual(x, out.fake).mul_scalar(cfg.w_con)
+                + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
+            sum += value(&l)? as f64 * chunk.len() as f64;
+        }
+        let mean = sum / self.images.n.max(1) as f64;
+        Ok((-mean, "validation loss per epoch", mean))
+    }
 }
 
 /// Builds a `[b, nc, s, s]` tensor of the samples `idx`.
@@ -74,7 +109,9 @@ struct LoopState {
     rng: StreamPosition,
     /// The sample order, shuffled in place every epoch.
     order: Vec<usize>,
-    best_auc: Option<f64>,
+    /// The best epoch's merit (see [`Validation`]); `best_auc` in checkpoints of oddity ≤ 0.1.
+    #[serde(alias = "best_auc")]
+    best: Option<f64>,
     last_losses: String,
 }
 
@@ -212,9 +249,9 @@ pub(crate) fn fit(
         st.rng.restore(&mut rng, &p(STATE_JSON))?;
         order = sample_order(st.order, train.n, &p(STATE_JSON))?;
         last_losses = st.last_losses;
-        if let Some(auc) = st.best_auc {
+        if let Some(merit) = st.best {
             let g = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device);
-            best = Some((auc, load_module(g, &p(BEST_G))?));
+            best = Some((merit, load_module(g, &p(BEST_G))?));
         }
         first_epoch = saved.step as usize + 1;
     }
@@ -245,18 +282,17 @@ pub(crate) fn fit(
             .record("discriminator loss per epoch", epoch as u64, sum_d / nb);
         if let Some(val) = val {
             let snapshot = nets.netg.valid();
-            let scores = score_images(&snapshot, &val.images, cfg, device)?;
-            let auc = roc_auc(&val.flags, &scores)?;
-            ctx.progress.record("validation ROC-AUC per epoch", epoch as u64, auc);
-            if best.as_ref().is_none_or(|(b, _)| auc > *b) {
-                best = Some((auc, snapshot));
+            let (merit, series, shown) = val.merit(&snapshot, cfg, device)?;
+            ctx.progress.record(series, epoch as u64, shown);
+            if best.as_ref().is_none_or(|(b, _)| merit > *b) {
+                best = Some((merit, snapshot));
             }
         }
         if let Some(ck) = ckpt {
             let state = LoopState {
                 rng: StreamPosition::of(&rng),
                 order: order.clone(),
-                best_auc: best.as_ref().map(|(a, _)| *a),
+                best: best.as_ref().map(|(a, _)| *a),
                 last_losses: last_losses.clone(),
             };
             ck.save(epoch as u64, &state, |dir| {
