@@ -290,7 +290,8 @@ pub fn leave_one_class_out_split(
             flags.extend(std::iter::repeat_n(true, val_anom.len()));
             val.extend(val_anom);
             let train_idx = cap(normals[n_val..].to_vec(), &mut rng);
-            let validation = (!val.is_empty())
+            // Anomalies alone cannot choose an epoch: no normals held out (tiny data), no validation.
+            let validation = (n_val > 0)
                 .then(|| flagged(data.train.select(&val)?, flags))
                 .transpose()?;
             let flags: Vec<bool> = test_ids.iter().map(|&c| c == anomaly_class).collect();
