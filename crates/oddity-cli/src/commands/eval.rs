@@ -213,6 +213,7 @@ pub fn run(args: Args) -> Result<()> {
              models (ganomaly, deep-cluster --task anomaly)",
         ));
     }
+    let mut per_class_mean = false;
     if loco {
         let opts = args.loco.options()?;
         let spec = args.anomaly_class.as_deref().ok_or_else(|| {
@@ -233,6 +234,7 @@ pub fn run(args: Args) -> Result<()> {
                     Error::config("anomaly-class", format!("expected a class id or `all`, got `{spec}`"))
                 })?]
             };
+        per_class_mean = classes.len() > 1;
         for &k in &classes {
             for &seed in &args.seeds {
                 let e = evaluate_leave_one_class_out_detailed(&entry, &settings, &data, k, &opts, &name, seed, &bars)?;
@@ -255,6 +257,9 @@ pub fn run(args: Args) -> Result<()> {
                 evaluate_detailed(&entry, &settings, &data, &name, seed, &bars)?,
             );
         }
+    }
+    if per_class_mean {
+        return finish(&args, &clock, out, &per_class_table);
     }
     finish(&args, &clock, out, &summary_table)
 }
@@ -418,10 +423,16 @@ pub fn append_records(path: &std::path::Path, records: &[MetricRecord]) -> Resul
 
 /// dataset × model rows with mean ± sd of each metric over seeds, and mean seconds per run.
 pub fn summary_table(records: &[MetricRecord]) -> comfy_table::Table {
-    let cols = [("ROC-AUC", "roc_auc"), ("AUC-PR", "average_precision")];
+    metric_table(records, &SUMMARY_COLUMNS, 3)
+}
+
+const SUMMARY_COLUMNS: [(&str, &str); 2] = [("ROC-AUC", "roc_auc"), ("AUC-PR", "average_precision")];
+
+/// [`summary_table`] of a leave-one-class-out run over several classes (`--anomaly-class all`),
+/// plus a row per model with the mean over the classes of each class's mean over seeds.
+fn per_class_table(records: &[MetricRecord]) -> comfy_table::Table {
+    let cols = SUMMARY_COLUMNS;
     let mut t = metric_table(records, &cols, 3);
-    // Several datasets per model (`--anomaly-class all`): a row with the mean over them of each
-    // dataset's mean over seeds.
     let mut models: Vec<&str> = Vec::new();
     for r in records {
         if !models.contains(&r.model.as_str()) {
@@ -439,7 +450,7 @@ pub fn summary_table(records: &[MetricRecord]) -> comfy_table::Table {
             continue;
         }
         let mut row = vec![
-            format!("mean of {} classes / datasets", datasets.len()),
+            format!("mean of {} classes", datasets.len()),
             model.to_string(),
             "-".into(),
         ];
@@ -510,4 +521,44 @@ fn mean_sd(v: &[f64]) -> String {
     }
     let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
     format!("{m:.4} ± {sd:.4}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(dataset: &str, seed: u64, metric: &str, value: f64) -> MetricRecord {
+        MetricRecord {
+            dataset: dataset.into(),
+            model: "ganomaly".into(),
+            seed,
+            metric: metric.into(),
+            value,
+            seconds: 1.0,
+        }
+    }
+
+    /// The mean row averages each class's mean over seeds: classes 0.8 (0.7, 0.9) and 0.6 (one
+    /// seed) give 0.7 ± 0.1414, not the mean of the three runs (0.733).
+    #[test]
+    fn per_class_mean_is_the_mean_of_the_class_means() {
+        let records = vec![
+            rec("m (anomaly 0)", 0, "roc_auc", 0.7),
+            rec("m (anomaly 0)", 1, "roc_auc", 0.9),
+            rec("m (anomaly 1)", 0, "roc_auc", 0.6),
+            rec("m (anomaly 0)", 0, "average_precision", 0.5),
+            rec("m (anomaly 1)", 0, "average_precision", 0.3),
+        ];
+        let text = per_class_table(&records).to_string();
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| l.contains("mean of 2 classes"))
+            .expect(&text);
+        assert!(
+            last.contains("0.7000 ± 0.1414") && last.contains("0.4000 ± 0.1414"),
+            "{text}"
+        );
+        assert!(!summary_table(&records).to_string().contains("mean of"));
+    }
 }
