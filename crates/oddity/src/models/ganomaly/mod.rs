@@ -189,10 +189,13 @@ impl Model for Ganomaly {
             let flags = va.anomaly_flags().map(<[bool]>::to_vec).unwrap_or_default();
             Ok(Validation::new(prepare(va, config)?, flags))
         };
-        let (train_images, val) = match (ctx.validation, split_validation(train, ctx.seed)?) {
-            (Some(va), _) => (prepare(train, config)?, Some(validation(va)?)),
-            (None, Some((tr, va))) => (prepare(&tr, config)?, Some(validation(&va)?)),
-            (None, None) => (prepare(train, config)?, None),
+        // The caller's validation set, else one held out of labelled training data, else none.
+        let (train_images, val) = match ctx.validation {
+            Some(va) => (prepare(train, config)?, Some(validation(va)?)),
+            None => match split_validation(train, ctx.seed)? {
+                Some((tr, va)) => (prepare(&tr, config)?, Some(validation(&va)?)),
+                None => (prepare(train, config)?, None),
+            },
         };
         // A resumed run must train on the same data with the same seed and architecture; the
         // schedule (epochs, lr) and the device may change.
