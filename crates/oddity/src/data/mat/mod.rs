@@ -1,7 +1,7 @@
 //! MATLAB `.mat` files as distributed by ODDS: variables `X` (n × d) and `y` (n × 1 or 1 × n, 0/1).
 //!
 //! Level 5 files (v5 / v7, optionally zlib-compressed) are parsed by hand ([`v5`]); v7.3 files are
-//! HDF5 with a 512-byte MATLAB header and are read with the `hdf5` crate ([`v73`]).
+//! HDF5 with a 512-byte MATLAB header and are read with the pure-Rust `hdf5-reader` crate ([`v73`]).
 
 mod v5;
 mod v73;
@@ -25,7 +25,7 @@ struct Matrix {
 pub fn load(path: &Path) -> Result<Dataset> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let (x, y) = if bytes.get(512..520) == Some(HDF5_SIGNATURE) || bytes.starts_with(HDF5_SIGNATURE) {
-        v73::read_xy(path)?
+        v73::read_xy(path, bytes)?
     } else if bytes.starts_with(b"MATLAB 7.3") {
         return Err(Error::format(
             path,
