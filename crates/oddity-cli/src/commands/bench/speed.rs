@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use oddity::backend::parse_device;
+use oddity::speed::peak::{self, CpuInfo, Peak};
 use oddity::speed::{self, Plan, Throughput};
 use oddity::{Error, Result};
 use serde_json::Value;
@@ -106,7 +107,19 @@ pub fn run(a: Args) -> Result<()> {
         ours.push(speed::gemm(&device, GEMM_N, plan)?);
     }
     let rss = speed::peak_rss();
-    print_results(&a, &ours, rss, torch.as_ref())
+    let machine = Machine {
+        cpu: CpuInfo::detect(),
+        threads,
+        peaks: peak::measure(threads),
+    };
+    print_results(&a, &machine, &ours, rss, torch.as_ref())
+}
+
+/// Where the figures were measured: the CPU, the threads, and its SIMD units' measured peaks.
+struct Machine {
+    cpu: CpuInfo,
+    threads: usize,
+    peaks: Vec<Peak>,
 }
 
 /// What the PyTorch script reported: figures by name, and its peak RSS.
@@ -167,12 +180,20 @@ impl Reference {
     }
 }
 
-fn print_results(a: &Args, ours: &[Throughput], rss: Option<u64>, torch: Option<&Reference>) -> Result<()> {
-    let peak = ours
-        .iter()
-        .find(|t| t.name.starts_with("sgemm"))
-        .map(|t| t.gflops_per_second);
+fn print_results(
+    a: &Args,
+    machine: &Machine,
+    ours: &[Throughput],
+    rss: Option<u64>,
+    torch: Option<&Reference>,
+) -> Result<()> {
+    let widest = peak::widest_f32(&machine.peaks);
+    let peak = widest.map(|p| p.gflops_per_second);
     if a.json {
+        println!(
+            "{}",
+            serde_json::json!({ "cpu": machine.cpu, "threads": machine.threads, "peaks": machine.peaks })
+        );
         for t in ours {
             let mut v = serde_json::to_value(t).map_err(|e| Error::Backend(e.to_string()))?;
             if let Some(r) = torch.and_then(|r| r.figure(&t.name, "images_per_second")) {
@@ -188,6 +209,13 @@ fn print_results(a: &Args, ours: &[Throughput], rss: Option<u64>, torch: Option<
         println!("{v}");
         return Ok(());
     }
+    println!("CPU: {}", machine.cpu.describe(machine.threads));
+    for p in &machine.peaks {
+        println!("measured peak {:<16} {:>8.1} GFLOP/s", p.unit, p.gflops_per_second);
+    }
+    if let Some(w) = widest {
+        println!("\"of peak\" = GFLOP/s over the {} peak", w.unit);
+    }
     if let Some(r) = torch {
         println!("PyTorch {} vs oddity, same CPU, same threads", r.version);
     }
@@ -202,8 +230,8 @@ fn print_results(a: &Args, ours: &[Throughput], rss: Option<u64>, torch: Option<
             None => ("-".into(), "-".into()),
         };
         let of_peak = match peak {
-            Some(p) if !t.name.starts_with("sgemm") => format!("{:.0}%", 100.0 * t.gflops_per_second / p),
-            _ => String::new(),
+            Some(p) => format!("{:.0}%", 100.0 * t.gflops_per_second / p),
+            None => String::new(),
         };
         // The GEMM row compares rates (same ratio as images/s); its rates are in GFLOP/s.
         let (per_s, their) = if t.name.starts_with("sgemm") {
