@@ -47,7 +47,7 @@ mod tests {
         let v = to_value(&sample()).unwrap();
         assert_eq!(
             v.to_string(),
-            r#"{"a":0.1,"b":0.99,"c":0.00025,"d":[0.01,1e-8,3e38,1.1754944e-38,-2.5],"e":0.1,"n":18446744073709551615,"s":"0.1"}"#
+            r#"{"a":0.1,"b":0.99,"c":0.00025,"d":[0.01,1e-8,3e+38,1.1754944e-38,-2.5],"e":0.1,"n":18446744073709551615,"s":"0.1"}"#
         );
         assert_eq!(serde_json::from_value::<Config>(v).unwrap(), sample());
         // Files written before (widened f32s) still read as the same values.
