@@ -35,7 +35,7 @@ enum Command {
     /// Run the available detectors on the small real datasets shipped in the repository.
     Demo(commands::demo::Args),
     /// List the registered models and their default hyperparameters.
-    Models,
+    Models(commands::models::Args),
 }
 
 /// Writing to a closed pipe (`oddity score … | head`) ends the process quietly, as it does for
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Command::Bench(b) => commands::bench::run(b),
         Command::Report(a) => commands::report::run(a),
         Command::Demo(a) => commands::demo::run(a),
-        Command::Models => commands::models::run(),
+        Command::Models(a) => commands::models::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -696,3 +696,149 @@ fn output_into_a_closed_pipe_ends_quietly() {
     child.wait().unwrap();
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }
+
+/// Significant digits of a number's text: `0.00025` → 2, `1.5e-8` → 2, `100` → 1.
+fn significant_digits(t: &str) -> usize {
+    let mantissa = t.trim_start_matches('-').split(['e', 'E']).next().unwrap_or("");
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len().max(1)
+}
+
+/// A non-integer number must be written as people write it: no more significant digits than the
+/// shortest text that reads back as the same f32 (`0.1`, not `0.10000000149011612`).
+fn assert_no_f32_noise(token: &str, context: &str) {
+    if !token.contains(['.', 'e', 'E']) {
+        return;
+    }
+    let f: f32 = token.parse().unwrap_or_else(|e| panic!("{token}: {e} in {context}"));
+    let shortest = format!("{f:e}");
+    assert_eq!(shortest.parse::<f32>().unwrap(), f);
+    assert!(
+        significant_digits(token) <= significant_digits(&shortest),
+        "{token} has f32→f64 noise (the f32 is {shortest}) in {context}"
+    );
+}
+
+/// The number tokens of a JSON text (outside strings).
+fn json_numbers(text: &str) -> Vec<String> {
+    let (mut out, mut cur) = (Vec::new(), String::new());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c.is_ascii_digit() || (!cur.is_empty() && "+-.eE".contains(c)) || (cur.is_empty() && c == '-') {
+            cur.push(c);
+        } else {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            in_string = c == '"';
+        }
+    }
+    out.extend((!cur.is_empty()).then_some(cur));
+    out
+}
+
+#[test]
+fn models_json_prints_every_default_as_people_write_it() {
+    let o = oddity(&["models", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let models = doc["models"].as_array().unwrap();
+    assert_eq!(models.len(), oddity::registry::models().len());
+    let dplan = models.iter().find(|m| m["name"] == "dplan").unwrap();
+    assert_eq!(dplan["protocol"], "weakly-supervised");
+    assert!(dplan["defaults"]["learning_rate"].is_number(), "{dplan}");
+    let numbers = json_numbers(&text);
+    assert!(numbers.iter().filter(|t| t.contains('.')).count() > 20, "{numbers:?}");
+    for t in &numbers {
+        assert_no_f32_noise(t, "oddity models --json");
+    }
+    // The scanner catches what the issue saw.
+    assert_eq!(
+        json_numbers(r#"{"a":"1.5","gamma":0.9900000095367432,"n":[-3,1e-8]}"#),
+        ["0.9900000095367432", "-3", "1e-8"]
+    );
+    let caught = std::panic::catch_unwind(|| assert_no_f32_noise("0.9900000095367432", "test"));
+    assert!(caught.is_err());
+}
+
+#[test]
+fn models_listing_fits_a_100_column_terminal_and_shows_every_default() {
+    let o = oddity(&["models"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a line of {widest} columns:\n{text}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&oddity(&["models", "--json"]))).unwrap();
+    for m in doc["models"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        let block = text
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("{name} (")))
+            .unwrap_or_else(|| panic!("no block for {name}:\n{text}"));
+        let items: Vec<&str> = block.split([' ', ',', '\n']).collect();
+        for (key, value) in m["defaults"].as_object().unwrap() {
+            let item = items
+                .iter()
+                .find(|i| i.starts_with(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("{name}: no {key}= in\n{text}"));
+            let shown = &item[key.len() + 1..];
+            if value.is_number() {
+                assert_eq!(shown.parse::<f64>().unwrap(), value.as_f64().unwrap(), "{name}.{key}");
+                assert_no_f32_noise(shown, "oddity models");
+            }
+        }
+    }
+    assert!(text.contains("contamination (default 0.1)"), "{text}");
+}
+
+#[test]
+fn saved_model_json_has_no_f32_noise_and_older_noisy_files_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let file = data("adbench/6_cardio.npz");
+    let (file, model_s) = (file.to_str().unwrap(), model.to_str().unwrap());
+    let o = oddity(&[
+        "fit",
+        "--model",
+        "devnet",
+        "--data",
+        file,
+        "--out",
+        model_s,
+        "--set",
+        "epochs=1",
+        "--set",
+        "lr=0.0003",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json_path = model.join("model.json");
+    let text = std::fs::read_to_string(&json_path).unwrap();
+    assert!(text.contains("\"lr\": 0.0003,"), "{text}");
+    for t in json_numbers(&text) {
+        assert_no_f32_noise(&t, "model.json");
+    }
+    let score = || {
+        let o = oddity(&["score", "--model-dir", model_s, "--data", file]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let before = score();
+    // model.json as earlier versions wrote it: every f32 of the config widened to f64.
+    let widened = f64::from(0.0003f32).to_string();
+    assert_eq!(widened, "0.0003000000142492354");
+    std::fs::write(
+        &json_path,
+        text.replace("\"lr\": 0.0003,", &format!("\"lr\": {widened},")),
+    )
+    .unwrap();
+    assert!(std::fs::read_to_string(&json_path).unwrap().contains(&widened));
+    assert_eq!(score(), before);
+}

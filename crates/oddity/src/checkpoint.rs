@@ -248,6 +248,7 @@ pub(crate) fn sync(path: &Path) -> Result<()> {
 /// SHA-256 (hex) over the model kind, the seed, the given config (as JSON, minus the fields a
 /// resumed run may change) and the training data's shape and values.
 pub fn fingerprint(kind: &str, seed: u64, config: &impl Serialize, may_change: &[&str], data: &Dataset) -> String {
+    // Plain serde_json (widened f32s), not crate::json: existing checkpoints keep their fingerprint.
     let mut config = serde_json::to_value(config).unwrap_or_default();
     if let Some(obj) = config.as_object_mut() {
         for key in may_change {

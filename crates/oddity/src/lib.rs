@@ -25,6 +25,7 @@ pub mod data;
 pub mod detector;
 pub mod error;
 pub mod eval;
+pub mod json;
 pub mod metrics;
 pub mod models;
 pub mod nn;

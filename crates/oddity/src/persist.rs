@@ -40,7 +40,7 @@ pub struct ModelFile {
 
 /// Writes `det` to the model directory `dir` (created, or replaced if it holds a model).
 pub fn save<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
-    let config = serde_json::to_value(&det.config).map_err(|e| Error::model_file(dir, format!("config: {e}")))?;
+    let config = crate::json::to_value(&det.config).map_err(|e| Error::model_file(dir, format!("config: {e}")))?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

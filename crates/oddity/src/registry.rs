@@ -60,7 +60,7 @@ impl<M: Model + 'static> AnyDetector for Detector<M> {
         self.train_scores.as_deref()
     }
     fn config_json(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
+        crate::json::to_value(&self.config).unwrap_or(Value::Null)
     }
     fn save(&self, dir: &Path) -> Result<()> {
         persist::save(self, dir)
@@ -87,6 +87,18 @@ pub enum Protocol {
     Clustering,
 }
 
+impl Protocol {
+    /// Its name in listings (`oddity models`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Unsupervised => "unsupervised",
+            Protocol::LeaveOneClassOut => "leave-one-class-out",
+            Protocol::WeaklySupervised => "weakly-supervised",
+            Protocol::Clustering => "clustering",
+        }
+    }
+}
+
 /// One registered model.
 pub struct ModelEntry {
     pub name: &'static str,
@@ -104,7 +116,7 @@ impl ModelEntry {
             name: M::KIND,
             about,
             protocol,
-            default_config: || serde_json::to_value(M::Config::default()).unwrap_or(Value::Null),
+            default_config: || crate::json::to_value(&M::Config::default()).unwrap_or(Value::Null),
             fit: |config, common, data, ctx| {
                 let config: M::Config =
                     serde_json::from_value(config).map_err(|e| Error::config(M::KIND, e.to_string()))?;

@@ -207,7 +207,7 @@ fn provenance(page: &mut Page, results: &Results, source: &Path) {
              <tr><td>oddity</td><td>{} (git {})</td></tr>\
              <tr><td>seeds</td><td>{}</td></tr><tr><td>data</td><td>{}</td></tr>\
              <tr><td>machine</td><td>{} cores</td></tr>\
-             <tr><td>started</td><td>{} (Unix time)</td></tr><tr><td>wall time</td><td>{:.1} s</td></tr></table>",
+             <tr><td>started</td><td>{} (Unix time {})</td></tr><tr><td>wall time</td><td>{:.1} s</td></tr></table>",
             i + 1,
             esc(&r.command.join(" ")),
             esc(&r.oddity_version),
@@ -215,6 +215,7 @@ fn provenance(page: &mut Page, results: &Results, source: &Path) {
             seeds.join(", "),
             data.join("<br>"),
             r.cores,
+            super::provenance::utc_date_time(r.started_unix),
             r.started_unix,
             r.wall_seconds
         );

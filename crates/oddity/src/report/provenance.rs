@@ -42,6 +42,33 @@ impl RunClock {
     }
 }
 
+/// A Unix time as a UTC date and time: `2026-11-29 02:04:36 UTC`.
+pub fn utc_date_time(unix: u64) -> String {
+    let (y, m, d) = civil_from_days((unix / 86_400) as i64);
+    let s = unix % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Year, month and day (proleptic Gregorian) of a day count since 1970-01-01; H. Hinnant's
+/// `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of the 400-year era
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of the year starting 1 March
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 /// SHA-256 and size of a file, or of a directory's files (sorted relative paths and contents).
 pub fn checksum(path: &Path) -> Result<DataFile> {
     let mut hasher = Sha256::new();
@@ -96,6 +123,47 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_date_time_matches_gnu_date() {
+        // Reference values from `date -u -d @T '+%Y-%m-%d %H:%M:%S UTC'`.
+        for (t, want) in [
+            (0, "1970-01-01 00:00:00 UTC"),
+            (951_782_400, "2000-02-29 00:00:00 UTC"),
+            (1_709_251_199, "2024-02-29 23:59:59 UTC"),
+            (1_795_917_876, "2026-11-29 02:04:36 UTC"),
+            (4_102_444_799, "2099-12-31 23:59:59 UTC"),
+            (253_402_300_799, "9999-12-31 23:59:59 UTC"),
+        ] {
+            assert_eq!(utc_date_time(t), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn consecutive_days_walk_the_calendar() {
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let month_len = |y: i64, m: u32| match m {
+            2 if leap(y) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        let mut prev = civil_from_days(0);
+        assert_eq!(prev, (1970, 1, 1));
+        for day in 1..(800 * 366) {
+            let (y, m, d) = civil_from_days(day);
+            let (py, pm, pd) = prev;
+            let want = if pd < month_len(py, pm) {
+                (py, pm, pd + 1)
+            } else if pm < 12 {
+                (py, pm + 1, 1)
+            } else {
+                (py + 1, 1, 1)
+            };
+            assert_eq!((y, m, d), want, "day {day}");
+            prev = (y, m, d);
+        }
+    }
 
     #[test]
     fn file_checksum_matches_sha256_of_abc() {

@@ -13,6 +13,7 @@ use oddity::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
 use oddity::plot::curves::{CurveKind, plotted_points, trapezoid};
 use oddity::progress::Silent;
 use oddity::registry::{self, Settings};
+use oddity::report::provenance::utc_date_time;
 use oddity::report::records::{Detail, EmbeddingMap};
 use oddity::report::{Results, RunClock, append_details, build};
 
@@ -109,6 +110,17 @@ fn report_has_every_section_and_every_image_resolves() {
     ] {
         assert!(html.contains(needle), "{needle}");
     }
+    // The start time as a UTC date and time, next to the Unix time it came from.
+    let started = results
+        .details
+        .iter()
+        .find_map(|d| match d {
+            Detail::Run(r) => Some(r.started_unix),
+            _ => None,
+        })
+        .unwrap();
+    let when = format!("{} (Unix time {started})", utc_date_time(started));
+    assert!(html.contains(&when), "{when}");
     // Every embedded image is a decodable PNG.
     let mut n_images = 0;
     for part in html.split("src=\"data:image/png;base64,").skip(1) {
