@@ -1,5 +1,17 @@
 //! `oddity`: a thin command line over the oddity library. One module per subcommand.
 
+/// `println!` for this crate (it shadows std's): a write error on standard output (a full disk,
+/// `> /dev/full`) ends the process with one `error:` line and exit code 1 instead of a panic
+/// (exit 101). A closed pipe still ends it quietly (SIGPIPE, see `die_quietly_on_broken_pipe`).
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::stdout_failed(e)
+        }
+    }};
+}
+
 mod commands;
 mod load_args;
 mod progress;
@@ -48,6 +60,15 @@ fn die_quietly_on_broken_pipe() {
     }
 }
 
+/// Standard output cannot be written: one error line, exit code 1.
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    eprintln!("error: {}", oddity::Error::io(STDOUT, e));
+    std::process::exit(1)
+}
+
+/// How standard output is named in error messages.
+pub(crate) const STDOUT: &str = "standard output";
+
 fn main() -> ExitCode {
     die_quietly_on_broken_pipe();
     let cli = Cli::parse();
@@ -61,6 +82,11 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo::run(a),
         Command::Models => commands::models::run(),
     };
+    // What is still buffered must reach standard output too, or the run failed.
+    let result = result.and_then(|()| {
+        use std::io::Write as _;
+        std::io::stdout().flush().map_err(|e| oddity::Error::io(STDOUT, e))
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

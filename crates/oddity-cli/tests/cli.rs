@@ -337,7 +337,8 @@ fn same_seed_gives_identical_score_files_across_processes() {
 }
 
 /// Every registered model, fitted twice in separate processes with the same seed, writes
-/// bit-identical score files (short trainings so the test stays fast).
+/// byte-identical model directories (weights included) and score files (short trainings so the
+/// test stays fast).
 #[test]
 fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
     let cardio = data("adbench/6_cardio.npz");
@@ -399,6 +400,10 @@ fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
         }
         assert!(outputs[0].lines().count() > 100, "{model}");
         assert_eq!(outputs[0], outputs[1], "{model}: same seed, different scores");
+        for file in ["model.json", "weights.safetensors"] {
+            let read = |run: usize| std::fs::read(dir.path().join(format!("{model}-{run}")).join(file)).unwrap();
+            assert!(read(0) == read(1), "{model}: same seed, different {file}");
+        }
         models.push(model);
     }
     assert_eq!(

@@ -71,6 +71,13 @@ pub fn load(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded> {
     if meta.is_dir() {
         return load_dir(path, opts);
     }
+    if !meta.is_file() && !is_fifo(&meta) {
+        // `/dev/zero` given as data would be read forever.
+        return Err(Error::UnsupportedFormat {
+            path: path.to_path_buf(),
+            reason: "a device or socket, not a data file".into(),
+        });
+    }
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().to_ascii_lowercase())
@@ -118,6 +125,20 @@ fn load_dir(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
             path: path.to_path_buf(),
             reason: "directory holds neither IDX files (*-idx3-ubyte[.gz]) nor PNG images".into(),
         })
+    }
+}
+
+/// A named pipe (`<(zcat data.csv.gz)`) is read like a file; it ends.
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
     }
 }
 

@@ -31,7 +31,9 @@ pub(super) fn read_xy(path: &Path, bytes: Vec<u8>) -> Result<(Option<Matrix>, Op
         .with_max_chunk_bytes(budget.min(hdf5_reader::DEFAULT_MAX_CHUNK_BYTES));
     let file = Hdf5File::from_vec_with_options(bytes, options)
         .map_err(|e| fail(format!("cannot open as MATLAB 7.3 (HDF5): {e}")))?;
-    let root = file.root_group().map_err(|e| fail(format!("cannot read the HDF5 root group: {e}")))?;
+    let root = file
+        .root_group()
+        .map_err(|e| fail(format!("cannot read the HDF5 root group: {e}")))?;
     let (_, names) = root
         .member_names()
         .map_err(|e| fail(format!("cannot list the file's variables: {e}")))?;
@@ -85,14 +87,40 @@ fn read_f64(ds: &hdf5_reader::Dataset) -> std::result::Result<Vec<f64>, String> 
     match ds.dtype() {
         Datatype::FloatingPoint { size: 8, .. } => conv::<f64>(ds),
         Datatype::FloatingPoint { size: 4, .. } => conv::<f32>(ds),
-        Datatype::FixedPoint { size: 1, signed, .. } => if *signed { conv::<i8>(ds) } else { conv::<u8>(ds) },
-        Datatype::FixedPoint { size: 2, signed, .. } => if *signed { conv::<i16>(ds) } else { conv::<u16>(ds) },
-        Datatype::FixedPoint { size: 4, signed, .. } => if *signed { conv::<i32>(ds) } else { conv::<u32>(ds) },
+        Datatype::FixedPoint { size: 1, signed, .. } => {
+            if *signed {
+                conv::<i8>(ds)
+            } else {
+                conv::<u8>(ds)
+            }
+        }
+        Datatype::FixedPoint { size: 2, signed, .. } => {
+            if *signed {
+                conv::<i16>(ds)
+            } else {
+                conv::<u16>(ds)
+            }
+        }
+        Datatype::FixedPoint { size: 4, signed, .. } => {
+            if *signed {
+                conv::<i32>(ds)
+            } else {
+                conv::<u32>(ds)
+            }
+        }
         Datatype::FixedPoint { size: 8, signed, .. } => {
             let a: Vec<f64> = if *signed {
-                ds.read_array::<i64>().map_err(|e| e.to_string())?.iter().map(|&v| v as f64).collect()
+                ds.read_array::<i64>()
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect()
             } else {
-                ds.read_array::<u64>().map_err(|e| e.to_string())?.iter().map(|&v| v as f64).collect()
+                ds.read_array::<u64>()
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect()
             };
             Ok(a)
         }

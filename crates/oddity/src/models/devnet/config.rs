@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{bytes, sum};
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -63,6 +65,22 @@ impl Default for DevNetConfig {
 }
 
 impl ModelConfig for DevNetConfig {
+    /// Weights with gradients and RMSprop moments (d × hidden), batches, the N(0, 1) draws.
+    fn memory(&self, layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let d = layout.dim();
+        vec![
+            (
+                "hidden",
+                sum(&[bytes(&[d, self.hidden], 12), bytes(&[self.batch_size, self.hidden], 4)]),
+            ),
+            (
+                "batch_size",
+                bytes(&[self.batch_size, d.saturating_add(self.hidden)], 4),
+            ),
+            ("reference_samples", bytes(&[self.reference_samples], 4)),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if self.hidden == 0 {
             return Err(Error::config("hidden", "must be at least 1, got 0"));
