@@ -182,12 +182,12 @@ fn cases(t: &Path) -> Vec<Case> {
     ] {
         fs::copy(data("mnist-small").join(f), idx_bomb.join(f)).unwrap();
     }
-    let mut header = vec![0, 0, 8, 3];
+    let mut bomb = vec![0, 0, 8, 3];
     for v in [5_000_000u32, 28, 28] {
-        header.extend_from_slice(&v.to_be_bytes());
+        bomb.extend_from_slice(&v.to_be_bytes());
     }
-    header.extend_from_slice(&[0u8; 4096]);
-    fs::write(idx_bomb.join("train-images-idx3-ubyte.gz"), gzip(&header)).unwrap();
+    bomb.extend_from_slice(&[0u8; 4096]);
+    fs::write(idx_bomb.join("train-images-idx3-ubyte.gz"), gzip(&bomb)).unwrap();
     let zero_npy = t.join("zero.npy");
     let zero_csv = t.join("zero.csv");
     #[cfg(unix)]

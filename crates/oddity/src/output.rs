@@ -65,9 +65,17 @@ fn target(path: &Path) -> Result<Target> {
         Ok(m) if m.is_dir() => Err(Error::output(path, "is a directory; expected a file name")),
         Ok(m) if m.is_file() => Ok(Target::Atomic(real)),
         Ok(_) => Ok(Target::InPlace(real)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Target::Atomic(real)),
+        Err(e) if missing(&e) => Ok(Target::Atomic(real)),
         Err(e) => Err(Error::io(path, e)),
     }
+}
+
+/// Not there, or below a file (`file.txt/out.csv`): the caller walks up to say which.
+fn missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// Checks, before any work, that `path` can be written as a file under the policy above: not a
@@ -109,7 +117,7 @@ fn check_folder(folder: &Path, shown: &Path) -> Result<()> {
                     format!("{} is a file, not a directory", p.display()),
                 ));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match p.parent() {
+            Err(e) if missing(&e) => match p.parent() {
                 Some(up) if !up.as_os_str().is_empty() => p = up.to_path_buf(),
                 _ => {
                     p = PathBuf::from(".");

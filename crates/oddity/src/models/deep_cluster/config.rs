@@ -185,7 +185,6 @@ impl ModelConfig for DeepClusterConfig {
             .map(|p| bytes(&[p[0], p[1], k, k], 4))
             .chain(self.conv_filters.first().map(|&f| bytes(&[f, k, k], 4)))
             .collect::<Vec<_>>());
-        let widest = mlp.iter().chain(&self.conv_filters).copied().max().unwrap_or(1);
         vec![
             (
                 "embedding",
@@ -194,7 +193,7 @@ impl ModelConfig for DeepClusterConfig {
             ("n_clusters", bytes(&[n, self.n_clusters], 8)),
             ("mlp_hidden", dense(&mlp)),
             ("conv_filters", convs),
-            ("batch_size", bytes(&[self.batch_size.min(n.max(1)), widest], 4)),
+            ("batch_size", bytes(&[self.batch_size.min(n.max(1)), d], 4)),
         ]
     }
 

@@ -112,19 +112,12 @@ impl ModelConfig for DeepSadConfig {
     /// Weights with gradients and Adam moments, batch activations, the data's representations.
     fn memory(&self, layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
         let d = layout.dim();
-        let widths: Vec<usize> = std::iter::once(d)
-            .chain(self.hidden.iter().copied())
-            .chain([self.rep_dim])
-            .collect();
+        let widths: Vec<usize> = std::iter::once(d).chain(self.hidden.iter().copied()).collect();
         let params = sum(&widths.windows(2).map(|w| bytes(&[w[0], w[1]], 16)).collect::<Vec<_>>());
-        let widest = widths.iter().copied().max().unwrap_or(1);
         vec![
-            (
-                "hidden",
-                sum(&[params, bytes(&[self.batch_size.min(n.max(1)), widest], 4)]),
-            ),
-            ("rep_dim", sum(&[params, bytes(&[n, self.rep_dim], 4)])),
-            ("batch_size", bytes(&[self.batch_size, widest], 4)),
+            ("hidden", params),
+            ("rep_dim", bytes(&[n, self.rep_dim], 4)),
+            ("batch_size", bytes(&[self.batch_size, d], 4)),
         ]
     }
 

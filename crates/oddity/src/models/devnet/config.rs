@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{bytes, sum};
+use crate::budget::bytes;
 use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
@@ -65,18 +65,13 @@ impl Default for DevNetConfig {
 }
 
 impl ModelConfig for DevNetConfig {
-    /// Weights with gradients and RMSprop moments (d × hidden), batches, the N(0, 1) draws.
+    /// Weights with gradients and RMSprop moments (d × hidden), a batch, the N(0, 1) draws. Each
+    /// key's own term, so the message names the key that is too large.
     fn memory(&self, layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
         let d = layout.dim();
         vec![
-            (
-                "hidden",
-                sum(&[bytes(&[d, self.hidden], 12), bytes(&[self.batch_size, self.hidden], 4)]),
-            ),
-            (
-                "batch_size",
-                bytes(&[self.batch_size, d.saturating_add(self.hidden)], 4),
-            ),
+            ("hidden", bytes(&[d, self.hidden], 12)),
+            ("batch_size", bytes(&[self.batch_size, d], 4)),
             ("reference_samples", bytes(&[self.reference_samples], 4)),
         ]
     }

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{bytes, sum};
+use crate::budget::bytes;
 use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
@@ -134,14 +134,8 @@ impl ModelConfig for DplanConfig {
     fn memory(&self, layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
         let d = layout.dim();
         vec![
-            (
-                "hidden",
-                sum(&[bytes(&[d, self.hidden], 16), bytes(&[self.sample_size, self.hidden], 4)]),
-            ),
-            (
-                "batch_size",
-                bytes(&[self.batch_size, d.saturating_add(self.hidden)], 8),
-            ),
+            ("hidden", bytes(&[d, self.hidden], 16)),
+            ("batch_size", bytes(&[self.batch_size, d], 8)),
             ("sample_size", bytes(&[self.sample_size, d], 4)),
         ]
     }

@@ -110,14 +110,13 @@ impl Default for GanomalyConfig {
 }
 
 impl ModelConfig for GanomalyConfig {
-    /// The training images resized to isize (f32), the widest convolutions' weights, the first
-    /// layer's activations for a batch.
+    /// The training images resized to isize (f32), the widest convolutions' weights, a batch of
+    /// input images.
     fn memory(&self, layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
         let c = match layout {
             Layout::Images { c, .. } => c,
             Layout::Tabular { .. } => self.nc,
         };
-        let half = self.isize / 2;
         vec![
             ("isize", bytes(&[n, c, self.isize, self.isize], 4)),
             ("ngf", bytes(&[self.ngf, self.ngf, 16], 4)),
@@ -125,7 +124,7 @@ impl ModelConfig for GanomalyConfig {
             ("nz", bytes(&[self.nz, self.ngf.max(self.ndf), 16], 4)),
             (
                 "batch_size",
-                bytes(&[self.batch_size.min(n.max(1)), self.ngf.max(self.ndf), half, half], 4),
+                bytes(&[self.batch_size.min(n.max(1)), c, self.isize, self.isize], 4),
             ),
         ]
     }
