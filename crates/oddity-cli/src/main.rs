@@ -60,6 +60,26 @@ fn die_quietly_on_broken_pipe() {
     }
 }
 
+/// clap's usage errors as one line (its first paragraph), exit code 2; help and version as clap prints them.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    eprintln!("{} (see --help)", first.join(" "));
+    ExitCode::from(2)
+}
+
 /// Standard output cannot be written: one error line, exit code 1.
 pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
     eprintln!("error: {}", oddity::Error::io(STDOUT, e));
@@ -71,7 +91,10 @@ pub(crate) const STDOUT: &str = "standard output";
 
 fn main() -> ExitCode {
     die_quietly_on_broken_pipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command {
         Command::Info(a) => commands::info::run(a),
         Command::Fit(a) => commands::fit::run(a),

@@ -247,8 +247,26 @@ fn usage_errors_exit_2() {
         2,
         "no/such/script.py not found",
     );
-    // clap's own usage errors also exit 2
-    assert_eq!(oddity(&["fit"]).status.code(), Some(2));
+    // clap's own usage errors also exit 2, as one line
+    let line = assert_error(&oddity(&["fit"]), 2, "required arguments were not provided");
+    assert!(line.contains("--model") && line.contains("--out"), "{line}");
+    assert_error(&oddity(&["score", "--bogus"]), 2, "unexpected argument '--bogus'");
+    // a --set value of the wrong type names its key
+    assert_error(
+        &oddity(&[
+            "fit",
+            "--model",
+            "iforest",
+            "--data",
+            file.to_str().unwrap(),
+            "--out",
+            "never",
+            "--set",
+            "n_estimators=abc",
+        ]),
+        2,
+        "`n_estimators` = \"abc\"",
+    );
 }
 
 #[test]

@@ -41,13 +41,19 @@ pub fn read_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
     let mut bytes = read_maybe_gz(path, 16, |head| {
         let h = parse_header(path, head, IMAGES_MAGIC, 4)?;
         let (n, rows, cols) = (h[0], h[1], h[2]);
+        let Some(size) = n.checked_mul(rows).and_then(|v| v.checked_mul(cols)) else {
+            return Err(Error::format(
+                path,
+                format!("header sizes overflow: {n} images of {rows}x{cols}"),
+            ));
+        };
         // The pixels as bytes, then as f32 in the dataset.
         crate::budget::check(
             None,
             || format!("{}: {n} images of {rows}x{cols}", path.display()),
             crate::budget::bytes(&[n, rows, cols], 5),
         )?;
-        Ok(n.saturating_mul(rows).saturating_mul(cols))
+        Ok(size)
     })?;
     let header = parse_header(path, &bytes, IMAGES_MAGIC, 4)?;
     let (n, rows, cols) = (header[0], header[1], header[2]);
@@ -329,6 +335,22 @@ mod tests {
         assert!(read_images(&p).unwrap_err().to_string().contains("0x28"));
         let p = write(d, "ovf", &idx_images(u32::MAX, u32::MAX, u32::MAX, &[]));
         assert!(read_images(&p).unwrap_err().to_string().contains("overflow"));
+        // a count no memory holds: refused before the payload is read, gzip or not
+        for gz in [false, true] {
+            let raw = idx_images(u32::MAX, 1000, 1000, &[0; 64]);
+            let bytes = if gz {
+                use std::io::Write;
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&raw).unwrap();
+                e.finish().unwrap()
+            } else {
+                raw
+            };
+            let p = write(d, "huge", &bytes);
+            let e = read_images(&p).unwrap_err();
+            assert!(matches!(e, Error::TooLarge { key: None, .. }), "{e}");
+            assert!(e.to_string().contains("4294967295 images of 1000x1000"), "{e}");
+        }
     }
 
     #[test]
