@@ -677,6 +677,25 @@ fn cases(t: &Path) -> Vec<Case> {
             out: res.clone(),
         },
         Case {
+            input: "`--anomaly-label` on a `.npz` (labels are `y`; it was silently ignored)",
+            args: fit(
+                "iforest",
+                &data("adbench/4_breastw.npz"),
+                &model,
+                &["--anomaly-label", "0"],
+            ),
+            code: 2,
+            needle: "anomaly-label",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--resize` on an IDX folder",
+            args: fit("iforest", &data("mnist-small"), &model, &["--resize", "8x8"]),
+            code: 2,
+            needle: "resize",
+            out: model.clone(),
+        },
+        Case {
             input: "contamination out of range",
             args: fit("iforest", &wbc, &model, &["--set", "contamination=0.9"]),
             code: 2,
