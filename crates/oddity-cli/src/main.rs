@@ -1,5 +1,17 @@
 //! `oddity`: a thin command line over the oddity library. One module per subcommand.
 
+/// `println!` for this crate (it shadows std's): a write error on standard output (a full disk,
+/// `> /dev/full`) ends the process with one `error:` line and exit code 1 instead of a panic
+/// (exit 101). A closed pipe still ends it quietly (SIGPIPE, see `die_quietly_on_broken_pipe`).
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::stdout_failed(e)
+        }
+    }};
+}
+
 mod commands;
 mod load_args;
 mod progress;
@@ -48,9 +60,41 @@ fn die_quietly_on_broken_pipe() {
     }
 }
 
+/// clap's usage errors as one line (its first paragraph), exit code 2; help and version as clap prints them.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    eprintln!("{} (see --help)", first.join(" "));
+    ExitCode::from(2)
+}
+
+/// Standard output cannot be written: one error line, exit code 1.
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    eprintln!("error: {}", oddity::Error::io(STDOUT, e));
+    std::process::exit(1)
+}
+
+/// How standard output is named in error messages.
+pub(crate) const STDOUT: &str = "standard output";
+
 fn main() -> ExitCode {
     die_quietly_on_broken_pipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command {
         Command::Info(a) => commands::info::run(a),
         Command::Fit(a) => commands::fit::run(a),
@@ -61,6 +105,11 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo::run(a),
         Command::Models(a) => commands::models::run(a),
     };
+    // What is still buffered must reach standard output too, or the run failed.
+    let result = result.and_then(|()| {
+        use std::io::Write as _;
+        std::io::stdout().flush().map_err(|e| oddity::Error::io(STDOUT, e))
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

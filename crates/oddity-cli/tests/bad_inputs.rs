@@ -163,6 +163,46 @@ fn cases(t: &Path) -> Vec<Case> {
     let half = &weights[..weights.len() / 2];
     let empty_dir = t.join("empty-dir");
     fs::create_dir_all(&empty_dir).unwrap();
+    // Output paths oddity must not touch, or cannot use.
+    let tfjs = t.join("tfjs");
+    fs::create_dir_all(&tfjs).unwrap();
+    fs::write(tfjs.join("model.json"), "{}").unwrap();
+    fs::write(tfjs.join("group1-shard1of1.bin"), [1u8; 1000]).unwrap();
+    let notes = t.join("notes");
+    fs::create_dir_all(&notes).unwrap();
+    fs::write(notes.join("notes.txt"), "mine").unwrap();
+    let a_file = w("a-file.txt", "mine");
+    // Sizes no machine here has: refused before anything is allocated.
+    let idx_bomb = t.join("idx-bomb");
+    fs::create_dir_all(&idx_bomb).unwrap();
+    for f in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        fs::copy(data("mnist-small").join(f), idx_bomb.join(f)).unwrap();
+    }
+    let mut bomb = vec![0, 0, 8, 3];
+    for v in [5_000_000u32, 28, 28] {
+        bomb.extend_from_slice(&v.to_be_bytes());
+    }
+    bomb.extend_from_slice(&[0u8; 4096]);
+    fs::write(idx_bomb.join("train-images-idx3-ubyte.gz"), gzip(&bomb)).unwrap();
+    let zero_npy = t.join("zero.npy");
+    let zero_csv = t.join("zero.csv");
+    #[cfg(unix)]
+    for p in [&zero_npy, &zero_csv] {
+        std::os::unix::fs::symlink("/dev/zero", p).unwrap();
+    }
+    let dup = w("duplicate-columns.csv", "a,b,a,label\n1,2,3,0\n4,5,6,1\n");
+    let abc = w("abc.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9\n");
+    let cba = w("cba.csv", "c,b,a\n3,2,1\n6,5,4\n9,8,7\n");
+    let iforest_abc = fitted(
+        "iforest",
+        &abc,
+        &t.join("iforest-abc"),
+        &["--no-labels", "--set", "n_estimators=5"],
+    );
     let out = |name: &str| t.join("out").join(name);
     let model = out("model");
     let csv = out("scores.csv");
@@ -395,6 +435,267 @@ fn cases(t: &Path) -> Vec<Case> {
             out: model.clone(),
         },
         Case {
+            input: "`fit --out` a folder holding another tool's `model.json` (TensorFlow.js)",
+            args: fit("iforest", &wbc, &tfjs, &[]),
+            code: 1,
+            needle: "not an oddity model file",
+            out: tfjs.join("weights.safetensors"),
+        },
+        Case {
+            input: "`fit --out` a non-empty folder that is not a model directory",
+            args: fit("iforest", &wbc, &notes, &[]),
+            code: 1,
+            needle: "not an oddity model directory",
+            out: notes.join("model.json"),
+        },
+        Case {
+            input: "`fit --out` an existing regular file",
+            args: fit("iforest", &wbc, &a_file, &[]),
+            code: 1,
+            needle: "exists and is not a directory",
+            out: model.clone(),
+        },
+        Case {
+            input: "`fit --out` below a regular file",
+            args: fit("iforest", &wbc, &a_file.join("m"), &[]),
+            code: 1,
+            needle: "is a file, not a directory",
+            out: model.clone(),
+        },
+        Case {
+            input: "bad `--out` is reported before the data is read (or training starts)",
+            args: fit("ganomaly", &t.join("no-such-data"), &a_file, &[]),
+            code: 1,
+            needle: "a-file.txt",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--out X --checkpoint X`",
+            args: fit("dplan", &wbc, &model, &["--checkpoint", &s(&model)]),
+            code: 2,
+            needle: "overlap",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--resume` pointed at a model directory",
+            args: fit("dplan", &wbc, &model, &["--resume", &s(&iforest)]),
+            code: 2,
+            needle: "is a model directory",
+            out: model.clone(),
+        },
+        Case {
+            input: "`score --out` a directory",
+            args: score(&iforest, &wbc, &empty_dir),
+            code: 1,
+            needle: "is a directory",
+            out: csv.clone(),
+        },
+        Case {
+            input: "`eval --results` under /proc (cannot be created)",
+            args: eval("iforest", &wbc, Path::new("/proc/oddity-results.jsonl"), &[]),
+            code: 1,
+            needle: "creates no files under /dev or /proc",
+            out: res.clone(),
+        },
+        Case {
+            input: "`--set n_estimators=1000000000000`",
+            args: fit("iforest", &wbc, &model, &["--set", "n_estimators=1000000000000"]),
+            code: 2,
+            needle: "`n_estimators` = 1000000000000",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set hidden=1000000000000` (DevNet)",
+            args: fit(
+                "devnet",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "hidden=1000000000000"],
+            ),
+            code: 2,
+            needle: "`hidden`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set batch_size=1000000000000000` (DevNet)",
+            args: fit(
+                "devnet",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "batch_size=1000000000000000"],
+            ),
+            code: 2,
+            needle: "`batch_size`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set hidden=[1000000000000]` (Deep SAD)",
+            args: fit(
+                "deep-sad",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "hidden=[1000000000000]"],
+            ),
+            code: 2,
+            needle: "`hidden`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set rep_dim=1000000000000` (Deep SAD)",
+            args: fit(
+                "deep-sad",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "rep_dim=1000000000000"],
+            ),
+            code: 2,
+            needle: "`rep_dim`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set embedding=1000000000000` (REPEN)",
+            args: fit(
+                "repen",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "embedding=1000000000000"],
+            ),
+            code: 2,
+            needle: "`embedding`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set ensemble_size=1000000000000` (REPEN)",
+            args: fit(
+                "repen",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "ensemble_size=1000000000000"],
+            ),
+            code: 2,
+            needle: "`ensemble_size`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set hidden=1000000000000` (DPLAN)",
+            args: fit("dplan", &one_anomaly_csv(t), &model, &["--set", "hidden=1000000000000"]),
+            code: 2,
+            needle: "`hidden`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set ngf=100000000` (GANomaly)",
+            args: fit("ganomaly", &data("mnist-small"), &model, &["--set", "ngf=100000000"]),
+            code: 2,
+            needle: "`ngf`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--set embedding=1000000000000` (deep-cluster)",
+            args: fit(
+                "deep-cluster",
+                &data("mnist-small"),
+                &model,
+                &["--set", "embedding=1000000000000"],
+            ),
+            code: 2,
+            needle: "`embedding`",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--resize 100000x100000`",
+            args: fit("iforest", &data("coil20-small"), &model, &["--resize", "100000x100000"]),
+            code: 2,
+            needle: "--resize 100000x100000",
+            out: model.clone(),
+        },
+        Case {
+            input: "IDX `.gz` of 4 kB whose header claims 5,000,000 images",
+            args: fit("iforest", &idx_bomb, &model, &[]),
+            code: 1,
+            needle: "5000000 images of 28x28",
+            out: model.clone(),
+        },
+        Case {
+            input: "`/dev/zero` given as `.npy`",
+            args: fit("iforest", &zero_npy, &model, &[]),
+            code: 1,
+            needle: "not a data file",
+            out: model.clone(),
+        },
+        Case {
+            input: "`/dev/zero` given as `.csv`",
+            args: fit("iforest", &zero_csv, &model, &[]),
+            code: 1,
+            needle: "not a data file",
+            out: model.clone(),
+        },
+        Case {
+            input: "duplicate column names (CSV)",
+            args: fit("iforest", &dup, &model, &[]),
+            code: 1,
+            needle: "appears twice",
+            out: model.clone(),
+        },
+        Case {
+            input: "columns in another order than at fit time",
+            args: [score(&iforest_abc, &cba, &csv), vec!["--no-labels".into()]].concat(),
+            code: 1,
+            needle: "another order",
+            out: csv.clone(),
+        },
+        Case {
+            input: "REPEN `subsample_size` not below the unlabelled sample count",
+            args: fit("repen", &one_anomaly_csv(t), &model, &["--set", "subsample_size=1000"]),
+            code: 2,
+            needle: "subsample_size",
+            out: model.clone(),
+        },
+        Case {
+            input: "`bench --seeds 0`",
+            args: [
+                "bench",
+                "weakly-supervised",
+                "--data",
+                &s(&wbc),
+                "--seeds",
+                "0",
+                "--out",
+                &s(&out("bench")),
+            ]
+            .map(String::from)
+            .to_vec(),
+            code: 2,
+            needle: "seeds",
+            out: out("bench"),
+        },
+        Case {
+            input: "`eval --seed 1 --seed 1`",
+            args: eval("iforest", &wbc, &res, &["--seed", "1", "--seed", "1"]),
+            code: 2,
+            needle: "given twice",
+            out: res.clone(),
+        },
+        Case {
+            input: "`--anomaly-label` on a `.npz` (labels are `y`; it was silently ignored)",
+            args: fit(
+                "iforest",
+                &data("adbench/4_breastw.npz"),
+                &model,
+                &["--anomaly-label", "0"],
+            ),
+            code: 2,
+            needle: "anomaly-label",
+            out: model.clone(),
+        },
+        Case {
+            input: "`--resize` on an IDX folder",
+            args: fit("iforest", &data("mnist-small"), &model, &["--resize", "8x8"]),
+            code: 2,
+            needle: "resize",
+            out: model.clone(),
+        },
+        Case {
             input: "contamination out of range",
             args: fit("iforest", &wbc, &model, &["--set", "contamination=0.9"]),
             code: 2,
@@ -402,6 +703,47 @@ fn cases(t: &Path) -> Vec<Case> {
             out: model.clone(),
         },
     ]
+}
+
+/// 40 rows of two features, one labelled anomaly (weakly supervised models fit it).
+fn one_anomaly_csv(t: &Path) -> PathBuf {
+    let p = t.join("one-anomaly.csv");
+    let mut text = String::from("a,b,label\n");
+    for i in 0..40 {
+        text += &format!("{},{},{}\n", i % 7, i % 3, (i == 0) as u8);
+    }
+    fs::write(&p, text).unwrap();
+    p
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// The matrix runs under a fixed memory budget (stable messages) and `ulimit -v` 8 GiB: a size
+/// check that failed would show as an aborted allocation (exit 134), not a quiet success.
+fn run(args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oddity"));
+    cmd.args(args).env("ODDITY_MEMORY_LIMIT", "4000000000");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: 8 << 30,
+                    rlim_max: 8 << 30,
+                };
+                libc::setrlimit(libc::RLIMIT_AS, &lim);
+                Ok(())
+            });
+        }
+    }
+    cmd.output().expect("run oddity")
 }
 
 /// A 2×2 grayscale PNG.
@@ -430,7 +772,7 @@ fn every_bad_input_fails_with_one_line_and_writes_nothing() {
     };
     for case in cases(t) {
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
-        let o = oddity(&args);
+        let o = run(&args);
         let line = assert_error(&o, case.code, case.needle);
         assert!(!case.out.exists(), "{}: {} was written", case.input, case.out.display());
         table += &format!(

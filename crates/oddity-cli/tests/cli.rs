@@ -247,8 +247,26 @@ fn usage_errors_exit_2() {
         2,
         "no/such/script.py not found",
     );
-    // clap's own usage errors also exit 2
-    assert_eq!(oddity(&["fit"]).status.code(), Some(2));
+    // clap's own usage errors also exit 2, as one line
+    let line = assert_error(&oddity(&["fit"]), 2, "required arguments were not provided");
+    assert!(line.contains("--model") && line.contains("--out"), "{line}");
+    assert_error(&oddity(&["score", "--bogus"]), 2, "unexpected argument '--bogus'");
+    // a --set value of the wrong type names its key
+    assert_error(
+        &oddity(&[
+            "fit",
+            "--model",
+            "iforest",
+            "--data",
+            file.to_str().unwrap(),
+            "--out",
+            "never",
+            "--set",
+            "n_estimators=abc",
+        ]),
+        2,
+        "`n_estimators` = \"abc\"",
+    );
 }
 
 #[test]
@@ -337,7 +355,8 @@ fn same_seed_gives_identical_score_files_across_processes() {
 }
 
 /// Every registered model, fitted twice in separate processes with the same seed, writes
-/// bit-identical score files (short trainings so the test stays fast).
+/// byte-identical model directories (weights included) and score files (short trainings so the
+/// test stays fast).
 #[test]
 fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
     let cardio = data("adbench/6_cardio.npz");
@@ -399,6 +418,10 @@ fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
         }
         assert!(outputs[0].lines().count() > 100, "{model}");
         assert_eq!(outputs[0], outputs[1], "{model}: same seed, different scores");
+        for file in ["model.json", "weights.safetensors"] {
+            let read = |run: usize| std::fs::read(dir.path().join(format!("{model}-{run}")).join(file)).unwrap();
+            assert!(read(0) == read(1), "{model}: same seed, different {file}");
+        }
         models.push(model);
     }
     assert_eq!(

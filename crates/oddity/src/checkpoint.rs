@@ -79,8 +79,10 @@ impl Checkpointer {
     }
 
     /// The saved state when resuming and a checkpoint exists; `None` when starting afresh.
-    /// A checkpoint of another model, format version, data, seed or architecture is an error.
-    pub fn resume<S: DeserializeOwned>(&self) -> Result<Option<Resumed<S>>> {
+    /// A checkpoint of another model, format version, data, seed or architecture is an error, and
+    /// so is one further along than the `planned` epochs/steps of this run (`what`: the setting
+    /// that plans them), which would otherwise be written out under the smaller count.
+    pub fn resume<S: DeserializeOwned>(&self, planned: u64, what: &str) -> Result<Option<Resumed<S>>> {
         if !self.cfg.resume {
             return Ok(None);
         }
@@ -105,19 +107,32 @@ impl Checkpointer {
             }
             None => return Err(Error::format(&path, "no format_version: not an oddity checkpoint")),
         }
-        let header: Header<S> =
-            serde_json::from_value(raw).map_err(|e| Error::format(&path, format!("checkpoint state: {e}")))?;
-        if header.kind != self.kind {
+        // The kind before the state: another model's state fails on its fields otherwise.
+        let kind = raw.get("kind").and_then(|k| k.as_str()).unwrap_or("unknown");
+        if kind != self.kind {
             return Err(Error::format(
                 &path,
-                format!("checkpoint of a `{}` model, not `{}`", header.kind, self.kind),
+                format!("checkpoint of a `{kind}` model, not `{}`", self.kind),
             ));
         }
+        let header: Header<S> =
+            serde_json::from_value(raw).map_err(|e| Error::format(&path, format!("checkpoint state: {e}")))?;
         if header.fingerprint != self.fingerprint {
             return Err(Error::format(
                 &path,
                 "checkpoint of a different run (data, seed or architecture differ); \
                  only the number of epochs/steps and the learning rate may change when resuming",
+            ));
+        }
+        if header.step > planned {
+            return Err(Error::config(
+                what,
+                format!(
+                    "asks for {planned} but the checkpoint in {} has {} done; resuming can keep or extend \
+                     the schedule, not shorten it",
+                    self.cfg.dir.display(),
+                    header.step
+                ),
             ));
         }
         Ok(Some(Resumed {
@@ -346,20 +361,33 @@ mod tests {
             resume: true,
         };
         let a = Checkpointer::new(&cfg, "dplan", "aaa".into());
-        assert!(a.resume::<u32>().unwrap().is_none(), "nothing to resume yet");
+        assert!(
+            a.resume::<u32>(u64::MAX, "epochs").unwrap().is_none(),
+            "nothing to resume yet"
+        );
         a.save(3, &7u32, |_| Ok(())).unwrap();
-        let back = a.resume::<u32>().unwrap().unwrap();
+        let back = a.resume::<u32>(u64::MAX, "epochs").unwrap().unwrap();
         assert_eq!((back.step, back.state), (3, 7));
         let e = Checkpointer::new(&cfg, "dplan", "bbb".into())
-            .resume::<u32>()
+            .resume::<u32>(u64::MAX, "epochs")
             .err()
             .unwrap();
         assert!(e.to_string().contains("different run"), "{e}");
         let e = Checkpointer::new(&cfg, "ganomaly", "aaa".into())
-            .resume::<u32>()
+            .resume::<u32>(u64::MAX, "epochs")
             .err()
             .unwrap();
         assert!(e.to_string().contains("not `ganomaly`"), "{e}");
+        // Another kind's state (other fields) names the kind, not a missing field.
+        let e = Checkpointer::new(&cfg, "ganomaly", "aaa".into())
+            .resume::<(String, String)>(u64::MAX, "epochs")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("checkpoint of a `dplan` model"), "{e}");
+        // A shorter schedule than the checkpoint's would mislabel the model.
+        let e = a.resume::<u32>(2, "epochs").err().unwrap();
+        assert!(e.is_usage() && e.to_string().contains("has 3 done"), "{e}");
+        assert!(a.resume::<u32>(3, "epochs").unwrap().is_some());
         // Not resuming: the old checkpoint is ignored and replaced.
         let fresh = Checkpointing {
             resume: false,
@@ -367,7 +395,7 @@ mod tests {
         };
         assert!(
             Checkpointer::new(&fresh, "dplan", "bbb".into())
-                .resume::<u32>()
+                .resume::<u32>(u64::MAX, "epochs")
                 .unwrap()
                 .is_none()
         );
@@ -383,11 +411,11 @@ mod tests {
         let c = Checkpointer::new(&cfg, "dplan", "f".into());
         c.save(1, &1u32, |_| Ok(())).unwrap();
         fs::rename(cfg.dir.join(CURRENT), cfg.dir.join(PREVIOUS)).unwrap();
-        assert_eq!(c.resume::<u32>().unwrap().unwrap().step, 1);
+        assert_eq!(c.resume::<u32>(u64::MAX, "epochs").unwrap().unwrap().step, 1);
         // A failing writer leaves the last complete checkpoint in place.
         c.save(2, &2u32, |_| Ok(())).unwrap();
         let e = c.save(3, &3u32, |_| Err(Error::InvalidData("disk full".into())));
         assert!(e.is_err());
-        assert_eq!(c.resume::<u32>().unwrap().unwrap().step, 2);
+        assert_eq!(c.resume::<u32>(u64::MAX, "epochs").unwrap().unwrap().step, 2);
     }
 }

@@ -59,6 +59,13 @@ impl<'a> FitContext<'a> {
 pub trait ModelConfig: Serialize + DeserializeOwned + Default + Clone + std::fmt::Debug + Send + Sync {
     /// Checks every hyperparameter; one typed error per rule.
     fn validate(&self) -> Result<()>;
+
+    /// Memory (bytes, a lower bound; `None` on overflow) that each size key drives when fitting
+    /// `n` samples of `layout`, checked against [`crate::budget::limit`] before fitting so an
+    /// impossible size is an error naming the key, not an aborted allocation.
+    fn memory(&self, _layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
+        Vec::new()
+    }
 }
 
 /// What a model implements. The framework ([`Detector`]) adds thresholds, checks and persistence.
@@ -138,6 +145,10 @@ pub struct FitSummary {
     pub seed: u64,
     /// Number of training samples.
     pub n_train: usize,
+    /// Column names of the training data (files with a header: CSV, ARFF, Parquet); scoring data
+    /// with names must have the same ones in the same order. Absent in older model files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<Vec<String>>,
 }
 
 /// A fitted model with its threshold: the thing users fit, score, save and load.
@@ -156,6 +167,11 @@ impl<M: Model> Detector<M> {
     pub fn fit(config: M::Config, common: Common, train: &Dataset, ctx: &FitContext) -> Result<Self> {
         common.validate()?;
         config.validate()?;
+        crate::budget::check_config(
+            M::KIND,
+            &serde_json::to_value(&config).unwrap_or_default(),
+            &config.memory(train.layout(), train.n()),
+        )?;
         let model = M::fit(&config, train, ctx)?;
         let scores = model.score(train)?;
         check_scores(&scores, train.n())?;
@@ -168,6 +184,7 @@ impl<M: Model> Detector<M> {
             layout: train.layout(),
             seed: ctx.seed,
             n_train: train.n(),
+            feature_names: train.feature_names().map(<[String]>::to_vec),
         };
         Ok(Detector {
             model,
@@ -180,6 +197,7 @@ impl<M: Model> Detector<M> {
 
     /// Raw anomaly scores (higher = more anomalous).
     pub fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
+        Dataset::check_columns(self.summary.feature_names.as_deref(), data)?;
         Dataset::check_layout(self.summary.layout, data)?;
         let scores = self.model.score(data)?;
         check_scores(&scores, data.n())?;

@@ -49,6 +49,22 @@ pub enum Error {
     #[error("unknown model `{name}` (available: {available})")]
     UnknownModel { name: String, available: String },
 
+    /// An output path (`--out`, `--checkpoint`, a report folder) that oddity must not or cannot write.
+    #[error("{}: {reason}", path.display())]
+    Output { path: PathBuf, reason: String },
+
+    /// A size (from a hyperparameter or a file header) that needs more memory than this machine
+    /// allows: refused before anything is allocated.
+    /// `key` is the hyperparameter when a setting is to blame (a usage error), `None` for a file.
+    #[error("{what} needs {} of memory, more than the {} this process may use (see docs/reliability.md)",
+        needed.map_or("more than 2^128 bytes".to_string(), human_bytes), human_bytes(*.limit as u128))]
+    TooLarge {
+        key: Option<String>,
+        what: String,
+        needed: Option<u128>,
+        limit: u64,
+    },
+
     /// A model directory that is damaged, from another model kind, or from a newer oddity.
     #[error("model directory {}: {reason}", path.display())]
     ModelFile { path: PathBuf, reason: String },
@@ -86,6 +102,14 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::Output`].
+    pub fn output(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
+        Error::Output {
+            path: path.as_ref().to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
     /// Shorthand for [`Error::ModelFile`].
     pub fn model_file(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
         Error::ModelFile {
@@ -97,6 +121,25 @@ impl Error {
     /// True for errors caused by how the program was called (bad config, unknown model):
     /// the CLI maps these to exit code 2.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::InvalidConfig { .. } | Error::UnknownModel { .. })
+        matches!(
+            self,
+            Error::InvalidConfig { .. } | Error::UnknownModel { .. } | Error::TooLarge { key: Some(_), .. }
+        )
+    }
+}
+
+/// `1.5 GB`-style size (decimal units, as `df -H`).
+pub fn human_bytes(b: u128) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} bytes")
+    } else {
+        format!("{v:.1} {}", units[u])
     }
 }

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod backend;
+pub mod budget;
 pub mod checkpoint;
 pub mod data;
 pub mod detector;
@@ -29,6 +30,7 @@ pub mod json;
 pub mod metrics;
 pub mod models;
 pub mod nn;
+pub mod output;
 pub mod persist;
 pub mod plot;
 pub mod progress;

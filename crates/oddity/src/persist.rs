@@ -1,14 +1,15 @@
 //! Model directories: `model.json` (format version, kind, config, threshold, score range, input
 //! layout) plus `weights.safetensors` where a model has tensors.
 //!
-//! A directory is written into a temporary sibling and renamed into place, so a crash or an
-//! error never leaves a half-written model at the output path. `model.json` records the
+//! A new directory is written into a temporary sibling and renamed into place; an existing model
+//! directory gets its two files renamed over the old ones (other files in it stay). A crash or an
+//! error never leaves a half-written model that loads. `model.json` records the
 //! SHA-256 of the weights file; loading checks it, so a truncated or swapped weights file is an
 //! error rather than silent garbage.
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -38,23 +39,68 @@ pub struct ModelFile {
     pub weights_sha256: String,
 }
 
-/// Writes `det` to the model directory `dir` (created, or replaced if it holds a model).
+/// Writes `det` to the model directory `dir`: created when missing (written into a temporary
+/// sibling and renamed into place), or updated in place when it is empty or an oddity model
+/// directory (the new weights and `model.json` renamed over the old ones; other files in it are
+/// kept). Anything else at `dir` is refused and left untouched (see [`check_out_dir`]).
 pub fn save<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
-    let config = crate::json::to_value(&det.config).map_err(|e| Error::model_file(dir, format!("config: {e}")))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::model_file(dir, "exists and is not a directory"));
+    let dir = crate::output::resolve_links(dir)?;
+    check_out_dir(&dir)?;
+    if !dir.exists() {
+        let parent = crate::output::parent_of(&dir);
+        crate::output::create_dirs(&parent)?;
+        let staging = crate::output::dir_builder(".oddity-model-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        write_model_files(det, staging.path(), &dir)?;
+        crate::checkpoint::sync(staging.path())?;
+        match fs::rename(staging.path(), &dir) {
+            Ok(()) => {
+                // Renamed away: nothing left for the guard to delete.
+                let _ = staging.keep();
+                return crate::checkpoint::sync(&parent);
+            }
+            // Another process created `dir` meanwhile: update it in place like any model directory.
+            Err(_) if dir.is_dir() => {}
+            Err(e) => return Err(Error::io(&dir, e)),
+        }
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".oddity-model-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
-    let weights = staging.path().join(WEIGHTS_FILE);
+    update_in_place(det, &dir)
+}
+
+/// Replaces `model.json` and the weights of the existing directory `dir` (locked against a
+/// concurrent writer), keeping every other file in it.
+fn update_in_place<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
+    let lock = fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            return Err(Error::output(
+                dir,
+                "another oddity process is writing this model directory; try again when it has finished",
+            ));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(Error::io(dir, e)),
+    }
+    check_out_dir(dir)?;
+    let staging = crate::output::dir_builder(".oddity-model-")
+        .tempdir_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    write_model_files(det, staging.path(), dir)?;
+    // Weights first: a crash between the two renames leaves a checksum mismatch that loading reports.
+    for name in [WEIGHTS_FILE, MODEL_JSON] {
+        fs::rename(staging.path().join(name), dir.join(name)).map_err(|e| Error::io(dir.join(name), e))?;
+    }
+    crate::checkpoint::sync(dir)
+}
+
+/// Writes `weights.safetensors` and `model.json` (fsynced) into `into`; `dir` names the model
+/// directory in messages.
+fn write_model_files<M: Model>(det: &Detector<M>, into: &Path, dir: &Path) -> Result<()> {
+    let config = crate::json::to_value(&det.config).map_err(|e| Error::model_file(dir, format!("config: {e}")))?;
+    let weights = into.join(WEIGHTS_FILE);
     det.model.save_weights(&weights)?;
+    canonical_header(&weights)?;
     crate::checkpoint::sync(&weights)?;
     let weights_sha256 = sha256_file(&weights)?;
     let file = ModelFile {
@@ -67,52 +113,55 @@ pub fn save<M: Model>(det: &Detector<M>, dir: &Path) -> Result<()> {
         weights_sha256,
     };
     let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::model_file(dir, e.to_string()))?;
-    let json_path = staging.path().join(MODEL_JSON);
+    let json_path = into.join(MODEL_JSON);
     let mut f = fs::File::create(&json_path).map_err(|e| Error::io(&json_path, e))?;
     f.write_all(&json)
         .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(&json_path, e))?;
-    readable_by_others(&json_path, 0o644)?;
-    let staged = staging.keep();
-    readable_by_others(&staged, 0o755)?;
-    crate::checkpoint::sync(&staged)?;
-    replace_dir(staged, dir)?;
-    crate::checkpoint::sync(&parent)
+        .map_err(|e| Error::io(&json_path, e))
 }
 
-/// Temporary files and directories are private (0600 / 0700); a saved model should carry the
-/// usual permissions (0644 / 0755) so other users and services can read it.
-fn readable_by_others(path: &Path, mode: u32) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(path, e))?;
+/// Checks, before fitting, that `dir` may receive a model: missing (its folder writable), an
+/// empty folder, or an oddity model directory (its `model.json` has a `format_version` and a
+/// `kind`). A file, or a folder holding anything else (another tool's `model.json`, say), is
+/// refused: `fit` never deletes or overwrites what it did not write.
+pub fn check_out_dir(dir: &Path) -> Result<()> {
+    let real = crate::output::resolve_links(dir)?;
+    crate::output::check_dir(&real).map_err(|e| match e {
+        Error::Output { reason, .. } => Error::output(dir, reason),
+        e => e,
+    })?;
+    if !real.is_dir() {
+        return Ok(());
     }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
-}
-
-/// Moves the finished staging directory to `dir`, replacing an existing model directory.
-fn replace_dir(staged: PathBuf, dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let is_model_dir = dir.join(MODEL_JSON).exists();
-        let is_empty = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_none();
-        if !is_model_dir && !is_empty {
-            let _ = fs::remove_dir_all(&staged);
-            return Err(Error::model_file(
+    let mut entries = fs::read_dir(&real).map_err(|e| Error::io(dir, e))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    let json = real.join(MODEL_JSON);
+    let bytes = match fs::read(&json) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::output(
                 dir,
-                "exists and is not an oddity model directory; refusing to replace it",
+                "exists, is not empty and is not an oddity model directory (no model.json); \
+                 refusing to write into it (choose a new or empty folder)",
             ));
         }
-        let old = staged.with_extension("old");
-        fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
-        fs::rename(&staged, dir).map_err(|e| Error::io(dir, e))?;
-        let _ = fs::remove_dir_all(&old);
-    } else {
-        fs::rename(&staged, dir).map_err(|e| Error::io(dir, e))?;
+        Err(e) => return Err(Error::io(&json, e)),
+    };
+    #[derive(Deserialize)]
+    struct Head {
+        format_version: u64,
+        kind: String,
     }
-    Ok(())
+    match serde_json::from_slice::<Head>(&bytes) {
+        Ok(h) if crate::registry::find(&h.kind).is_ok() && h.format_version > 0 => Ok(()),
+        _ => Err(Error::output(
+            dir,
+            "holds a model.json that is not an oddity model file (another tool's model?); \
+             refusing to replace it (choose a new or empty folder)",
+        )),
+    }
 }
 
 /// Reads and checks `model.json` (format version) and the weights checksum.
@@ -199,6 +248,61 @@ pub fn load_from_file<M: Model>(dir: &Path, file: ModelFile) -> Result<Detector<
     })
 }
 
+/// Rewrites a safetensors file's JSON header with every object's keys sorted. The safetensors
+/// crate (directly and through burn) writes the metadata map in `HashMap` order, random per
+/// process, so the same model gave different bytes and checksums. Same content, same offsets.
+fn canonical_header(path: &Path) -> Result<()> {
+    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = |why: &str| Error::model_file(path, format!("cannot rewrite the weights header: {why}"));
+    let (len, rest) = bytes.split_first_chunk::<8>().ok_or_else(|| bad("no header"))?;
+    let n = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| bad("header length"))?;
+    let (head, data) = rest.split_at_checked(n).ok_or_else(|| bad("truncated header"))?;
+    let value: serde_json::Value = serde_json::from_slice(head).map_err(|e| bad(&e.to_string()))?;
+    let mut text = String::with_capacity(n);
+    canonical_json(&value, &mut text);
+    // The data starts 8-byte aligned: safetensors pads the header with spaces.
+    while !(8 + text.len()).is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + data.len());
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(data);
+    fs::write(path, out).map_err(|e| Error::io(path, e))
+}
+
+/// Compact JSON with object keys in sorted order.
+fn canonical_json(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<_> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical_json(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 fn sha256_file(path: &Path) -> Result<String> {
     let mut f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut h = Sha256::new();
@@ -206,20 +310,9 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same directory, fsync, rename).
+/// Writes `bytes` to `path` under oddity's output policy (see [`crate::output`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(|e| Error::io(&parent, e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(path, e))?;
-    readable_by_others(tmp.path(), 0o644)?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    crate::output::write_file(path, bytes)
 }
 
 /// Checks, before a network is built from `model.json`'s config, that the config describes as many

@@ -108,6 +108,8 @@ pub struct ModelEntry {
     default_config: fn() -> Value,
     fit: fn(Value, Common, &Dataset, &FitContext) -> Result<Box<dyn AnyDetector>>,
     load: fn(&Path, ModelFile) -> Result<Box<dyn AnyDetector>>,
+    /// Parses and validates a config (type errors name the model kind).
+    check: fn(Value) -> Result<()>,
 }
 
 impl ModelEntry {
@@ -123,6 +125,7 @@ impl ModelEntry {
                 Ok(Box::new(Detector::<M>::fit(config, common, data, ctx)?))
             },
             load: |dir, file| Ok(Box::new(persist::load_from_file::<M>(dir, file)?)),
+            check: |config| validate_config::<M>(config).map(drop),
         }
     }
 
@@ -253,9 +256,25 @@ impl Settings {
             }
         }
         common.validate()?;
-        let config = Value::Object(config);
-        // Type errors surface here with the model name; range rules in the model's validate().
-        Ok((config, common))
+        // Types and ranges now, before any data is read; a type error names the key at fault
+        // (serde's own message names only the type).
+        if let Err(e) = (entry.check)(Value::Object(config.clone())) {
+            let type_error = matches!(&e, Error::InvalidConfig { field, .. } if field == entry.name);
+            if type_error {
+                let defaults = entry.default_config();
+                for (k, v) in self.pairs.iter().filter(|(k, _)| k != "contamination") {
+                    let mut one = defaults.clone();
+                    one[k.as_str()] = v.clone();
+                    if let Err(Error::InvalidConfig { field, reason }) = (entry.check)(one)
+                        && field == entry.name
+                    {
+                        return Err(Error::config(k, format!("= {v}: {reason}")));
+                    }
+                }
+            }
+            return Err(e);
+        }
+        Ok((Value::Object(config), common))
     }
 }
 

@@ -158,6 +158,15 @@ enum Task {
 
 pub fn run(args: Args) -> Result<()> {
     let clock = RunClock::start();
+    if let Some(dup) = args
+        .seeds
+        .iter()
+        .enumerate()
+        .find(|(i, s)| args.seeds[..*i].contains(s))
+    {
+        return Err(Error::config("seed", format!("{} is given twice", dup.1)));
+    }
+    check_outputs(&args)?;
     let entry = registry::find(&args.model)?;
     let mut settings = settings(&args.sets)?;
     if let Some(k) = args.k {
@@ -264,6 +273,20 @@ pub fn run(args: Args) -> Result<()> {
     finish(&args, &clock, out, &summary_table)
 }
 
+/// The results file, report folder and t-SNE folder, checked before any training.
+fn check_outputs(args: &Args) -> Result<()> {
+    if let Some(path) = &args.results {
+        oddity::output::check_file(path)?;
+    }
+    if let Some(dir) = &args.report {
+        oddity::output::check_dir(dir)?;
+    }
+    if args.model == "deep-cluster" && args.task != Some(Task::Anomaly) && args.tsne_samples > 0 {
+        oddity::output::check_dir(&args.plots)?;
+    }
+    Ok(())
+}
+
 fn extend(out: &mut Evaluation, e: Evaluation) {
     out.records.extend(e.records);
     out.details.extend(e.details);
@@ -310,7 +333,7 @@ fn print_json(records: &[MetricRecord]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for r in records {
         let line = serde_json::to_string(r).map_err(|e| Error::InvalidData(e.to_string()))?;
-        writeln!(out, "{line}").map_err(|e| Error::io("<stdout>", e))?;
+        writeln!(out, "{line}").map_err(|e| Error::io(crate::STDOUT, e))?;
     }
     Ok(())
 }
@@ -347,7 +370,7 @@ pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, sam
             run.clusters[i]
         ));
     }
-    std::fs::write(&csv, text).map_err(|e| Error::io(&csv, e))?;
+    oddity::output::write_file(&csv, text.as_bytes())?;
     let truth: Vec<u32> = idx.iter().map(|&i| run.truth[i]).collect();
     let clusters: Vec<u32> = idx.iter().map(|&i| run.clusters[i]).collect();
     let cluster_names: Vec<String> = (0..=clusters.iter().copied().max().unwrap_or(0))

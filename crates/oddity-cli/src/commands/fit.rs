@@ -1,12 +1,12 @@
 //! `oddity fit`: fit a detector and write its model directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use oddity::Result;
 use oddity::checkpoint::Checkpointing;
 use oddity::detector::FitContext;
 use oddity::registry;
+use oddity::{Error, Result, persist};
 
 use crate::load_args::{DataArgs, settings};
 use crate::progress::Bars;
@@ -43,6 +43,7 @@ pub fn run(args: Args) -> Result<()> {
     let entry = registry::find(&args.model)?;
     let settings = settings(&args.sets)?;
     settings.apply(&entry)?; // reject bad settings before loading a large file
+    check_outputs(&args)?; // and bad output paths before hours of training
     let data = args.data.load()?.train;
     let start = Instant::now();
     let bars = Bars::default();
@@ -64,4 +65,55 @@ pub fn run(args: Args) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Every path `fit` will write, checked before the data is loaded: the model directory may be
+/// created or replaced, the checkpoint folder is writable, and the two are not the same folder.
+fn check_outputs(args: &Args) -> Result<()> {
+    persist::check_out_dir(&args.out)?;
+    let Some(ck) = args.checkpoint.as_ref().or(args.resume.as_ref()) else {
+        return Ok(());
+    };
+    oddity::output::check_dir(ck)?;
+    let flag = if args.resume.is_some() { "resume" } else { "checkpoint" };
+    let (out, ck_abs) = (absolute(&args.out), absolute(ck));
+    if out.starts_with(&ck_abs) || ck_abs.starts_with(&out) {
+        return Err(Error::config(
+            flag,
+            format!(
+                "{} and --out {} overlap; the checkpoint folder and the model directory must be separate folders",
+                ck.display(),
+                args.out.display()
+            ),
+        ));
+    }
+    if args.resume.is_some() && ck.join(persist::MODEL_JSON).is_file() {
+        return Err(Error::config(
+            "resume",
+            format!(
+                "{} is a model directory, not a checkpoint folder (that is what --checkpoint DIR writes)",
+                ck.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its symbolic links resolved as far as it exists.
+fn absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(|s| s.to_os_string()), existing.parent()) {
+            (Some(name), Some(up)) => {
+                rest.push(name);
+                existing = up.to_path_buf();
+            }
+            _ => return abs,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or(existing);
+    out.extend(rest.iter().rev());
+    out
 }

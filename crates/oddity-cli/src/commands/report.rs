@@ -16,6 +16,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    oddity::output::check_dir(&args.out)?;
     let results = Results::read(&args.results)?;
     let written = build(&results, &args.results, &args.out)?;
     println!(

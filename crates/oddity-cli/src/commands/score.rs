@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use oddity::data::Labels;
 use oddity::metrics::min_max_scale;
-use oddity::{Error, Result, persist, registry};
+use oddity::{Error, Result, registry};
 
 use crate::load_args::DataArgs;
 
@@ -20,11 +20,21 @@ pub struct Args {
     /// Write the scores here (CSV) instead of standard output.
     #[arg(long, value_name = "FILE.csv")]
     out: Option<PathBuf>,
+    /// Match the data's columns to the model's by name (same columns in another order); without
+    /// it, columns that differ from those the model was fitted on are an error.
+    #[arg(long)]
+    allow_reordered_columns: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(path) = &args.out {
+        oddity::output::check_file(path)?;
+    }
     let det = registry::load(&args.model_dir)?;
-    let data = args.data.load_all()?;
+    let mut data = args.data.load_all()?;
+    if let (true, Some(names)) = (args.allow_reordered_columns, &det.summary().feature_names) {
+        data = data.reorder_columns(names)?;
+    }
     let scores = det.score(&data)?;
     let scaled = min_max_scale(&scores);
     let threshold = det.threshold();
@@ -45,7 +55,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            persist::write_atomic(path, csv.as_bytes())?;
+            oddity::output::write_file(path, csv.as_bytes())?;
             let flagged = scores.iter().filter(|&&s| s > threshold).count();
             eprintln!(
                 "scored {} samples ({flagged} above threshold {threshold:.6}); wrote {}",
@@ -56,7 +66,7 @@ pub fn run(args: Args) -> Result<()> {
         None => std::io::stdout()
             .lock()
             .write_all(csv.as_bytes())
-            .map_err(|e| Error::io("<stdout>", e))?,
+            .map_err(|e| Error::io(crate::STDOUT, e))?,
     }
     Ok(())
 }

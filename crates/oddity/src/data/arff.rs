@@ -85,6 +85,13 @@ pub fn from_reader<R: BufRead>(reader: R, source: &Path, opts: &LoadOptions) -> 
             continue;
         }
         let row = rows.n + 1;
+        // One-hot rows can be wide (a nominal attribute declaring millions of values): 8 bytes a
+        // value leaves room for the buffer's growth.
+        crate::budget::check(
+            None,
+            || format!("{}: {row} rows of {width} features", source.display()),
+            crate::budget::bytes(&[row, width], 8),
+        )?;
         let at = |reason: String| Error::format(source, format!("row {row} (line {line_no}): {reason}"));
         if let Some(body) = t.strip_prefix('{') {
             rows.push_sparse(body).map_err(at)?;

@@ -140,8 +140,62 @@ impl Dataset {
                 self.dim()
             )));
         }
+        for (j, name) in names.iter().enumerate() {
+            if let Some(i) = names[..j].iter().position(|n| n == name) {
+                return Err(Error::InvalidData(format!(
+                    "{}: column `{name}` appears twice (features {} and {}); column names must be unique",
+                    self.name,
+                    i + 1,
+                    j + 1
+                )));
+            }
+        }
         self.feature_names = Some(names);
         Ok(self)
+    }
+
+    /// The same samples with the columns in the order of `names` (matched by name): for data
+    /// whose columns are those of a model in another order. Missing or extra columns are an error.
+    pub fn reorder_columns(&self, names: &[String]) -> Result<Dataset> {
+        let Some(own) = &self.feature_names else {
+            return Err(Error::InvalidData(format!(
+                "{}: has no column names to match by name",
+                self.name
+            )));
+        };
+        if let Some(diff) = column_difference(names, own, false) {
+            return Err(Error::Shape(format!(
+                "{}: columns differ from those the model was fitted on: {diff}",
+                self.name
+            )));
+        }
+        let idx: Vec<usize> = names
+            .iter()
+            .map(|n| own.iter().position(|o| o == n).unwrap_or(0))
+            .collect();
+        let d = self.dim();
+        let mut x = Vec::with_capacity(self.x.len());
+        for row in self.x.chunks_exact(d) {
+            x.extend(idx.iter().map(|&j| row[j]));
+        }
+        let mut out = Dataset::new(self.name.clone(), self.layout, x, self.labels.clone())?;
+        out.feature_names = Some(names.to_vec());
+        Ok(out)
+    }
+
+    /// Checks that `data`'s columns are `expected` (the names a model was fitted on), by name and
+    /// position. Data without column names (NPY, MAT) is matched by position only.
+    pub fn check_columns(expected: Option<&[String]>, data: &Dataset) -> Result<()> {
+        let (Some(want), Some(got)) = (expected, data.feature_names()) else {
+            return Ok(());
+        };
+        match column_difference(want, got, true) {
+            None => Ok(()),
+            Some(diff) => Err(Error::Shape(format!(
+                "{}: columns differ from those the model was fitted on: {diff}",
+                data.name
+            ))),
+        }
     }
 
     /// Replaces the labels (one per sample).
@@ -274,8 +328,71 @@ impl Dataset {
     }
 }
 
+/// What differs between the model's columns `want` and the data's `got`; `None` when they are
+/// the same (in the same order, or in any order unless `ordered`).
+fn column_difference(want: &[String], got: &[String], ordered: bool) -> Option<String> {
+    if want == got {
+        return None;
+    }
+    let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).collect();
+    let extra: Vec<&String> = got.iter().filter(|g| !want.contains(g)).collect();
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing {}", name_list(&missing)));
+    }
+    if !extra.is_empty() {
+        parts.push(format!("not in the model {}", name_list(&extra)));
+    }
+    if parts.is_empty() {
+        if !ordered {
+            return None;
+        }
+        let moved: Vec<&String> = want.iter().zip(got).filter(|(w, g)| w != g).map(|(w, _)| w).collect();
+        parts.push(format!(
+            "same columns in another order ({} moved; the model's order: {}); \
+             map them by name with --allow-reordered-columns",
+            name_list(&moved),
+            name_list(&want.iter().collect::<Vec<_>>())
+        ));
+    }
+    Some(parts.join("; "))
+}
+
+/// `a, b, c` (the first 10, then how many in all).
+fn name_list(names: &[&String]) -> String {
+    let shown: Vec<&str> = names.iter().take(10).map(|s| s.as_str()).collect();
+    let more = if names.len() > 10 {
+        format!(", … ({} in all)", names.len())
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn columns_are_checked_by_name_and_reordered_on_request() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ds = Dataset::tabular("t", 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], Labels::None)
+            .unwrap()
+            .with_feature_names(names(&["c", "b", "a"]))
+            .unwrap();
+        let model = names(&["a", "b", "c"]);
+        let e = Dataset::check_columns(Some(&model), &ds).unwrap_err().to_string();
+        assert!(e.contains("another order") && e.contains("a, c moved"), "{e}");
+        let fixed = ds.reorder_columns(&model).unwrap();
+        assert_eq!(fixed.x(), &[3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);
+        assert!(Dataset::check_columns(Some(&model), &fixed).is_ok());
+        let e = Dataset::check_columns(Some(&names(&["a", "b", "x"])), &ds)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing x") && e.contains("not in the model c"), "{e}");
+        assert!(ds.reorder_columns(&names(&["a", "b", "x"])).is_err());
+        let dup = Dataset::tabular("t", 2, vec![1.0, 2.0], Labels::None).unwrap();
+        assert!(dup.with_feature_names(names(&["a", "a"])).is_err());
+    }
+
     use super::*;
 
     #[test]

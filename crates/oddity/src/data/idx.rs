@@ -38,7 +38,23 @@ pub fn load_dir(dir: &Path) -> Result<Loaded> {
 /// Reads an IDX image file (gzip detected by its magic bytes): `(count, rows, cols, pixels)`,
 /// pixels row-major, one byte each.
 pub fn read_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
-    let mut bytes = read_maybe_gz(path)?;
+    let mut bytes = read_maybe_gz(path, 16, |head| {
+        let h = parse_header(path, head, IMAGES_MAGIC, 4)?;
+        let (n, rows, cols) = (h[0], h[1], h[2]);
+        let Some(size) = n.checked_mul(rows).and_then(|v| v.checked_mul(cols)) else {
+            return Err(Error::format(
+                path,
+                format!("header sizes overflow: {n} images of {rows}x{cols}"),
+            ));
+        };
+        // The pixels as bytes, then as f32 in the dataset.
+        crate::budget::check(
+            None,
+            || format!("{}: {n} images of {rows}x{cols}", path.display()),
+            crate::budget::bytes(&[n, rows, cols], 5),
+        )?;
+        Ok(size)
+    })?;
     let header = parse_header(path, &bytes, IMAGES_MAGIC, 4)?;
     let (n, rows, cols) = (header[0], header[1], header[2]);
     if rows == 0 || cols == 0 {
@@ -52,7 +68,15 @@ pub fn read_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
 
 /// Reads an IDX label file (gzip detected by its magic bytes): one byte per label.
 pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
-    let mut bytes = read_maybe_gz(path)?;
+    let mut bytes = read_maybe_gz(path, 8, |head| {
+        let n = parse_header(path, head, LABELS_MAGIC, 2)?[0];
+        crate::budget::check(
+            None,
+            || format!("{}: {n} labels", path.display()),
+            crate::budget::bytes(&[n], 5),
+        )?;
+        Ok(n)
+    })?;
     let n = parse_header(path, &bytes, LABELS_MAGIC, 2)?[0];
     check_payload(path, &bytes, 8, Some(n), &format!("{n} labels"))?;
     bytes.drain(..8);
@@ -129,16 +153,28 @@ fn find(dir: &Path, stem: &str, kind: &str) -> Result<PathBuf> {
         })
 }
 
-/// Reads a file, inflating it if it starts with the gzip magic bytes `1f 8b`.
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
+/// Reads a file, inflating it if it starts with the gzip magic bytes `1f 8b`. `payload` reads the
+/// first `header_len` bytes (fewer in a short file), checks what they announce against the memory
+/// budget and returns the payload size; reading stops one byte past it, so a lying header or a
+/// gzip bomb costs no more memory than the data it claims (the size checks come after).
+fn read_maybe_gz(path: &Path, header_len: usize, payload: impl Fn(&[u8]) -> Result<usize>) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if !raw.starts_with(&[0x1f, 0x8b]) {
+        payload(&raw)?;
         return Ok(raw);
     }
+    let gz_err = |e: std::io::Error| Error::format(path, format!("corrupt or truncated gzip data: {e}"));
+    let mut reader = flate2::read::MultiGzDecoder::new(raw.as_slice());
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(raw.as_slice())
+    (&mut reader)
+        .take(header_len as u64)
         .read_to_end(&mut out)
-        .map_err(|e| Error::format(path, format!("corrupt or truncated gzip data: {e}")))?;
+        .map_err(gz_err)?;
+    let more = payload(&out)?;
+    reader
+        .take(more.saturating_add(1) as u64)
+        .read_to_end(&mut out)
+        .map_err(gz_err)?;
     Ok(out)
 }
 
@@ -299,6 +335,22 @@ mod tests {
         assert!(read_images(&p).unwrap_err().to_string().contains("0x28"));
         let p = write(d, "ovf", &idx_images(u32::MAX, u32::MAX, u32::MAX, &[]));
         assert!(read_images(&p).unwrap_err().to_string().contains("overflow"));
+        // a count no memory holds: refused before the payload is read, gzip or not
+        for gz in [false, true] {
+            let raw = idx_images(u32::MAX, 1000, 1000, &[0; 64]);
+            let bytes = if gz {
+                use std::io::Write;
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&raw).unwrap();
+                e.finish().unwrap()
+            } else {
+                raw
+            };
+            let p = write(d, "huge", &bytes);
+            let e = read_images(&p).unwrap_err();
+            assert!(matches!(e, Error::TooLarge { key: None, .. }), "{e}");
+            assert!(e.to_string().contains("4294967295 images of 1000x1000"), "{e}");
+        }
     }
 
     #[test]

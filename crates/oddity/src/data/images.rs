@@ -26,6 +26,14 @@ pub fn load_png_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
         ));
     }
     let (files, names) = list(dir)?;
+    if let Some((h, w)) = opts.resize {
+        // Each resized image as bytes, then as f32 in the dataset (one channel at least).
+        crate::budget::check(
+            Some("resize"),
+            || format!("--resize {h}x{w} of {} images in {}", files.len(), dir.display()),
+            crate::budget::bytes(&[files.len(), h as usize, w as usize], 5),
+        )?;
+    }
     let images: Vec<Image> = files
         .par_iter()
         .map(|(path, _)| decode(path, opts.resize))

@@ -69,13 +69,31 @@ pub fn load(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded> {
     let path = path.as_ref();
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
+        let idx = std::fs::read_dir(path)
+            .map(|it| {
+                it.filter_map(|e| e.ok())
+                    .any(|e| e.file_name().to_string_lossy().contains("idx3-ubyte"))
+            })
+            .unwrap_or(false);
+        unused_options(path, opts, false, !idx)?;
         return load_dir(path, opts);
+    }
+    if !meta.is_file() && !is_fifo(&meta) {
+        // `/dev/zero` given as data would be read forever.
+        return Err(Error::UnsupportedFormat {
+            path: path.to_path_buf(),
+            reason: "a device or socket, not a data file".into(),
+        });
     }
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let ext = |e: &str| name.ends_with(e);
+    let has_columns = [".csv", ".arff", ".parquet", ".pq", ".tar.xz", ".txz"]
+        .iter()
+        .any(|e| ext(e));
+    unused_options(path, opts, has_columns, false)?;
     if ext(".npz") {
         npy::load_npz(path).map(Loaded::from)
     } else if ext(".npy") {
@@ -118,6 +136,47 @@ fn load_dir(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
             path: path.to_path_buf(),
             reason: "directory holds neither IDX files (*-idx3-ubyte[.gz]) nor PNG images".into(),
         })
+    }
+}
+
+/// Options the format at `path` would ignore are an error, not silently dropped: label options
+/// apply to files with named columns (CSV, ARFF, Parquet), `--resize` to PNG folders.
+fn unused_options(path: &Path, opts: &LoadOptions, has_columns: bool, png: bool) -> Result<()> {
+    let given = [
+        ("label-col", opts.label_column.is_some()),
+        ("no-labels", opts.no_labels),
+        ("anomaly-label", opts.anomaly_label.is_some()),
+    ];
+    if !has_columns && let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
+        return Err(Error::config(
+            *flag,
+            format!(
+                "applies to files with named columns (CSV, ARFF, Parquet); {} keeps its labels apart \
+                 (`y`, label files or class folders)",
+                path.display()
+            ),
+        ));
+    }
+    if !png && opts.resize.is_some() {
+        return Err(Error::config(
+            "resize",
+            format!("applies to PNG folders; {} is not one", path.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// A named pipe (`<(zcat data.csv.gz)`) is read like a file; it ends.
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
     }
 }
 

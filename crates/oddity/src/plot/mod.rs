@@ -52,9 +52,8 @@ impl Figure {
     /// Writes `<stem>.png` and `<stem>.svg`.
     pub fn write(&self, stem: &Path) -> Result<()> {
         let png = stem.with_extension("png");
-        std::fs::write(&png, &self.png).map_err(|e| Error::io(&png, e))?;
-        let svg = stem.with_extension("svg");
-        std::fs::write(&svg, &self.svg).map_err(|e| Error::io(&svg, e))
+        crate::output::write_file(&png, &self.png)?;
+        crate::output::write_file(&stem.with_extension("svg"), self.svg.as_bytes())
     }
 }
 

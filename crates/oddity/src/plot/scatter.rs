@@ -80,7 +80,7 @@ pub fn scatter_png(
     size: (u32, u32),
 ) -> Result<()> {
     let fig = scatter(title, xy, groups, names, size)?;
-    std::fs::write(path, &fig.png).map_err(|e| Error::io(path, e))
+    crate::output::write_file(path, &fig.png)
 }
 
 fn draw<DB: DrawingBackend>(

@@ -9,7 +9,7 @@ use base64::Engine;
 use super::records::{Detail, EmbeddingMap, HistoryRecord, ImageGrid, Results, RunInfo, ScoresRecord};
 use crate::error::{Error, Result};
 use crate::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
-use crate::persist::write_atomic;
+use crate::output::write_file as write_atomic;
 use crate::plot::{CurveKind, Figure, line_chart, ranking_curves, scatter, score_histogram};
 use crate::results::{csv_table, higher_is_better, keys, markdown_table, metrics, stat};
 

@@ -132,6 +132,9 @@ fn parse_models(list: &str) -> Result<Vec<Spec>> {
             }
             None => (item, Vec::new()),
         };
+        if specs.iter().any(|s: &Spec| s.label == item) {
+            return Err(Error::config("models", format!("`{item}` is listed twice")));
+        }
         let entry = registry::find(name)?;
         let settings = Settings::parse(&sets)?;
         settings.apply(&entry)?;
@@ -182,6 +185,16 @@ fn tabular_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn weakly_supervised(a: WeakArgs) -> Result<()> {
     let specs = parse_models(&a.models)?;
+    if a.seeds == 0 {
+        return Err(Error::config("seeds", "must be at least 1"));
+    }
+    if a.first_seed.checked_add(a.seeds).is_none() {
+        return Err(Error::config(
+            "first-seed",
+            format!("{} + {} seeds overflows the seed range (u64)", a.first_seed, a.seeds),
+        ));
+    }
+    oddity::output::check_dir(&a.out)?;
     let split = a.split.config();
     split.validate()?;
     let mut files = a.files.clone();
@@ -259,7 +272,7 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
     let all = read_records(&jsonl)?;
     let md = render(&all, &split, &seeds, &skipped, start.elapsed().as_secs_f64());
     let md_path = a.out.join("results.md");
-    oddity::persist::write_atomic(&md_path, md.as_bytes())?;
+    oddity::output::write_file(&md_path, md.as_bytes())?;
     println!("{md}");
     eprintln!(
         "wrote {} and {} (pictures: oddity report --results {} --out DIR)",

@@ -21,6 +21,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::parse_device;
+use crate::budget::{bytes, sum};
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -171,6 +173,30 @@ impl Default for DeepClusterConfig {
 }
 
 impl ModelConfig for DeepClusterConfig {
+    /// Embeddings and soft assignments of every sample, the layers' weights, a batch.
+    fn memory(&self, layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let d = layout.dim();
+        let dense = |w: &[usize]| sum(&w.windows(2).map(|p| bytes(&[p[0], p[1]], 4)).collect::<Vec<_>>());
+        let mlp: Vec<usize> = std::iter::once(d).chain(self.mlp_hidden.iter().copied()).collect();
+        let k = self.conv_kernels.iter().copied().max().unwrap_or(1);
+        let convs = sum(&self
+            .conv_filters
+            .windows(2)
+            .map(|p| bytes(&[p[0], p[1], k, k], 4))
+            .chain(self.conv_filters.first().map(|&f| bytes(&[f, k, k], 4)))
+            .collect::<Vec<_>>());
+        vec![
+            (
+                "embedding",
+                bytes(&[n.saturating_add(mlp.last().copied().unwrap_or(d)), self.embedding], 4),
+            ),
+            ("n_clusters", bytes(&[n, self.n_clusters], 8)),
+            ("mlp_hidden", dense(&mlp)),
+            ("conv_filters", convs),
+            ("batch_size", bytes(&[self.batch_size.min(n.max(1)), d], 4)),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
             return Err(Error::config(

@@ -102,7 +102,7 @@ pub(crate) fn pretrain(
     let mut last = String::new();
     let mut first_epoch = 1;
     if let Some(ck) = ckpt
-        && let Some(saved) = ck.resume::<PretrainState>()?
+        && let Some(saved) = ck.resume::<PretrainState>(cfg.pretrain_epochs as u64, "pretrain_epochs")?
     {
         let p = |f: &str| saved.dir.join(f);
         ae = load_module(ae, &p(AE_FILE))?;

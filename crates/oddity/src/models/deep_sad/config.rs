@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{bytes, sum};
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -107,6 +109,18 @@ fn increasing(field: &str, m: &[usize]) -> Result<()> {
 }
 
 impl ModelConfig for DeepSadConfig {
+    /// Weights with gradients and Adam moments, batch activations, the data's representations.
+    fn memory(&self, layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let d = layout.dim();
+        let widths: Vec<usize> = std::iter::once(d).chain(self.hidden.iter().copied()).collect();
+        let params = sum(&widths.windows(2).map(|w| bytes(&[w[0], w[1]], 16)).collect::<Vec<_>>());
+        vec![
+            ("hidden", params),
+            ("rep_dim", bytes(&[n, self.rep_dim], 4)),
+            ("batch_size", bytes(&[self.batch_size, d], 4)),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
             return Err(Error::config(

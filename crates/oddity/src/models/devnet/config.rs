@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::bytes;
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -63,6 +65,17 @@ impl Default for DevNetConfig {
 }
 
 impl ModelConfig for DevNetConfig {
+    /// Weights with gradients and RMSprop moments (d × hidden), a batch, the N(0, 1) draws. Each
+    /// key's own term, so the message names the key that is too large.
+    fn memory(&self, layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let d = layout.dim();
+        vec![
+            ("hidden", bytes(&[d, self.hidden], 12)),
+            ("batch_size", bytes(&[self.batch_size, d], 4)),
+            ("reference_samples", bytes(&[self.reference_samples], 4)),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if self.hidden == 0 {
             return Err(Error::config("hidden", "must be at least 1, got 0"));

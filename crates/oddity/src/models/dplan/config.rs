@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::bytes;
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -128,6 +130,16 @@ impl DplanConfig {
 }
 
 impl ModelConfig for DplanConfig {
+    /// Q-network weights with gradients and moments (d × hidden), batches, the candidate pool.
+    fn memory(&self, layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let d = layout.dim();
+        vec![
+            ("hidden", bytes(&[d, self.hidden], 16)),
+            ("batch_size", bytes(&[self.batch_size, d], 8)),
+            ("sample_size", bytes(&[self.sample_size, d], 4)),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(c) = self.clip_norm
             && !(c > 0.0 && c.is_finite())

@@ -231,7 +231,7 @@ pub fn train(
     let (mut ep_reward, mut ep_ext, mut ep_loss, mut ep_learn, mut ep_anom) = (0f32, 0f32, 0f32, 0usize, 0usize);
     let mut first_step = 1;
     if let Some(ck) = ckpt
-        && let Some(saved) = ck.resume::<LoopState>()?
+        && let Some(saved) = ck.resume::<LoopState>(total as u64, "episodes")?
     {
         let st = saved.state;
         let state_path = saved.dir.join(checkpoint::STATE_JSON);

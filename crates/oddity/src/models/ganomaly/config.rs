@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::parse_device;
+use crate::budget::bytes;
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -108,6 +110,25 @@ impl Default for GanomalyConfig {
 }
 
 impl ModelConfig for GanomalyConfig {
+    /// The training images resized to isize (f32), the widest convolutions' weights, a batch of
+    /// input images.
+    fn memory(&self, layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let c = match layout {
+            Layout::Images { c, .. } => c,
+            Layout::Tabular { .. } => self.nc,
+        };
+        vec![
+            ("isize", bytes(&[n, c, self.isize, self.isize], 4)),
+            ("ngf", bytes(&[self.ngf, self.ngf, 16], 4)),
+            ("ndf", bytes(&[self.ndf, self.ndf, 16], 4)),
+            ("nz", bytes(&[self.nz, self.ngf.max(self.ndf), 16], 4)),
+            (
+                "batch_size",
+                bytes(&[self.batch_size.min(n.max(1)), c, self.isize, self.isize], 4),
+            ),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if self.nz == 0 {
             return Err(Error::config("nz", "must be at least 1, got 0"));

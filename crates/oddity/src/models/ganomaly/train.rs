@@ -238,7 +238,7 @@ pub(crate) fn fit(
     let mut last_losses = String::new();
     let mut first_epoch = 1;
     if let Some(ck) = ckpt
-        && let Some(saved) = ck.resume::<LoopState>()?
+        && let Some(saved) = ck.resume::<LoopState>(cfg.epochs as u64, "epochs")?
     {
         let p = |f: &str| saved.dir.join(f);
         nets.netg = load_module(nets.netg, &p(NETG))?;

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -178,6 +179,12 @@ impl ModelConfig for IForestConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Each tree holds up to 2ψ − 1 nodes of 20 bytes (feature, threshold, children, leaf value).
+    fn memory(&self, _layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let psi = self.max_samples.resolve(n).unwrap_or(n).max(1);
+        vec![("n_estimators", crate::budget::bytes(&[self.n_estimators, 2 * psi], 20))]
     }
 }
 

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{bytes, sum};
+use crate::data::Layout;
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -75,6 +77,23 @@ impl Default for RepenConfig {
 }
 
 impl ModelConfig for RepenConfig {
+    /// Weights with gradients (d × embedding), the data's representations, triplet batches and
+    /// the LeSiNN ensemble's subsamples.
+    fn memory(&self, layout: Layout, n: usize) -> Vec<(&'static str, Option<u128>)> {
+        let d = layout.dim();
+        vec![
+            (
+                "embedding",
+                sum(&[bytes(&[d, self.embedding], 12), bytes(&[n, self.embedding], 4)]),
+            ),
+            ("batch_size", bytes(&[self.batch_size, 3, d], 4)),
+            (
+                "ensemble_size",
+                bytes(&[self.ensemble_size, self.subsample_size.min(n), d], 4),
+            ),
+        ]
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.clip_norm >= 0.0 && self.clip_norm.is_finite()) {
             return Err(Error::config(

@@ -188,6 +188,17 @@ impl Model for Repen {
     fn fit(config: &RepenConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
         let (anomalies, unlabeled) = labeled_and_unlabeled(train, Self::KIND)?;
         let (n, d) = (train.n(), train.dim());
+        if config.subsample_size >= unlabeled.len() {
+            // Every sample would be in every subsample: all nearest-neighbour distances 0, all scores 0.
+            return Err(Error::config(
+                "subsample_size",
+                format!(
+                    "is {} but must be smaller than the {} unlabelled training samples",
+                    config.subsample_size,
+                    unlabeled.len()
+                ),
+            ));
+        }
         // Min-max to [0, 1]: the preprocessing of the paper's data (ADRepository `*_normalised`
         // files, used as given by the official code); z-scores blow up rare one-hot columns.
         let scaler = Standardizer::fit_min_max(train.x(), n, d);
