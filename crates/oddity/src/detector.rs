@@ -59,6 +59,11 @@ impl<'a> FitContext<'a> {
 pub trait ModelConfig: Serialize + DeserializeOwned + Default + Clone + std::fmt::Debug + Send + Sync {
     /// Checks every hyperparameter; one typed error per rule.
     fn validate(&self) -> Result<()>;
+
+    /// Sets the hyperparameters that follow from the training data (e.g. GANomaly's image
+    /// channels and size) unless `given(key)` says the user chose them. Called by
+    /// [`crate::registry::ModelEntry::fit`] before validation; the default changes nothing.
+    fn infer_from_data(&mut self, _train: &Dataset, _given: &dyn Fn(&str) -> bool) {}
 }
 
 /// What a model implements. The framework ([`Detector`]) adds thresholds, checks and persistence.
