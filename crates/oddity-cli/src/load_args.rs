@@ -3,14 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use oddity::Result;
-use oddity::data::{Dataset, LoadOptions, Loaded, load};
+use oddity::data::{Dataset, Layout, LoadOptions, Loaded, load};
 
 use crate::progress::Spinner;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataArgs {
     /// Data file or directory: .npz/.npy, .mat (v5 or v7.3), .csv, .arff, .parquet, .tar.xz,
-    /// a directory of IDX files (MNIST, Fashion-MNIST) or of PNG images (COIL-20).
+    /// a directory of IDX files (MNIST, Fashion-MNIST) or of images (PNG, JPEG, BMP, TIFF, WebP;
+    /// read recursively).
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// Label column of a CSV / ARFF / Parquet file (default: the last column).
@@ -22,9 +23,13 @@ pub struct DataArgs {
     /// Label value that marks an anomaly (default: 1/yes/true/anomaly/outlier, else the rarer of two values).
     #[arg(long, value_name = "VALUE")]
     pub anomaly_label: Option<String>,
-    /// Resize images to HxW, e.g. 32x32 (PNG folders).
+    /// Resize images to HxW, e.g. 32x32 (image folders; `score` defaults to the model's size).
     #[arg(long, value_name = "HxW", value_parser = parse_size)]
     pub resize: Option<(u32, u32)>,
+    /// Convert every image to 1 (grayscale) or 3 (RGB) channels (image folders; needed when a
+    /// folder mixes them; `score` defaults to the model's).
+    #[arg(long, value_name = "1|3", value_parser = parse_channels)]
+    pub channels: Option<usize>,
 }
 
 impl DataArgs {
@@ -34,6 +39,7 @@ impl DataArgs {
             no_labels: self.no_labels,
             anomaly_label: self.anomaly_label.clone(),
             resize: self.resize,
+            channels: self.channels,
         }
     }
 
@@ -48,6 +54,20 @@ impl DataArgs {
     /// Loads the data as one dataset (train + test joined where the source has both).
     pub fn load_all(&self) -> Result<Dataset> {
         self.load()?.into_all()
+    }
+
+    /// [`DataArgs::load_all`] for a model fitted on `layout`: an image folder is resized to the
+    /// model's image size and converted to its channel count unless `--resize` / `--channels` say
+    /// otherwise.
+    pub fn load_all_for(&self, layout: Layout) -> Result<Dataset> {
+        let mut args = self.clone();
+        if let Layout::Images { c, h, w } = layout
+            && self.data.is_dir()
+        {
+            args.resize = args.resize.or(Some((h as u32, w as u32)));
+            args.channels = args.channels.or(Some(c).filter(|&c| c == 1 || c == 3));
+        }
+        args.load_all()
     }
 
     /// Short dataset name for tables: the file name without extensions.
@@ -84,6 +104,14 @@ fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
             .ok_or_else(|| format!("bad size `{s}`"))
     };
     Ok((p(h)?, p(w)?))
+}
+
+fn parse_channels(s: &str) -> std::result::Result<usize, String> {
+    match s.trim() {
+        "1" => Ok(1),
+        "3" => Ok(3),
+        _ => Err(format!("expected 1 (grayscale) or 3 (RGB), got `{s}`")),
+    }
 }
 
 /// Parses `--set` pairs into settings (a usage error on a malformed pair).

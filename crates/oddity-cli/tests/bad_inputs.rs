@@ -124,6 +124,13 @@ fn cases(t: &Path) -> Vec<Case> {
     fs::create_dir_all(&pngs).unwrap();
     fs::copy(data("coil20-small/obj1__0.png"), pngs.join("obj1__0.png")).unwrap();
     image_2x2(&pngs.join("obj2__0.png"));
+    let mixed_channels = t.join("mixed-channels");
+    fs::create_dir_all(&mixed_channels).unwrap();
+    image_2x2(&mixed_channels.join("grey.png"));
+    image::RgbImage::from_raw(2, 2, vec![9; 12])
+        .unwrap()
+        .save(mixed_channels.join("rgb.png"))
+        .unwrap();
     let idx = t.join("truncated-idx");
     fs::create_dir_all(&idx).unwrap();
     for f in [
@@ -321,6 +328,13 @@ fn cases(t: &Path) -> Vec<Case> {
             out: model.clone(),
         },
         Case {
+            input: "image folder mixing grayscale and colour images",
+            args: fit("iforest", &mixed_channels, &model, &[]),
+            code: 1,
+            needle: "--channels",
+            out: model.clone(),
+        },
+        Case {
             input: "truncated gzip IDX file",
             args: fit("iforest", &idx, &model, &[]),
             code: 1,
@@ -342,8 +356,12 @@ fn cases(t: &Path) -> Vec<Case> {
             out: csv.clone(),
         },
         Case {
-            input: "image size differs between fit and score",
-            args: score(&iforest_img, &data("coil20-small"), &csv),
+            input: "image size differs between fit and score (an explicit --resize)",
+            args: [
+                score(&iforest_img, &data("coil20-small"), &csv),
+                vec!["--resize".into(), "64x64".into()],
+            ]
+            .concat(),
             code: 1,
             needle: "expects [1, 28, 28]",
             out: csv.clone(),

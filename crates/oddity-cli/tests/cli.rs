@@ -2,6 +2,8 @@
 //! and nothing written to an output path when a command fails.
 
 mod common;
+#[path = "cli/image_folders.rs"]
+mod image_folders;
 
 use std::path::Path;
 

@@ -66,6 +66,11 @@ pub trait ModelConfig: Serialize + DeserializeOwned + Default + Clone + std::fmt
     fn memory(&self, _layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
         Vec::new()
     }
+
+    /// Sets the hyperparameters that follow from the training data (e.g. GANomaly's image
+    /// channels and size) unless `given(key)` says the user chose them. Called by
+    /// [`crate::registry::ModelEntry::fit`] before validation; the default changes nothing.
+    fn infer_from_data(&mut self, _train: &Dataset, _given: &dyn Fn(&str) -> bool) {}
 }
 
 /// What a model implements. The framework ([`Detector`]) adds thresholds, checks and persistence.

@@ -520,7 +520,7 @@ fn ranked(
         let Some(rec) = det.reconstruct(&test.select(&picked)?)? else {
             break;
         };
-        if let Some(grid) = reconstruction_grid(key, title, &rec, &picked, &scores, flags)? {
+        if let Some(grid) = reconstruction_grid(key, title, &rec, &picked, &scores, flags, test.files())? {
             details.push(Detail::Images(grid));
         }
     }
@@ -532,6 +532,7 @@ fn ranked(
             seed: key.seed,
             threshold: det.threshold(),
             anomaly: flags.iter().map(|&f| u8::from(f)).collect(),
+            files: test.files().map(<[String]>::to_vec).unwrap_or_default(),
             scores,
         }),
     );

@@ -106,7 +106,7 @@ pub struct ModelEntry {
     pub about: &'static str,
     pub protocol: Protocol,
     default_config: fn() -> Value,
-    fit: fn(Value, Common, &Dataset, &FitContext) -> Result<Box<dyn AnyDetector>>,
+    fit: fn(Value, Common, &Dataset, &FitContext, &dyn Fn(&str) -> bool) -> Result<Box<dyn AnyDetector>>,
     load: fn(&Path, ModelFile) -> Result<Box<dyn AnyDetector>>,
     /// Parses and validates a config (type errors name the model kind).
     check: fn(Value) -> Result<()>,
@@ -119,9 +119,10 @@ impl ModelEntry {
             about,
             protocol,
             default_config: || crate::json::to_value(&M::Config::default()).unwrap_or(Value::Null),
-            fit: |config, common, data, ctx| {
-                let config: M::Config =
+            fit: |config, common, data, ctx, given| {
+                let mut config: M::Config =
                     serde_json::from_value(config).map_err(|e| Error::config(M::KIND, e.to_string()))?;
+                config.infer_from_data(data, given);
                 Ok(Box::new(Detector::<M>::fit(config, common, data, ctx)?))
             },
             load: |dir, file| Ok(Box::new(persist::load_from_file::<M>(dir, file)?)),
@@ -134,10 +135,12 @@ impl ModelEntry {
         (self.default_config)()
     }
 
-    /// Fits with the defaults overridden by `settings` (`key=value` pairs, see [`Settings`]).
+    /// Fits with the defaults overridden by `settings` (`key=value` pairs, see [`Settings`]);
+    /// hyperparameters that follow from the data and are not in `settings` are inferred from
+    /// `data` (see [`ModelConfig::infer_from_data`]).
     pub fn fit(&self, settings: &Settings, data: &Dataset, ctx: &FitContext) -> Result<Box<dyn AnyDetector>> {
         let (config, common) = settings.apply(self)?;
-        (self.fit)(config, common, data, ctx)
+        (self.fit)(config, common, data, ctx, &|key| settings.has(key))
     }
 }
 
@@ -221,6 +224,11 @@ impl Settings {
             pairs.push((k.to_string(), value));
         }
         Ok(Settings { pairs })
+    }
+
+    /// Whether `key` was given.
+    pub fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == key)
     }
 
     pub fn set(mut self, key: &str, value: Value) -> Self {

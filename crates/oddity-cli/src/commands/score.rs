@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<()> {
         oddity::output::check_file(path)?;
     }
     let det = registry::load(&args.model_dir)?;
-    let mut data = args.data.load_all()?;
+    let mut data = args.data.load_all_for(det.summary().layout)?;
     if let (true, Some(names)) = (args.allow_reordered_columns, &det.summary().feature_names) {
         data = data.reorder_columns(names)?;
     }
@@ -44,12 +44,18 @@ pub fn run(args: Args) -> Result<()> {
         Labels::Classes { ids, names } => Some(ids.iter().map(|&i| names[i as usize].clone()).collect()),
     };
     let mut csv = String::with_capacity(scores.len() * 32);
-    csv.push_str("index,score,scaled_score,prediction");
+    let files = data.files();
+    csv.push_str(if files.is_some() { "index,file," } else { "index," });
+    csv.push_str("score,scaled_score,prediction");
     csv.push_str(if labels.is_some() { ",label\n" } else { "\n" });
     for (i, (s, m)) in scores.iter().zip(&scaled).enumerate() {
-        let _ = write!(csv, "{i},{s},{m},{}", (*s > threshold) as u8);
+        let _ = write!(csv, "{i},");
+        if let Some(f) = files {
+            let _ = write!(csv, "{},", csv_field(&f[i]));
+        }
+        let _ = write!(csv, "{s},{m},{}", (*s > threshold) as u8);
         if let Some(l) = &labels {
-            let _ = write!(csv, ",{}", l[i]);
+            let _ = write!(csv, ",{}", csv_field(&l[i]));
         }
         csv.push('\n');
     }
@@ -69,4 +75,13 @@ pub fn run(args: Args) -> Result<()> {
             .map_err(|e| Error::io(crate::STDOUT, e))?,
     }
     Ok(())
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
 }

@@ -72,6 +72,8 @@ pub struct Dataset {
     x: Vec<f32>,
     labels: Labels,
     feature_names: Option<Vec<String>>,
+    /// Source file of each sample (image folders: the path relative to the folder, `/`-separated).
+    files: Option<Vec<String>>,
 }
 
 impl Dataset {
@@ -122,6 +124,7 @@ impl Dataset {
             x,
             labels,
             feature_names: None,
+            files: None,
         })
     }
 
@@ -198,11 +201,26 @@ impl Dataset {
         }
     }
 
+    /// Attaches the source file of each sample (one per sample).
+    pub fn with_files(mut self, files: Vec<String>) -> Result<Self> {
+        if files.len() != self.n {
+            return Err(Error::Shape(format!(
+                "{}: {} file names for {} samples",
+                self.name,
+                files.len(),
+                self.n
+            )));
+        }
+        self.files = Some(files);
+        Ok(self)
+    }
+
     /// Replaces the labels (one per sample).
     pub fn with_labels(self, labels: Labels) -> Result<Self> {
-        let names = self.feature_names.clone();
+        let (names, files) = (self.feature_names.clone(), self.files.clone());
         let mut out = Self::new(self.name, self.layout, self.x, labels)?;
         out.feature_names = names;
+        out.files = files;
         Ok(out)
     }
 
@@ -240,6 +258,10 @@ impl Dataset {
     }
     pub fn feature_names(&self) -> Option<&[String]> {
         self.feature_names.as_deref()
+    }
+    /// The source file of each sample, where the loader knows it (image folders).
+    pub fn files(&self) -> Option<&[String]> {
+        self.files.as_deref()
     }
 
     /// Anomaly flags if the labels are anomaly flags.
@@ -280,6 +302,7 @@ impl Dataset {
         }
         let mut out = Dataset::new(self.name.clone(), self.layout, x, self.labels.select(idx))?;
         out.feature_names = self.feature_names.clone();
+        out.files = self.files.as_ref().map(|f| idx.iter().map(|&i| f[i].clone()).collect());
         Ok(out)
     }
 
@@ -311,6 +334,10 @@ impl Dataset {
             labels,
         )?;
         out.feature_names = self.feature_names.clone();
+        out.files = match (&self.files, &other.files) {
+            (Some(a), Some(b)) => Some([a.as_slice(), b].concat()),
+            _ => None,
+        };
         Ok(out)
     }
 
@@ -442,5 +469,24 @@ mod tests {
         assert_eq!(c.n(), 5);
         assert_eq!(c.anomaly_flags().unwrap().len(), 5);
         assert!(ds.select(&[3]).is_err());
+    }
+
+    #[test]
+    fn files_follow_select_concat_and_relabelling() {
+        let ds = Dataset::tabular("t", 1, vec![0., 1., 2.], Labels::None)
+            .unwrap()
+            .with_files(vec!["a.png".into(), "b.png".into(), "c.png".into()])
+            .unwrap();
+        let s = ds.select(&[2, 0]).unwrap();
+        assert_eq!(s.files().unwrap(), &["c.png", "a.png"]);
+        let c = ds
+            .concat(&s)
+            .unwrap()
+            .with_labels(Labels::Anomaly(vec![false; 5]))
+            .unwrap();
+        assert_eq!(c.files().unwrap(), &["a.png", "b.png", "c.png", "c.png", "a.png"]);
+        let plain = Dataset::tabular("p", 1, vec![9.], Labels::None).unwrap();
+        assert!(ds.concat(&plain).unwrap().files().is_none());
+        assert!(ds.clone().with_files(vec!["x".into()]).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! Datasets and the loaders for the formats people really have.
 //!
 //! [`load`] picks the loader from the path: a directory of IDX files (MNIST / Fashion-MNIST)
-//! or of PNG images (COIL-20), or a `.npy`/`.npz`, `.mat` (v5 or v7.3), `.csv`, `.arff`,
+//! or of images (PNG, JPEG, BMP, TIFF, WebP; COIL-20 naming understood), or a `.npy`/`.npz`, `.mat` (v5 or v7.3), `.csv`, `.arff`,
 //! `.parquet`, or `.tar.xz` holding one CSV/ARFF file.
 
 mod dataset;
@@ -34,8 +34,11 @@ pub struct LoadOptions {
     pub no_labels: bool,
     /// Label value that marks an anomaly (default: inferred, see [`parse_labels`]).
     pub anomaly_label: Option<String>,
-    /// Resize images to `(height, width)` (PNG folders).
+    /// Resize images to `(height, width)` (image folders).
     pub resize: Option<(u32, u32)>,
+    /// Convert every image to 1 (grayscale) or 3 (RGB) channels (image folders); by default each
+    /// image keeps its own and a folder mixing them is an error.
+    pub channels: Option<usize>,
 }
 
 /// What a path holds: one dataset, or a train/test pair (IDX directories).
@@ -111,7 +114,7 @@ pub fn load(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded> {
     } else {
         Err(Error::UnsupportedFormat {
             path: path.to_path_buf(),
-            reason: "expected a directory (IDX files or PNG images) or a file ending in \
+            reason: "expected a directory (IDX files or images) or a file ending in \
                      .npz, .npy, .mat, .csv, .arff, .parquet or .tar.xz"
                 .into(),
         })
@@ -120,31 +123,37 @@ pub fn load(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded> {
 
 fn load_dir(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
     let mut has_idx = false;
-    let mut has_png = false;
     for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
         let entry = entry.map_err(|e| Error::io(path, e))?;
-        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
-        has_idx |= name.contains("idx3-ubyte");
-        has_png |= name.ends_with(".png") || (entry.path().is_dir() && dir_has_png(&entry.path()));
+        has_idx |= entry
+            .file_name()
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .contains("idx3-ubyte");
     }
     if has_idx {
         idx::load_dir(path)
-    } else if has_png {
-        images::load_png_dir(path, opts).map(Loaded::from)
+    } else if images::has_images(path) {
+        images::load_image_dir(path, opts).map(Loaded::from)
     } else {
         Err(Error::UnsupportedFormat {
             path: path.to_path_buf(),
-            reason: "directory holds neither IDX files (*-idx3-ubyte[.gz]) nor PNG images".into(),
+            reason: format!(
+                "directory holds neither IDX files (*-idx3-ubyte[.gz]) nor images ({}) at any depth",
+                images::EXTENSIONS.join(", ")
+            ),
         })
     }
 }
 
 /// Options the format at `path` would ignore are an error, not silently dropped: label options
-/// apply to files with named columns (CSV, ARFF, Parquet), `--resize` to PNG folders.
-fn unused_options(path: &Path, opts: &LoadOptions, has_columns: bool, png: bool) -> Result<()> {
+/// apply to files with named columns (CSV, ARFF, Parquet; `--no-labels` to image folders too),
+/// `--resize` to image folders.
+fn unused_options(path: &Path, opts: &LoadOptions, has_columns: bool, images: bool) -> Result<()> {
     let given = [
         ("label-col", opts.label_column.is_some()),
-        ("no-labels", opts.no_labels),
+        // image folders take `--no-labels` (class folders / COIL-20 names dropped)
+        ("no-labels", opts.no_labels && !images),
         ("anomaly-label", opts.anomaly_label.is_some()),
     ];
     if !has_columns && let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
@@ -157,10 +166,10 @@ fn unused_options(path: &Path, opts: &LoadOptions, has_columns: bool, png: bool)
             ),
         ));
     }
-    if !png && opts.resize.is_some() {
+    if !images && opts.resize.is_some() {
         return Err(Error::config(
             "resize",
-            format!("applies to PNG folders; {} is not one", path.display()),
+            format!("applies to image folders; {} is not one", path.display()),
         ));
     }
     Ok(())
@@ -178,14 +187,4 @@ fn is_fifo(meta: &std::fs::Metadata) -> bool {
         let _ = meta;
         false
     }
-}
-
-/// True if `dir` directly holds a `.png` file (class-named subfolders of a PNG dataset).
-fn dir_has_png(dir: &Path) -> bool {
-    std::fs::read_dir(dir)
-        .map(|it| {
-            it.filter_map(|e| e.ok())
-                .any(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".png"))
-        })
-        .unwrap_or(false)
 }

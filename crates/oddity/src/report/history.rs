@@ -33,6 +33,9 @@ impl Progress for HistoryRecorder<'_> {
     fn start(&self, phase: &str, total: Option<u64>) {
         self.inner.start(phase, total);
     }
+    fn start_counted(&self, phase: &str, total: u64, unit: &str) {
+        self.inner.start_counted(phase, total, unit);
+    }
     fn advance(&self, n: u64) {
         self.inner.advance(n);
     }

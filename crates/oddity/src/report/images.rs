@@ -45,8 +45,8 @@ pub fn by_score_desc(scores: &[f32]) -> Vec<usize> {
 }
 
 /// A grid of `rec` (the reconstructions of samples `picked`, in that order): rows input,
-/// reconstruction and |input − reconstruction|, one column per sample captioned with its score
-/// and true label.
+/// reconstruction and |input − reconstruction|, one column per sample captioned with its score,
+/// true label and, where `files` names the samples, its file.
 pub fn reconstruction_grid(
     key: RunKey,
     title: &str,
@@ -54,6 +54,7 @@ pub fn reconstruction_grid(
     picked: &[usize],
     scores: &[f32],
     anomaly: &[bool],
+    files: Option<&[String]>,
 ) -> Result<Option<ImageGrid>> {
     let Layout::Images { c, h, w } = rec.layout else {
         return Ok(None);
@@ -77,7 +78,11 @@ pub fn reconstruction_grid(
         } else {
             "normal"
         };
-        columns.push(format!("{:.4} ({truth})", scores.get(i).copied().unwrap_or(f32::NAN)));
+        let mut caption = format!("{:.4} ({truth})", scores.get(i).copied().unwrap_or(f32::NAN));
+        if let Some(f) = files.and_then(|f| f.get(i)) {
+            caption = format!("{caption} {f}");
+        }
+        columns.push(caption);
     }
     Ok(Some(ImageGrid {
         dataset: key.dataset.into(),
@@ -158,12 +163,29 @@ mod tests {
             &[3, 0],
             &[0.1, 0.0, 0.0, 0.9],
             &[false, false, false, true],
+            None,
         )
         .unwrap()
         .unwrap();
         assert_eq!(g.cells.len(), 3);
         assert!(g.cells.iter().all(|r| r.len() == 2));
         assert_eq!(g.column_labels, vec!["0.9000 (anomaly)", "0.1000 (normal)"]);
+        let files: Vec<String> = ["a.png", "b.png", "c.png", "d/e.png"].map(String::from).into();
+        let named = reconstruction_grid(
+            key,
+            "t",
+            &rec,
+            &[3, 0],
+            &[0.1, 0.0, 0.0, 0.9],
+            &[false; 4],
+            Some(&files),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            named.column_labels,
+            vec!["0.9000 (normal) d/e.png", "0.1000 (normal) a.png"]
+        );
         assert_eq!(decode(&g.cells[2][0]).to_luma8().into_raw(), vec![0, 255, 0, 255]);
     }
 

@@ -46,6 +46,10 @@ pub struct ScoresRecord {
     pub scores: Vec<f32>,
     /// 1 = anomaly, 0 = normal, per score.
     pub anomaly: Vec<u8>,
+    /// The sample's source file per score (image folders: the path relative to the folder);
+    /// empty when the data has no file names (and in files written before oddity recorded them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 /// Training curves of one run.
@@ -179,12 +183,21 @@ mod tests {
             threshold: 0.5,
             scores: vec![0.1, 0.9],
             anomaly: vec![0, 1],
+            files: vec!["good/a.png".into(), "crack/b.png".into()],
         });
         append_details(&path, std::slice::from_ref(&scores)).unwrap();
         let r = Results::read(&path).unwrap();
         assert_eq!(r.metrics.len(), 1);
         assert_eq!(r.metrics[0].value, 0.75);
         assert_eq!(r.details, vec![scores]);
+        // A scores line without file names (older files) reads with none.
+        let old =
+            r#"{"record":"scores","dataset":"d","model":"m","seed":1,"threshold":0.5,"scores":[0.1],"anomaly":[0]}"#;
+        std::fs::write(&path, format!("{old}\n")).unwrap();
+        match &Results::read(&path).unwrap().details[0] {
+            Detail::Scores(s) => assert!(s.files.is_empty()),
+            d => panic!("{d:?}"),
+        }
     }
 
     #[test]

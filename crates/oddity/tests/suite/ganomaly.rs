@@ -341,3 +341,68 @@ fn gradient_clipping_changes_training() {
     assert_ne!(plain, clipped);
     assert!(clipped.iter().all(|s| s.is_finite()));
 }
+
+/// Records the counted phases and the units advanced in each.
+#[derive(Default)]
+struct Phases(std::sync::Mutex<Vec<(String, u64, String, u64)>>);
+
+impl oddity::progress::Progress for Phases {
+    fn start(&self, phase: &str, total: Option<u64>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((phase.into(), total.unwrap_or(0), String::new(), 0));
+    }
+    fn start_counted(&self, phase: &str, total: u64, unit: &str) {
+        self.0.lock().unwrap().push((phase.into(), total, unit.into(), 0));
+    }
+    fn advance(&self, n: u64) {
+        if let Some(last) = self.0.lock().unwrap().last_mut() {
+            last.3 += n;
+        }
+    }
+    fn finish(&self) {}
+}
+
+/// Through the registry (as `oddity fit`): an RGB folder of 20×20 images trains a 3-channel,
+/// 32-pixel GANomaly without `nc` / `isize` being set; the epochs report images with a time
+/// estimate from the second on; scoring the same folder needs nothing more.
+#[test]
+fn an_rgb_folder_fits_with_inferred_channels_and_size_and_counts_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..10u32 {
+        let img = image::RgbImage::from_fn(20, 20, |x, y| image::Rgb([(x * 12) as u8, (y * 12 + i) as u8, 200]));
+        img.save(tmp.path().join(format!("part_{i:04}.png"))).unwrap();
+    }
+    let data = oddity::data::load(tmp.path(), &Default::default()).unwrap().train;
+    let entry = oddity::registry::find("ganomaly").unwrap();
+    let settings = oddity::registry::Settings::parse(&["epochs=2", "ngf=4", "ndf=4", "nz=4", "batch_size=4"]).unwrap();
+    let phases = Phases::default();
+    let det = entry.fit(&settings, &data, &FitContext::new(0, &phases)).unwrap();
+    let config = det.config_json();
+    assert_eq!((config["nc"].as_u64(), config["isize"].as_u64()), (Some(3), Some(32)));
+    let epochs: Vec<_> = phases
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| p.0.starts_with("ganomaly epoch"))
+        .cloned()
+        .collect();
+    assert_eq!(epochs.len(), 2);
+    // 10 images in batches of 4, the last incomplete batch dropped: 8 images per epoch.
+    for (phase, total, unit, done) in &epochs {
+        assert_eq!((*total, unit.as_str(), *done), (8, "images", 8), "{phase}");
+    }
+    assert!(!epochs[0].0.contains("left"), "{}", epochs[0].0);
+    assert!(epochs[1].0.contains("left"), "{}", epochs[1].0);
+    assert_eq!(det.score(&data).unwrap().len(), 10);
+    // `nc` given explicitly is kept: then the channel count must match.
+    let one = settings.clone().set("nc", 1.into());
+    let e = entry
+        .fit(&one, &data, &FitContext::new(0, &Silent))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("nc=3"), "{e}");
+}

@@ -539,7 +539,7 @@ fn png_resize_and_size_mismatch() {
     );
     small.save(tmp.path().join("obj2__1.png")).unwrap();
     let e = err_names_file(
-        data::images::load_png_dir(tmp.path(), &opts()),
+        data::images::load_image_dir(tmp.path(), &opts()),
         &tmp.path().join("obj2__1.png"),
     );
     assert!(e.contains("48x64") && e.contains("resize"), "{e}");
@@ -548,7 +548,7 @@ fn png_resize_and_size_mismatch() {
         resize: Some((32, 40)),
         ..opts()
     };
-    let ds = data::images::load_png_dir(tmp.path(), &resized).unwrap();
+    let ds = data::images::load_image_dir(tmp.path(), &resized).unwrap();
     assert_eq!(ds.layout(), Layout::Images { c: 1, h: 32, w: 40 });
     assert_eq!(ds.n(), 4);
     // downscaling keeps the mean brightness (obj1__0: 1474539 / 255 / 128^2)
@@ -561,7 +561,7 @@ fn png_resize_and_size_mismatch() {
         ..opts()
     };
     assert!(matches!(
-        data::images::load_png_dir(tmp.path(), &zero),
+        data::images::load_image_dir(tmp.path(), &zero),
         Err(oddity::Error::InvalidConfig { .. })
     ));
 }
@@ -573,7 +573,7 @@ fn png_rgb_channels_first_and_channel_mismatch() {
     let rgb = image::RgbImage::from_raw(2, 1, vec![255, 0, 0, 0, 0, 51]).unwrap();
     rgb.save(tmp.path().join("a.png")).unwrap();
     rgb.save(tmp.path().join("b.png")).unwrap();
-    let ds = data::images::load_png_dir(tmp.path(), &opts()).unwrap();
+    let ds = data::images::load_image_dir(tmp.path(), &opts()).unwrap();
     assert_eq!(ds.layout(), Layout::Images { c: 3, h: 1, w: 2 });
     assert_eq!(ds.row(0), &[1.0, 0.0, 0.0, 0.0, 0.0, 0.2]);
     assert_eq!(ds.labels(), &Labels::None);
@@ -582,7 +582,7 @@ fn png_rgb_channels_first_and_channel_mismatch() {
         .save(tmp.path().join("c.png"))
         .unwrap();
     let e = err_names_file(
-        data::images::load_png_dir(tmp.path(), &opts()),
+        data::images::load_image_dir(tmp.path(), &opts()),
         &tmp.path().join("c.png"),
     );
     assert!(e.contains("1 channel"), "{e}");
@@ -600,7 +600,7 @@ fn png_class_subfolders() {
                 .unwrap();
         }
     }
-    let ds = data::images::load_png_dir(tmp.path(), &opts()).unwrap();
+    let ds = data::images::load_image_dir(tmp.path(), &opts()).unwrap();
     assert_eq!(
         ds.labels(),
         &Labels::Classes {
@@ -623,12 +623,12 @@ fn png_corrupt_inputs() {
         let (_d, cut) = truncated_copy(&src, keep);
         let dst = tmp.path().join("obj1__0.png");
         std::fs::copy(&cut, &dst).unwrap();
-        err_names_file(data::images::load_png_dir(tmp.path(), &opts()), &dst);
+        err_names_file(data::images::load_image_dir(tmp.path(), &opts()), &dst);
     }
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("obj3__0.png"), garbage(3000)).unwrap();
     err_names_file(
-        data::images::load_png_dir(tmp.path(), &opts()),
+        data::images::load_image_dir(tmp.path(), &opts()),
         &tmp.path().join("obj3__0.png"),
     );
     // a file that breaks the obj<K>__<pose> naming of the others
@@ -636,9 +636,9 @@ fn png_corrupt_inputs() {
     std::fs::copy(&src, tmp.path().join("obj3__0.png")).unwrap();
     std::fs::copy(&src, tmp.path().join("other.png")).unwrap();
     err_names_file(
-        data::images::load_png_dir(tmp.path(), &opts()),
+        data::images::load_image_dir(tmp.path(), &opts()),
         &tmp.path().join("other.png"),
     );
     let empty = tempfile::tempdir().unwrap();
-    assert!(data::images::load_png_dir(empty.path(), &opts()).is_err());
+    assert!(data::images::load_image_dir(empty.path(), &opts()).is_err());
 }

@@ -7,6 +7,7 @@ mod dplan;
 mod fuzz_regressions;
 mod ganomaly;
 mod iforest;
+mod image_folders;
 mod leave_one_class_out;
 mod loaders_binary;
 mod loaders_tabular;

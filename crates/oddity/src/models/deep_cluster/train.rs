@@ -28,6 +28,7 @@ use crate::checkpoint::{
 };
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
+use crate::progress::EpochClock;
 
 /// Rows `idx` of `x` as a `[b, dim]` tensor.
 pub(crate) fn batch(x: &Rows, idx: &[usize], device: &Device) -> Tensor<2> {
@@ -115,12 +116,17 @@ pub(crate) fn pretrain(
         last = format!(" (last MSE {:.5})", st.last_loss);
         first_epoch = saved.step as usize + 1;
     }
+    let clock = EpochClock::new(first_epoch, cfg.pretrain_epochs);
     for epoch in first_epoch..=cfg.pretrain_epochs {
         order.shuffle(rng);
-        let n_batches = x.n.div_ceil(bs);
-        ctx.progress.start(
-            &format!("deep-cluster pretrain {epoch}/{}{last}", cfg.pretrain_epochs),
-            Some(n_batches as u64),
+        ctx.progress.start_counted(
+            &format!(
+                "deep-cluster pretrain {epoch}/{}{}{last}",
+                cfg.pretrain_epochs,
+                clock.left(epoch)
+            ),
+            x.n as u64,
+            "samples",
         );
         let mut sum = 0f64;
         for chunk in order.chunks(bs) {
@@ -129,7 +135,7 @@ pub(crate) fn pretrain(
             sum += scalar(&loss)? as f64 * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &ae);
             ae = opt.step(cfg.lr, ae, grads);
-            ctx.progress.advance(1);
+            ctx.progress.advance(chunk.len() as u64);
         }
         ctx.progress.finish();
         stats.pretrain_loss = sum / x.n as f64;

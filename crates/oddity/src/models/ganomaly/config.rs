@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::parse_device;
 use crate::budget::bytes;
-use crate::data::Layout;
+use crate::data::{Dataset, Layout};
 use crate::detector::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -42,10 +42,13 @@ pub enum BnAtScore {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GanomalyConfig {
-    /// Side of the square input images; data of another size is resized (bilinear). Default 32:
-    /// official `--isize 32` (MNIST 28×28 → 32×32). A power of two ≥ 16 (the DCGAN pyramid).
+    /// Side of the square input images; data of another size is resized (bilinear). A power of
+    /// two ≥ 16 (the DCGAN pyramid). Fitting through the registry (CLI, `eval`) without setting it
+    /// takes the smallest power of two ≥ the images' larger side, between 16 and
+    /// [`MAX_INFERRED_ISIZE`] (MNIST 28×28 → 32, the official `--isize 32`). Default 32.
     pub isize: usize,
-    /// Image channels. Default 1 (MNIST, official `--nc` for MNIST).
+    /// Image channels. Fitting through the registry without setting it takes the training
+    /// images' channel count. Default 1 (MNIST, official `--nc` for MNIST).
     pub nc: usize,
     /// Latent size of z. Default 100: paper §4.2 and official `--nz 100`.
     pub nz: usize,
@@ -109,6 +112,15 @@ impl Default for GanomalyConfig {
     }
 }
 
+/// The largest `isize` inferred from the data: larger images are resized down to it unless
+/// `isize` is set (the networks' cost grows with the square of the side).
+pub const MAX_INFERRED_ISIZE: usize = 256;
+
+/// The `isize` inferred for `h × w` images (see [`GanomalyConfig::isize`]).
+pub fn inferred_isize(h: usize, w: usize) -> usize {
+    h.max(w).next_power_of_two().clamp(16, MAX_INFERRED_ISIZE)
+}
+
 impl ModelConfig for GanomalyConfig {
     /// The training images resized to isize (f32), the widest convolutions' weights, a batch of
     /// input images.
@@ -127,6 +139,18 @@ impl ModelConfig for GanomalyConfig {
                 bytes(&[self.batch_size.min(n.max(1)), c, self.isize, self.isize], 4),
             ),
         ]
+    }
+
+    fn infer_from_data(&mut self, train: &Dataset, given: &dyn Fn(&str) -> bool) {
+        let Layout::Images { c, h, w } = train.layout() else {
+            return;
+        };
+        if !given("nc") {
+            self.nc = c;
+        }
+        if !given("isize") {
+            self.isize = inferred_isize(h, w);
+        }
     }
 
     fn validate(&self) -> Result<()> {
@@ -196,6 +220,34 @@ impl ModelConfig for GanomalyConfig {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn channels_and_size_follow_the_data_unless_given() {
+        let data = |c, h, w| {
+            Dataset::new(
+                "i",
+                Layout::Images { c, h, w },
+                vec![0.5; c * h * w],
+                crate::data::Labels::None,
+            )
+            .unwrap()
+        };
+        let mut cfg = GanomalyConfig::default();
+        cfg.infer_from_data(&data(3, 28, 20), &|_| false);
+        assert_eq!((cfg.nc, cfg.isize), (3, 32));
+        cfg.infer_from_data(&data(1, 8, 8), &|_| false);
+        assert_eq!((cfg.nc, cfg.isize), (1, 16));
+        cfg.infer_from_data(&data(1, 100, 300), &|_| false);
+        assert_eq!(cfg.isize, 256);
+        cfg.infer_from_data(&data(1, 64, 64), &|_| false);
+        assert_eq!(cfg.isize, 64);
+        let mut set = GanomalyConfig::default();
+        set.infer_from_data(&data(3, 128, 128), &|k| k == "isize" || k == "nc");
+        assert_eq!((set.nc, set.isize), (1, 32));
+        let tab = Dataset::tabular("t", 2, vec![0.0; 2], crate::data::Labels::None).unwrap();
+        set.infer_from_data(&tab, &|_| false);
+        assert_eq!((set.nc, set.isize), (1, 32));
+    }
 
     fn field(c: GanomalyConfig) -> String {
         match c.validate() {

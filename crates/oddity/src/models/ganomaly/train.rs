@@ -31,6 +31,7 @@ use crate::checkpoint::{
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 use crate::metrics::roc_auc;
+use crate::progress::EpochClock;
 
 /// D is re-initialised when its loss falls below this (official `lib/model.py`).
 const D_REINIT_BELOW: f32 = 1e-5;
@@ -255,11 +256,17 @@ pub(crate) fn fit(
         }
         first_epoch = saved.step as usize + 1;
     }
+    let clock = EpochClock::new(first_epoch, cfg.epochs);
     for epoch in first_epoch..=cfg.epochs {
         order.shuffle(&mut rng);
-        ctx.progress.start(
-            &format!("ganomaly epoch {epoch}/{}{last_losses}", cfg.epochs),
-            Some(n_batches as u64),
+        ctx.progress.start_counted(
+            &format!(
+                "ganomaly epoch {epoch}/{}{}{last_losses}",
+                cfg.epochs,
+                clock.left(epoch)
+            ),
+            (n_batches * bs) as u64,
+            "images",
         );
         let (mut sum_g, mut sum_d) = (0f64, 0f64);
         for b in 0..n_batches {
@@ -269,7 +276,7 @@ pub(crate) fn fit(
             (nets, g, d) = step(nets, x, cfg, &mut rng, &check)?;
             sum_g += g as f64;
             sum_d += d as f64;
-            ctx.progress.advance(1);
+            ctx.progress.advance(bs as u64);
         }
         ctx.progress.finish();
         nets.netg.sync_running_stats();
