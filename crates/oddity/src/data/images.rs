@@ -52,7 +52,13 @@ pub fn load_image_dir(dir: &Path, opts: &LoadOptions) -> Result<Dataset> {
         // Each resized image as bytes, then as f32 in the dataset (one channel at least).
         crate::budget::check(
             Some("resize"),
-            || format!("--resize {h}x{w} of {} images in {}", listing.files.len(), dir.display()),
+            || {
+                format!(
+                    "--resize {h}x{w} of {} images in {}",
+                    listing.files.len(),
+                    dir.display()
+                )
+            },
             crate::budget::bytes(&[listing.files.len(), h as usize, w as usize], 5),
         )?;
     }

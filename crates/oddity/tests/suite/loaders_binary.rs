@@ -388,8 +388,14 @@ fn odds_smtp_v73_every_value_matches_h5py() {
     let x: Vec<u8> = ds.x().iter().flat_map(|v| v.to_le_bytes()).collect();
     let flags: Vec<u8> = ds.anomaly_flags().unwrap().iter().map(|&a| a as u8).collect();
     let hex = |b: &[u8]| format!("{:x}", Sha256::digest(b));
-    assert_eq!(hex(&x), "6ebbe470d907cff1b98cca048525c581af5597b2ff846bfaa91f5a8b40910f93");
-    assert_eq!(hex(&flags), "bdfde47362c46df280865039721b273217992df34be415e2838335920fdbfbe1");
+    assert_eq!(
+        hex(&x),
+        "6ebbe470d907cff1b98cca048525c581af5597b2ff846bfaa91f5a8b40910f93"
+    );
+    assert_eq!(
+        hex(&flags),
+        "bdfde47362c46df280865039721b273217992df34be415e2838335920fdbfbe1"
+    );
 }
 
 /// Seeded mutations of the v7.3 file (bytes changed in the HDF5 metadata and anywhere else):
@@ -427,7 +433,10 @@ fn mat_v73_mutations_never_panic() {
             Err(_) => panic!("round {round}: the v7.3 reader panicked"),
         }
     }
-    assert!(err > 30, "mutations should break many files ({ok} loaded, {err} errors)");
+    assert!(
+        err > 30,
+        "mutations should break many files ({ok} loaded, {err} errors)"
+    );
 }
 
 #[test]
