@@ -17,6 +17,8 @@ def as_features(X, name="X"):
     elif mod.startswith("pandas"):
         X = X.to_numpy()
     X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype} (pass the real part or the magnitude)")
     if X.dtype not in (np.float32, np.float64):
         if X.dtype.kind not in "biuf":
             try:
@@ -32,6 +34,8 @@ def as_features(X, name="X"):
         )
     if X.ndim not in (2, 3, 4):
         raise ValueError(f"{name} must have shape [n, d], [n, h, w] or [n, c, h, w], got shape {X.shape}")
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError(f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
     return X
 
 
