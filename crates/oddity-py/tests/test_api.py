@@ -106,6 +106,8 @@ def test_keyword_arguments_mirror_the_rust_defaults(cls):
         d = sig.parameters[k].default
         if k in cls._inferred:
             assert d is None, k  # taken from the data at fit
+        elif isinstance(v, list):
+            assert isinstance(d, tuple) and list(d) == v, k  # immutable, as scikit-learn wants
         elif isinstance(v, float):
             assert np.float32(d) == np.float32(v) and abs(d - v) <= 1e-6 * max(1.0, abs(v)), k
         else:

@@ -24,14 +24,14 @@ _COMMON_TAIL = {"n_jobs": None, "random_state": None, "verbose": False}
 
 def _pythonic(value):
     """A default from the Rust config as Python would write it: float32 fields as `0.1`, not
-    `0.10000000149011612`; lists stay lists."""
+    `0.10000000149011612`; lists become tuples (scikit-learn wants immutable defaults)."""
     if isinstance(value, float):
         f32 = np.float32(value)
         if float(f32) == value:
             return float(str(f32))
         return value
     if isinstance(value, list):
-        return [_pythonic(v) for v in value]
+        return tuple(_pythonic(v) for v in value)
     return value
 
 
@@ -223,6 +223,10 @@ class BaseDetector:
                 "(1 = labelled anomaly, 0 = unlabelled) with at least one labelled anomaly"
             )
         labels = as_labels(y, n)
+        if n < 2:
+            raise ValueError(
+                f"{name} needs at least 2 samples (labelled anomalies and unlabelled data), got 1 sample"
+            )
         if not labels.any():
             raise ValueError(
                 f"y has no labelled anomaly (all {n} labels are 0): {name} needs at least one sample "
@@ -437,9 +441,11 @@ class BaseDetector:
 
 
 def _same(a, b):
-    """`a == b` for parameter values that may be arrays or generators (for repr)."""
+    """`a == b` for parameter values that may be lists, tuples, arrays or generators (for repr)."""
+    if isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     try:
-        return bool(a == b) if type(a) is type(b) or not isinstance(a, np.ndarray) else False
+        return bool(a == b)
     except (TypeError, ValueError):
         return a is b
 
