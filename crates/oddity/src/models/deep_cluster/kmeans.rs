@@ -55,8 +55,9 @@ pub fn kmeans(x: &[f32], d: usize, k: usize, n_init: usize, max_iter: usize, see
     kmeans_with_progress(x, d, k, n_init, max_iter, seed, &Silent)
 }
 
-/// [`kmeans`], advancing `progress` by one per Lloyd iteration and per seeding of each restart,
-/// so a cancelling [`Progress`] stops it within one iteration.
+/// [`kmeans`], advancing `progress` by one as each restart begins and per Lloyd iteration, so a
+/// cancelling [`Progress`] stops it within one iteration (and skips the restarts not begun: rayon
+/// still runs every job after a panic, so each must give up at once).
 pub fn kmeans_with_progress(
     x: &[f32],
     d: usize,
@@ -82,8 +83,8 @@ pub fn kmeans_with_progress(
         .map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(r as u64 + 1);
-            let init = kmeans_pp(x, d, k, &mut rng);
             progress.advance(1);
+            let init = kmeans_pp(x, d, k, &mut rng);
             lloyd(x, d, k, init, max_iter, tol, progress)
         })
         .collect();
