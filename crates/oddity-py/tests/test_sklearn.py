@@ -19,6 +19,13 @@ from sklearn.utils import estimator_checks as ec  # noqa: E402
 from sklearn.utils import get_tags  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
+pytestmark = [
+    # by design, see SKIPS_ALL: values are validated in set_params (scikit-learn warns each time)
+    pytest.mark.filterwarnings("ignore:.*occurred during set_params:UserWarning"),
+    # scikit-learn is optional: the classes follow its protocol without inheriting BaseEstimator
+    pytest.mark.filterwarnings("ignore:.*does not inherit from `sklearn.base.BaseEstimator`:UserWarning"),
+]
+
 #: Settings small enough that every check (dozens of fits on 10-300 samples) stays fast.
 QUICK = {
     oddity.IForest: dict(n_estimators=10),
