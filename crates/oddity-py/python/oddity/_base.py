@@ -62,7 +62,7 @@ class BaseDetector:
     _defaults = {}
     _inferred = ()
     # scikit-learn < 1.6 reads the estimator type from this attribute (1.6+: `__sklearn_tags__`).
-    _estimator_type = "outlier"
+    _estimator_type = "outlier_detector"
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
