@@ -6,6 +6,7 @@ mod errors;
 mod model;
 mod run;
 mod settings;
+mod threads;
 
 use pyo3::prelude::*;
 
@@ -25,5 +26,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(models, m)?)?;
     m.add_function(wrap_pyfunction!(settings::check, m)?)?;
     m.add_function(wrap_pyfunction!(settings::default_config, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::pool_size, m)?)?;
     Ok(())
 }

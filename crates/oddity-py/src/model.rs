@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use crate::data::{Floats, dataset, labels};
 use crate::errors::OrPyErr;
 use crate::settings::settings;
+use crate::threads;
 
 /// A fitted oddity detector (any model). The Python classes in `oddity` wrap it.
 #[pyclass(frozen, module = "oddity._native")]
@@ -23,8 +24,9 @@ impl Model {
     /// Fits model `kind` with the hyperparameters in `params_json` (a JSON object; `contamination`
     /// included) on `x` (float32/float64, `[n, d]`, `[n, h, w]` or `[n, c, h, w]`); `y` = optional
     /// 0/1 labels (1 = labelled anomaly). `progress(event, *args)` receives progress events.
+    /// `n_jobs`: threads of a pool made for this call (see [`threads::pool`]).
     #[staticmethod]
-    #[pyo3(signature = (kind, params_json, x, y=None, seed=0, progress=None))]
+    #[pyo3(signature = (kind, params_json, x, y=None, seed=0, progress=None, n_jobs=None))]
     fn fit(
         py: Python<'_>,
         kind: &str,
@@ -33,7 +35,9 @@ impl Model {
         y: Option<PyReadonlyArray1<'_, u8>>,
         seed: u64,
         progress: Option<&Bound<'_, PyAny>>,
+        n_jobs: Option<i64>,
     ) -> PyResult<Model> {
+        let pool = threads::pool(n_jobs)?;
         let entry = registry::find(kind).py_err()?;
         let settings = settings(params_json)?;
         settings.apply(&entry).py_err()?;
@@ -42,8 +46,10 @@ impl Model {
         let labels = labels(y)?;
         let view = x.view();
         let fitted = crate::run::with_progress(py, progress, |p| {
-            let data = dataset("X", layout, &view, labels)?;
-            entry.fit(&settings, &data, &FitContext::new(seed, p))
+            threads::install(pool.as_ref(), || {
+                let data = dataset("X", layout, &view, labels)?;
+                entry.fit(&settings, &data, &FitContext::new(seed, p))
+            })
         })?;
         Ok(Model {
             inner: fitted.py_err()?,
@@ -62,15 +68,24 @@ impl Model {
         py.detach(|| self.inner.save(&path)).py_err()
     }
 
-    /// Raw anomaly scores (float32), higher = more anomalous.
-    fn score<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    /// Raw anomaly scores (float32), higher = more anomalous; `n_jobs` as in `fit`.
+    #[pyo3(signature = (x, n_jobs=None))]
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        n_jobs: Option<i64>,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let pool = threads::pool(n_jobs)?;
         let x = Floats::extract(x)?;
         let layout = x.layout()?;
         let view = x.view();
         let scores = py
             .detach(|| {
-                let data = dataset("X", layout, &view, Labels::None)?;
-                self.inner.score(&data)
+                threads::install(pool.as_ref(), || {
+                    let data = dataset("X", layout, &view, Labels::None)?;
+                    self.inner.score(&data)
+                })
             })
             .py_err()?;
         Ok(PyArray1::from_vec(py, scores))

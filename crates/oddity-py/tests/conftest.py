@@ -18,7 +18,7 @@ DATA = REPO / "data"
 FAST = {
     oddity.IForest: {},
     oddity.DevNet: dict(epochs=20, batches_per_epoch=5, batch_size=128),
-    oddity.DeepSAD: dict(ae_epochs=10, epochs=10, ae_lr_milestones=[], lr_milestones=[]),
+    oddity.DeepSAD: dict(ae_epochs=10, epochs=10, ae_lr_milestones=(), lr_milestones=()),
     oddity.REPEN: dict(epochs=10, ensemble_size=10, batches_per_epoch=5),
     oddity.DPLAN: dict(
         episodes=2,
@@ -30,7 +30,7 @@ FAST = {
         memory_size=2000,
     ),
     oddity.DeepCluster: dict(
-        arch="mlp", mlp_hidden=[32, 32, 64], pretrain_epochs=3, maxiter=300, n_init=2, n_clusters=3, update_interval=20
+        arch="mlp", mlp_hidden=(32, 32, 64), pretrain_epochs=3, maxiter=300, n_init=2, n_clusters=3, update_interval=20
     ),
     oddity.GANomaly: dict(epochs=5, ngf=16, ndf=16, nz=32, batch_size=16, bn_at_score="batch"),
 }

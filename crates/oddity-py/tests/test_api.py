@@ -68,6 +68,7 @@ def test_save_load_round_trip_gives_identical_scores(cls, fitted, tmp_path):
         assert back.threshold_ == det.threshold_
         np.testing.assert_array_equal(back.predict_proba(X), det.predict_proba(X))
         assert back.get_params() == {**det.get_params(), "random_state": 0, "verbose": False}
+        assert back.seed_ == det.seed_ == 0
 
 
 def test_load_checks_the_class_and_the_path(fitted, tmp_path):
@@ -100,16 +101,21 @@ def test_keyword_arguments_mirror_the_rust_defaults(cls):
     sig = inspect.signature(cls)
     rust = json.loads(oddity._native.default_config(cls._kind))
     names = [p for p in sig.parameters]
-    assert names == ["contamination", *sorted(rust), "random_state", "verbose"]
+    assert names == ["contamination", *sorted(rust), "n_jobs", "random_state", "verbose"]
     for k, v in rust.items():
         d = sig.parameters[k].default
-        if isinstance(v, float):
+        if k in cls._inferred:
+            assert d is None, k  # taken from the data at fit
+        elif isinstance(v, list):
+            assert isinstance(d, tuple) and list(d) == v, k  # immutable, as scikit-learn wants
+        elif isinstance(v, float):
             assert np.float32(d) == np.float32(v) and abs(d - v) <= 1e-6 * max(1.0, abs(v)), k
         else:
             assert d == v, k
     assert sig.parameters["contamination"].default == 0.1
     det = cls()
-    assert det.get_params() == {"contamination": 0.1, **{k: sig.parameters[k].default for k in rust}, "random_state": None, "verbose": False}
+    common = {"n_jobs": None, "random_state": None, "verbose": False}
+    assert det.get_params() == {"contamination": 0.1, **{k: sig.parameters[k].default for k in rust}, **common}
 
 
 def test_float32_defaults_read_like_python():

@@ -96,3 +96,27 @@ def test_cli_fit_loads_in_python_and_matches_a_python_fit_with_the_same_seed(cls
     det, _ = fitted[cls]
     assert det.threshold_ == loaded.threshold_
     np.testing.assert_array_equal(det.decision_function(X).astype(np.float32), cli_scores)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "nhw"])
+def test_images_as_npy_score_identically_in_the_cli(layout, cli, mnist, tmp_path):
+    """An image model saved from Python scores `[n, c, h, w]` (and `[n, h, w]`) .npy / .npz files in
+    the CLI exactly as in Python; and a CLI fit on the .npy file is the same model."""
+    tr, trl, te, _ = mnist
+    imgs = tr[trl == 0][:40]
+    kw = dict(epochs=1, ngf=8, ndf=8, nz=8, batch_size=8, bn_at_score="batch")
+    det = oddity.GANomaly(random_state=0, **kw).fit(imgs)
+    det.save(tmp_path / "g")
+    test = te[:30] if layout == "nhw" else te[:30, None]
+    np.save(tmp_path / "t.npy", test)
+    np.savez(tmp_path / "t.npz", X=test, y=(np.arange(30) % 2))
+    py = det.decision_function(test)
+    for f in ("t.npy", "t.npz"):
+        scores, pred = cli_score(cli, tmp_path / "g", tmp_path / f)
+        np.testing.assert_array_equal(scores, py.astype(np.float32), err_msg=f)
+        np.testing.assert_array_equal(pred, det.predict(test), err_msg=f)
+    np.save(tmp_path / "train.npy", imgs if layout == "nhw" else imgs[:, None])
+    sets = [a for k, v in kw.items() for a in ("--set", f"{k}={json.dumps(v)}")]
+    run(cli, "fit", "--model", "ganomaly", "--data", tmp_path / "train.npy", "--out", tmp_path / "c", "--seed", 0, *sets)
+    cli_scores, _ = cli_score(cli, tmp_path / "c", tmp_path / "t.npy")
+    np.testing.assert_array_equal(cli_scores, py.astype(np.float32))

@@ -59,3 +59,59 @@ print("finished", flush=True)
     assert time.monotonic() - t < 5, "Ctrl-C took too long"
     assert "KeyboardInterrupt" in err and "finished" not in out
     assert p.returncode != 0
+
+
+_PHASE_CHILD = """
+import json, sys, time
+import numpy as np, oddity
+kind, settings, phase = sys.argv[2], sys.argv[3], sys.argv[4]
+X = np.load(sys.argv[1])["X"].astype(np.float32); y = np.zeros(len(X), np.uint8); y[:20] = 1
+def progress(event, *args):
+    if event == "start":
+        print("phase", args[0], flush=True)
+try:
+    oddity._native.Model.fit(kind, settings, X, y, 0, progress)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", time.monotonic(), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+@pytest.mark.parametrize(
+    "kind, settings, phase",
+    [
+        ("deep-sad", {"ae_epochs": 100000, "epochs": 1}, "pretraining"),
+        (
+            "deep-cluster",
+            {"arch": "mlp", "pretrain_epochs": 1, "n_init": 3000, "kmeans_max_iter": 300, "n_clusters": 20},
+            "k-means init",
+        ),
+    ],
+    ids=["deep-sad-pretraining", "deep-cluster-kmeans"],
+)
+def test_ctrl_c_takes_effect_within_half_a_second(kind, settings, phase):
+    """Each long loop reports progress often enough that Ctrl-C lands within 0.5 s, and the
+    phase is shown by name."""
+    data = Path(__file__).resolve().parents[3] / "data" / "adbench" / "6_cardio.npz"
+    p = subprocess.Popen(
+        [sys.executable, "-c", _PHASE_CHILD, str(data), kind, json.dumps(settings), phase],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    seen = []
+    for line in p.stdout:
+        seen.append(line.strip())
+        if line.startswith("phase") and phase in line:
+            break
+    else:
+        pytest.fail(f"phase {phase!r} never started: {seen} {p.stderr.read()}")
+    time.sleep(0.5)
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("interrupted"), f"{out}\n{err}"
+    assert float(last.split()[1]) - sent < 0.5, f"Ctrl-C took {float(last.split()[1]) - sent:.2f}s in {phase}"

@@ -12,6 +12,7 @@ Models are saved as the same directories the `oddity` CLI writes and reads (`odd
 
 from . import _native
 from ._base import WEAKLY_SUPERVISED, BaseDetector, _register
+from ._errors import NotFittedError
 
 __version__ = _native.__version__
 
@@ -25,9 +26,19 @@ class IForest(BaseDetector):
 
 @_register
 class GANomaly(BaseDetector):
-    """GANomaly (Akcay et al. 2018): images `[n, c, h, w]` or `[n, h, w]`, fitted on normal data."""
+    """GANomaly (Akcay et al. 2018): images `[n, c, h, w]` or `[n, h, w]`, fitted on normal data.
+    `nc` (channels) and `isize` (network side; images are resized to it) default to None: taken
+    from the data at fit (`c`, and the smallest power of two >= max(h, w, 16))."""
 
     _kind = "ganomaly"
+    _inferred = ("nc", "isize")
+
+    @classmethod
+    def _infer(cls, name, sample_shape):
+        if len(sample_shape) != 3:  # not images: the Rust default, and fit reports the layout
+            return cls._defaults[name]
+        c, h, w = sample_shape
+        return int(c) if name == "nc" else 1 << (max(16, h, w) - 1).bit_length()
 
 
 @_register
@@ -82,6 +93,7 @@ def models():
 
 __all__ = [
     "BaseDetector",
+    "NotFittedError",
     "IForest",
     "GANomaly",
     "DPLAN",

@@ -12,26 +12,37 @@ def as_features(X, name="X"):
     if X is None:
         raise ValueError(f"{name} is None")
     mod = type(X).__module__ or ""
+    if mod.startswith("scipy.sparse"):
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required: sparse input is not supported. "
+            f"Use {name}.toarray() to convert to a dense numpy array."
+        )
     if mod.startswith("pyarrow"):
         X = _arrow_to_numpy(X)
     elif mod.startswith("pandas"):
         X = X.to_numpy()
     X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype} (pass the real part or the magnitude)")
     if X.dtype not in (np.float32, np.float64):
         if X.dtype.kind not in "biuf":
             try:
                 X = X.astype(np.float64)
             except (TypeError, ValueError) as e:
-                raise ValueError(f"{name} must be numeric, got dtype {X.dtype}: {e}") from None
+                # ValueError for text, TypeError for other objects (as numpy / scikit-learn)
+                raise type(e)(f"{name} must be numeric, got dtype {X.dtype}: {e}") from None
         else:
             X = X.astype(np.float32 if X.dtype.itemsize <= 2 else np.float64)
     if X.ndim == 1:
         raise ValueError(
-            f"Expected 2D array for {name}, got 1D array of {X.shape[0]} values; "
-            "reshape with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample"
+            f"Expected 2D array for {name}, got 1D array of {X.shape[0]} values instead. Reshape your data "
+            f"either using {name}.reshape(-1, 1) if it has a single feature or {name}.reshape(1, -1) if it "
+            "contains a single sample"
         )
     if X.ndim not in (2, 3, 4):
         raise ValueError(f"{name} must have shape [n, d], [n, h, w] or [n, c, h, w], got shape {X.shape}")
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError(f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
     return X
 
 
@@ -53,6 +64,14 @@ def as_labels(y, n):
     elif mod.startswith("pandas"):
         y = y.to_numpy()
     y = np.asarray(y)
+    if y.dtype == object:
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "Unknown label type: y must hold 0 (unlabelled / normal) or 1 (labelled anomaly), "
+                f"found {list(y.ravel()[:3])}"
+            ) from None
     if y.ndim != 1:
         y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
     if y.ndim != 1 or y.shape[0] != n:

@@ -1,4 +1,6 @@
 //! NumPy `.npy` feature arrays and ADBench-style `.npz` archives (`X` features, `y` 0/1 anomaly flags).
+//! `X` is `[n, d]` (tabular), `[n, h, w]` (one-channel images) or `[n, c, h, w]` (images), values
+//! as stored (the image models expect [0, 1]), as the Python package passes arrays.
 //!
 //! Headers are parsed by `npyz`; archives are opened with `zip`. Numeric dtypes (bool, signed and
 //! unsigned 8-64 bit integers, f32, f64), either byte order and C or Fortran order are accepted.
@@ -8,10 +10,11 @@ use std::path::Path;
 
 use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar};
 
-use crate::data::{Dataset, Labels};
+use crate::data::{Dataset, Labels, Layout};
 use crate::error::{Error, Result};
 
-/// Loads an `.npz` archive holding `X` (n × d features) and optionally `y` (n 0/1 anomaly flags).
+/// Loads an `.npz` archive holding `X` (`[n, d]`, `[n, h, w]` or `[n, c, h, w]`) and optionally
+/// `y` (n 0/1 anomaly flags).
 pub fn load_npz(path: &Path) -> Result<Dataset> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
@@ -32,7 +35,7 @@ pub fn load_npz(path: &Path) -> Result<Dataset> {
         )
     })?;
     let x = Array::parse(path, "X", &x)?;
-    let (n, d) = x.matrix(path, "X")?;
+    let (n, layout) = x.samples(path, "X")?;
     let labels = match member(&mut zip, path, "y")? {
         None => Labels::None,
         Some(bytes) => {
@@ -47,15 +50,15 @@ pub fn load_npz(path: &Path) -> Result<Dataset> {
             Labels::Anomaly(flags)
         }
     };
-    Dataset::tabular(path.display().to_string(), d, x.row_major_f32(n, d), labels)
+    Dataset::new(path.display().to_string(), layout, x.row_major_f32(), labels)
 }
 
-/// Loads a 2-D `.npy` array (n × d features, no labels).
+/// Loads a `.npy` array: `[n, d]` features, `[n, h, w]` or `[n, c, h, w]` images; no labels.
 pub fn load_npy(path: &Path) -> Result<Dataset> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let array = Array::parse(path, "", &bytes)?;
-    let (n, d) = array.matrix(path, "")?;
-    Dataset::tabular(path.display().to_string(), d, array.row_major_f32(n, d), Labels::None)
+    let (_, layout) = array.samples(path, "")?;
+    Dataset::new(path.display().to_string(), layout, array.row_major_f32(), Labels::None)
 }
 
 /// The bytes of archive member `name` (`name.npy` or `name`), if present.
@@ -140,16 +143,19 @@ impl Array {
         Ok(Array { shape, order, values })
     }
 
-    /// `(rows, cols)` of a 2-D array.
-    fn matrix(&self, path: &Path, name: &str) -> Result<(usize, usize)> {
+    /// Sample count and layout: `[n, d]` tabular, `[n, h, w]` one-channel images, `[n, c, h, w]` images.
+    fn samples(&self, path: &Path, name: &str) -> Result<(usize, Layout)> {
         match self.shape[..] {
-            [n, d] => Ok((n, d)),
+            [n, d] => Ok((n, Layout::Tabular { d })),
+            [n, h, w] => Ok((n, Layout::Images { c: 1, h, w })),
+            [n, c, h, w] => Ok((n, Layout::Images { c, h, w })),
             _ => Err(Error::format(
                 path,
                 with_name(
                     name,
                     format!(
-                        "expected a 2-D array (samples × features), found {}-D shape {:?}",
+                        "expected a 2-D array (samples × features), 3-D [n, h, w] or 4-D [n, c, h, w] images, \
+                         found {}-D shape {:?}",
                         self.shape.len(),
                         self.shape
                     ),
@@ -182,11 +188,37 @@ impl Array {
         })
     }
 
-    /// The values of an `[n, d]` array as row-major f32.
-    fn row_major_f32(&self, n: usize, d: usize) -> Vec<f32> {
+    /// The values in row-major (C) order as f32, whatever the file's order.
+    fn row_major_f32(&self) -> Vec<f32> {
         match self.order {
             Order::C => self.values.iter().map(|&v| v as f32).collect(),
-            Order::Fortran => (0..n * d).map(|k| self.values[(k % d) * n + k / d] as f32).collect(),
+            Order::Fortran => {
+                // Fortran strides: the first axis varies fastest.
+                let strides: Vec<usize> = self
+                    .shape
+                    .iter()
+                    .scan(1usize, |acc, &s| {
+                        let stride = *acc;
+                        *acc *= s;
+                        Some(stride)
+                    })
+                    .collect();
+                let mut index = vec![0usize; self.shape.len()];
+                let mut out = Vec::with_capacity(self.values.len());
+                for _ in 0..self.values.len() {
+                    let at: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+                    out.push(self.values[at] as f32);
+                    // next C-order index: the last axis varies fastest
+                    for axis in (0..index.len()).rev() {
+                        index[axis] += 1;
+                        if index[axis] < self.shape[axis] {
+                            break;
+                        }
+                        index[axis] = 0;
+                    }
+                }
+                out
+            }
         }
     }
 }
@@ -380,11 +412,46 @@ mod tests {
     }
 
     #[test]
-    fn one_d_and_three_d_are_rejected() {
+    fn one_d_and_five_d_are_rejected() {
         let e = load(&npy("<f8", false, &[3], &[0; 24])).unwrap_err().to_string();
         assert!(e.contains("a.npy") && e.contains("1-D"), "{e}");
-        let e = load(&npy("<f8", false, &[1, 1, 1], &[0; 8])).unwrap_err().to_string();
-        assert!(e.contains("3-D"), "{e}");
+        let e = load(&npy("<f8", false, &[1, 1, 1, 1, 1], &[0; 8]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("5-D") && e.contains("[n, c, h, w]"), "{e}");
+    }
+
+    #[test]
+    fn three_and_four_d_arrays_are_images() {
+        // 2 one-channel 2 x 3 images: values 0..12 in C order
+        let v: Vec<f32> = (0..12).map(|i| i as f32).collect();
+        let ds = load(&npy("<f4", false, &[2, 2, 3], &le(&v, f32::to_le_bytes))).unwrap();
+        assert_eq!(ds.layout(), Layout::Images { c: 1, h: 2, w: 3 });
+        assert_eq!((ds.n(), ds.x()), (2, &v[..]));
+        // [n=2, c=3, h=1, w=2] stored in Fortran order: element (i, c, h, w) at i + 2c + 6h + 6w
+        let c_order: Vec<f64> = (0..12).map(f64::from).collect();
+        let mut fortran = vec![0.0f64; 12];
+        for (k, &value) in c_order.iter().enumerate() {
+            let (i, c, w) = (k / 6, (k / 2) % 3, k % 2);
+            fortran[i + 2 * c + 6 * w] = value;
+        }
+        let ds = load(&npy("<f8", true, &[2, 3, 1, 2], &le(&fortran, f64::to_le_bytes))).unwrap();
+        assert_eq!(ds.layout(), Layout::Images { c: 3, h: 1, w: 2 });
+        assert_eq!(ds.x(), &c_order.iter().map(|&v| v as f32).collect::<Vec<_>>()[..]);
+        // in an archive, with labels
+        let dir = tempfile::tempdir().unwrap();
+        let y = npy("|u1", false, &[2], &[0, 1]);
+        let p = write(
+            &dir,
+            "img.npz",
+            &npz(&[
+                ("X.npy", npy("<f4", false, &[2, 2, 3], &le(&v, f32::to_le_bytes))),
+                ("y.npy", y),
+            ]),
+        );
+        let ds = load_npz(&p).unwrap();
+        assert_eq!(ds.layout(), Layout::Images { c: 1, h: 2, w: 3 });
+        assert_eq!(ds.anomaly_flags().unwrap(), &[false, true]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::progress::{Progress, Silent};
 
 /// scikit-learn's default relative tolerance.
 const TOL: f64 = 1e-4;
@@ -51,6 +52,21 @@ pub fn nearest(x: &[f32], centroids: &[f32], d: usize) -> (usize, f32) {
 /// Runs k-means with `n_init` restarts on `n × d` points `x`. Restart `r` draws from its own
 /// stream seeded by `(seed, r)`, so the result is the same for any number of threads.
 pub fn kmeans(x: &[f32], d: usize, k: usize, n_init: usize, max_iter: usize, seed: u64) -> Result<KMeans> {
+    kmeans_with_progress(x, d, k, n_init, max_iter, seed, &Silent)
+}
+
+/// [`kmeans`], advancing `progress` by one as each restart begins and per Lloyd iteration, so a
+/// cancelling [`Progress`] stops it within one iteration (and skips the restarts not begun: rayon
+/// still runs every job after a panic, so each must give up at once).
+pub fn kmeans_with_progress(
+    x: &[f32],
+    d: usize,
+    k: usize,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<KMeans> {
     if d == 0 || x.is_empty() || !x.len().is_multiple_of(d) {
         return Err(Error::Shape(format!("k-means: {} values are not rows of {d}", x.len())));
     }
@@ -67,8 +83,9 @@ pub fn kmeans(x: &[f32], d: usize, k: usize, n_init: usize, max_iter: usize, see
         .map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(r as u64 + 1);
+            progress.advance(1);
             let init = kmeans_pp(x, d, k, &mut rng);
-            lloyd(x, d, k, init, max_iter, tol)
+            lloyd(x, d, k, init, max_iter, tol, progress)
         })
         .collect();
     runs.into_iter()
@@ -152,9 +169,18 @@ fn assign(x: &[f32], d: usize, centres: &[f32]) -> (Vec<u32>, Vec<f32>) {
         .unzip()
 }
 
-fn lloyd(x: &[f32], d: usize, k: usize, mut centres: Vec<f32>, max_iter: usize, tol: f64) -> KMeans {
+fn lloyd(
+    x: &[f32],
+    d: usize,
+    k: usize,
+    mut centres: Vec<f32>,
+    max_iter: usize,
+    tol: f64,
+    progress: &dyn Progress,
+) -> KMeans {
     let (mut labels, mut dists) = assign(x, d, &centres);
     for _ in 0..max_iter {
+        progress.advance(1);
         let mut sums = vec![0f64; k * d];
         let mut counts = vec![0usize; k];
         for (r, &l) in x.chunks_exact(d).zip(&labels) {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::autoencoder::{Autoencoder, InputShape};
 use super::clustering_layer::{kl_loss, kmeans_loss, soft_assign, target_distribution};
 use super::config::{ClusterLoss, DeepClusterConfig, Weighting};
-use super::kmeans::kmeans;
+use super::kmeans::kmeans_with_progress;
 use super::{DeepClusterNet, FitStats, Rows};
 use crate::checkpoint::{
     Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module, save_optimizer,
@@ -220,7 +220,7 @@ pub(crate) fn cluster(
     let t = Instant::now();
     ctx.progress.start("deep-cluster k-means init", None);
     let z = embed_all(&ae.clone().valid(), x, &device)?;
-    let km = kmeans(&z, e, k, cfg.n_init, cfg.kmeans_max_iter, ctx.seed)?;
+    let km = kmeans_with_progress(&z, e, k, cfg.n_init, cfg.kmeans_max_iter, ctx.seed, ctx.progress)?;
     ctx.progress.finish();
     stats.kmeans_seconds = t.elapsed().as_secs_f64();
     stats.labels_kmeans_init = km.labels.clone();
@@ -304,8 +304,18 @@ pub(crate) fn cluster(
     // Stage 4: k-means refinement on the final embedding.
     let refined = if cfg.refine {
         let t = Instant::now();
+        ctx.progress.start("deep-cluster k-means refine", None);
         let z = embed_all(&net.ae, x, &device)?;
-        let km = kmeans(&z, e, k, cfg.n_init, cfg.kmeans_max_iter, ctx.seed ^ 0x7e_f1_4e)?;
+        let km = kmeans_with_progress(
+            &z,
+            e,
+            k,
+            cfg.n_init,
+            cfg.kmeans_max_iter,
+            ctx.seed ^ 0x7e_f1_4e,
+            ctx.progress,
+        )?;
+        ctx.progress.finish();
         stats.refine_seconds = t.elapsed().as_secs_f64();
         Some(km.centroids)
     } else {

@@ -35,6 +35,7 @@ use crate::data::split::labeled_and_unlabeled;
 use crate::detector::{FitContext, Model};
 use crate::error::{Error, Result};
 use crate::nn::{Activation, Mlp, Optimizer, OptimizerKind, Standardizer};
+use crate::progress::Progress;
 
 /// A fitted Deep SAD model.
 #[derive(Debug, Clone)]
@@ -116,8 +117,15 @@ impl DeepSad {
         (dims, acts)
     }
 
-    /// Autoencoder pretraining of `encoder` on all of `x`.
-    fn pretrain(config: &DeepSadConfig, encoder: &mut Mlp, x: &[f32], n: usize, d: usize, rng: &mut ChaCha8Rng) {
+    /// Autoencoder pretraining of `encoder` on all of `x`; `progress` advances once per batch.
+    fn pretrain(
+        config: &DeepSadConfig,
+        encoder: &mut Mlp,
+        x: &[f32],
+        (n, d): (usize, usize),
+        rng: &mut ChaCha8Rng,
+        progress: &dyn Progress,
+    ) {
         let (dims, acts) = Self::decoder_shape(config, d);
         let mut decoder = Mlp::new(&dims, &acts, false, rng);
         let adam = |lr| OptimizerKind::Adam {
@@ -158,6 +166,7 @@ impl DeepSad {
                 encoder.backward(&xb, &ce, &g_code, &mut ge, false);
                 opt_d.step(&mut decoder.params, &mut gd);
                 opt_e.step(&mut encoder.params, &mut ge);
+                progress.advance(1);
             }
         }
     }
@@ -176,12 +185,16 @@ impl Model for DeepSad {
         let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed);
         let (dims, acts) = Self::encoder_shape(config, d);
         let mut encoder = Mlp::new(&dims, &acts, false, &mut rng);
-        let phases = config.epochs as u64 + if config.pretrain { 1 } else { 0 };
-        ctx.progress.start("training Deep SAD", Some(phases));
+        // Progress counts batches, so Ctrl-C (a cancelling `Progress`) acts within one batch.
+        let batches = n.div_ceil(config.batch_size) as u64;
         if config.pretrain {
-            Self::pretrain(config, &mut encoder, &x, n, d, &mut rng);
-            ctx.progress.advance(1);
+            let total = config.ae_epochs as u64 * batches;
+            ctx.progress.start("pretraining the Deep SAD autoencoder", Some(total));
+            Self::pretrain(config, &mut encoder, &x, (n, d), &mut rng, ctx.progress);
+            ctx.progress.finish();
         }
+        ctx.progress
+            .start("training Deep SAD", Some(config.epochs as u64 * batches));
         let center = init_center(&encoder.forward(&x, n), config.rep_dim, config.center_eps);
         let opt = Optimizer::new(
             OptimizerKind::Adam {
@@ -211,11 +224,11 @@ impl Model for DeepSad {
                 epoch_loss += loss as f64 * b as f64;
                 encoder.backward(&xb, &cache, &g, &mut grads, false);
                 opt.step(&mut encoder.params, &mut grads);
+                ctx.progress.advance(1);
             }
             crate::nn::check_epoch_loss("Deep SAD", epoch_loss / n as f64, epoch + 1)?;
             ctx.progress
                 .record("Deep SAD loss per epoch", epoch as u64 + 1, epoch_loss / n as f64);
-            ctx.progress.advance(1);
         }
         ctx.progress.finish();
         if encoder.params.iter().any(|p| !p.is_finite()) {
