@@ -61,8 +61,10 @@ impl DataArgs {
     /// otherwise.
     pub fn load_all_for(&self, layout: Layout) -> Result<Dataset> {
         let mut args = self.clone();
+        // Image folders are brought to the model's size and channels; IDX folders are not resized.
         if let Layout::Images { c, h, w } = layout
             && self.data.is_dir()
+            && oddity::data::images::has_images(&self.data)
         {
             args.resize = args.resize.or(Some((h as u32, w as u32)));
             args.channels = args.channels.or(Some(c).filter(|&c| c == 1 || c == 3));
