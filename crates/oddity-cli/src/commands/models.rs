@@ -33,7 +33,8 @@ pub fn run(a: Args) -> Result<()> {
         let doc = json!({ "models": list, "contamination": DEFAULT_CONTAMINATION });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", listing(&all));
+        let text = listing(&all);
+        println!("{}", text.strip_suffix('\n').unwrap_or(&text));
     }
     Ok(())
 }
