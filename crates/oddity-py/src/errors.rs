@@ -4,7 +4,7 @@ use oddity::Error;
 use pyo3::PyErr;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 
-/// `ValueError` for bad input or hyperparameters, `OSError` (`FileNotFoundError` when missing) for
+/// `ValueError` for bad input or hyperparameters (sizes too large for memory too), `OSError` (`FileNotFoundError` when missing) for
 /// files and model directories, `RuntimeError` for backend failures.
 pub fn to_py(e: Error) -> PyErr {
     let msg = e.to_string();
@@ -13,11 +13,14 @@ pub fn to_py(e: Error) -> PyErr {
         | Error::Shape(_)
         | Error::InvalidData(_)
         | Error::NonFinite { .. }
-        | Error::UnknownModel { .. } => PyValueError::new_err(msg),
+        | Error::UnknownModel { .. }
+        | Error::TooLarge { .. } => PyValueError::new_err(msg),
         Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
-        Error::Io { .. } | Error::Format { .. } | Error::UnsupportedFormat { .. } | Error::ModelFile { .. } => {
-            PyOSError::new_err(msg)
-        }
+        Error::Io { .. }
+        | Error::Format { .. }
+        | Error::UnsupportedFormat { .. }
+        | Error::ModelFile { .. }
+        | Error::Output { .. } => PyOSError::new_err(msg),
         Error::Backend(_) => PyRuntimeError::new_err(msg),
     }
 }
