@@ -34,7 +34,7 @@ QUICK = {
     oddity.DeepSAD: dict(ae_epochs=1, epochs=1, ae_lr_milestones=(), lr_milestones=(), hidden=(8,), rep_dim=4),
     # subsample_size below the few unlabelled rows of scikit-learn's tiny check data (REPEN refuses
     # a LeSiNN subsample as large as the data: it gave all-zero scores, issue 18)
-    oddity.REPEN: dict(epochs=1, ensemble_size=2, batches_per_epoch=2, batch_size=16, subsample_size=2),
+    oddity.REPEN: dict(epochs=1, ensemble_size=2, batches_per_epoch=2, batch_size=16, subsample_size=3),
     oddity.DPLAN: dict(
         episodes=1,
         steps_per_episode=20,
@@ -79,6 +79,10 @@ SKIPS_CLUSTER = {
 }
 #: Weakly supervised models with scikit-learn's y (see `SklearnY`).
 SKIPS_WEAK = {}
+SKIPS_REPEN = {
+    "check_estimators_nan_inf": "its fit data is a handful of rows: too few for both a LeSiNN subsample "
+    "and two inlier candidates (REPEN refuses a subsample as large as the data, issue 18)",
+}
 
 
 def expected_failures(est):
@@ -87,6 +91,8 @@ def expected_failures(est):
         out.update(SKIPS_CLUSTER)
     if est._kind in oddity.WEAKLY_SUPERVISED:
         out.update(SKIPS_WEAK)
+    if est._kind == "repen":
+        out.update(SKIPS_REPEN)
     return out
 
 
