@@ -5,7 +5,10 @@
 //! ~465 µs in PyTorch; here a few µs — see `oddity bench` / the DPLAN benchmark). Matrix products go
 //! through `matrixmultiply`'s sgemm; everything else is plain loops. Gradients are checked against
 //! finite differences in the tests.
+//!
+//! [`conv`] holds the image models' 2-D convolutions on burn tensors (batched-GEMM kernels on `flex`).
 
+pub mod conv;
 mod gemm;
 mod mlp;
 mod optim;

@@ -39,6 +39,10 @@ pub struct Args {
     /// Print one JSON object per figure instead of the table.
     #[arg(long)]
     json: bool,
+    /// Run oddity's side on burn's own convolutions instead of oddity's batched kernels (nn/conv),
+    /// to measure what the kernels bring.
+    #[arg(long)]
+    burn_conv: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -81,7 +85,13 @@ pub fn run(a: Args) -> Result<()> {
         .num_threads(threads)
         .build_global()
         .map_err(|e| Error::Backend(format!("thread pool: {e}")))?;
-    eprintln!("oddity: timing ({threads} threads, device {})", a.device);
+    oddity::nn::conv::set_fast_kernels(!a.burn_conv);
+    let kernels = if a.burn_conv {
+        "burn's convolutions"
+    } else {
+        "oddity's conv kernels"
+    };
+    eprintln!("oddity: timing ({threads} threads, device {}, {kernels})", a.device);
     let wanted = |w: Workload| a.only.is_none_or(|o| o == w);
     let mut ours = Vec::new();
     if wanted(Workload::GanomalyTrain) {

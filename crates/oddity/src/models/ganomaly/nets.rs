@@ -9,6 +9,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, relu, sigmoid};
 use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::nn::conv::{conv_transpose2d, conv2d};
 use rand::Rng;
 
 /// How batch-norm layers normalise.
@@ -148,16 +150,16 @@ impl Encoder {
 
     /// Activations before the last convolution: `[b, ndf · 2^k, 4, 4]`.
     pub fn features(&self, x: Tensor<4>, mode: BnMode) -> Tensor<4> {
-        let mut x = leaky_relu(self.initial.forward(x), 0.2);
+        let mut x = leaky_relu(conv2d(&self.initial, x), 0.2);
         for l in self.extra.iter().chain(&self.pyramid) {
-            x = leaky_relu(bn(&l.bn, l.conv.forward(x), mode), 0.2);
+            x = leaky_relu(bn(&l.bn, conv2d(&l.conv, x), mode), 0.2);
         }
         x
     }
 
     /// Features followed by the last convolution.
     pub fn forward(&self, x: Tensor<4>, mode: BnMode) -> Tensor<4> {
-        self.last.forward(self.features(x, mode))
+        conv2d(&self.last, self.features(x, mode))
     }
 }
 
@@ -217,14 +219,14 @@ impl Decoder {
     }
 
     pub fn forward(&self, z: Tensor<4>, mode: BnMode) -> Tensor<4> {
-        let mut x = relu(bn(&self.initial.bn, self.initial.conv.forward(z), mode));
+        let mut x = relu(bn(&self.initial.bn, conv_transpose2d(&self.initial.conv, z), mode));
         for l in &self.pyramid {
-            x = relu(bn(&l.bn, l.conv.forward(x), mode));
+            x = relu(bn(&l.bn, conv_transpose2d(&l.conv, x), mode));
         }
         for l in &self.extra {
-            x = relu(bn(&l.bn, l.conv.forward(x), mode));
+            x = relu(bn(&l.bn, conv2d(&l.conv, x), mode));
         }
-        self.last.forward(x).tanh()
+        conv_transpose2d(&self.last, x).tanh()
     }
 }
 
@@ -378,7 +380,7 @@ impl NetD {
     /// `(probability real [b], features [b, C, 4, 4])`.
     pub fn forward(&self, x: Tensor<4>, mode: BnMode) -> (Tensor<1>, Tensor<4>) {
         let features = self.encoder.features(x, mode);
-        let logits = self.encoder.last.forward(features.clone());
+        let logits = conv2d(&self.encoder.last, features.clone());
         let [b, _, _, _] = logits.dims();
         (sigmoid(logits).reshape([b]), features)
     }

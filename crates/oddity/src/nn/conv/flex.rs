@@ -1,0 +1,270 @@
+//! Forward and backward passes of 2-D convolutions on `flex` tensors (f32, groups = 1), as one
+//! batched GEMM per product (see [`super::kernels`]).
+
+use burn::tensor::DType;
+use burn_flex::{FlexTensor, Layout};
+use burn_std::ops::{ConvOptions, ConvTransposeOptions};
+use burn_std::{Bytes, Shape};
+
+use super::kernels::{self, Geometry, Mat};
+
+/// What a layer computes; the weight layout follows burn's (`[out, in, kh, kw]` for a convolution,
+/// `[in, out, kh, kw]` for a transposed one).
+#[derive(Clone, Debug)]
+pub enum Op {
+    Conv(ConvOptions<2>),
+    Transposed(ConvTransposeOptions<2>),
+}
+
+/// Sizes of one call, checked against each other.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    pub geometry: Geometry,
+    /// Channels of the layer's input (`x`).
+    pub c_in: usize,
+    /// Channels of the layer's output.
+    pub c_out: usize,
+    pub transposed: bool,
+}
+
+impl Plan {
+    /// `None` where the fast path does not apply (grouped convolutions, inconsistent shapes): the
+    /// caller then uses burn's own operation, which reports shape errors its usual way.
+    pub fn new(op: &Op, x: &[usize], w: &[usize]) -> Option<Self> {
+        let [b, c_in, h, wd] = <[usize; 4]>::try_from(x).ok()?;
+        let [w0, w1, kh, kw] = <[usize; 4]>::try_from(w).ok()?;
+        match op {
+            Op::Conv(o) => {
+                if o.groups != 1 || w1 != c_in {
+                    return None;
+                }
+                let [pt, pl] = o.padding_begin();
+                let [pb, pr] = o.padding_end();
+                let out = |size: usize, pad: usize, k: usize, s: usize, d: usize| -> Option<usize> {
+                    let span = d.checked_mul(k.checked_sub(1)?)? + 1;
+                    Some((size + pad).checked_sub(span)? / s + 1)
+                };
+                let (s, d) = (o.stride, o.dilation);
+                let out_h = out(h, pt + pb, kh, s[0], d[0])?;
+                let out_w = out(wd, pl + pr, kw, s[1], d[1])?;
+                Some(Self {
+                    geometry: Geometry {
+                        batch: b,
+                        channels: c_in,
+                        in_h: h,
+                        in_w: wd,
+                        k_h: kh,
+                        k_w: kw,
+                        out_h,
+                        out_w,
+                        stride: s,
+                        pad: [pt, pl],
+                        dilation: d,
+                    },
+                    c_in,
+                    c_out: w0,
+                    transposed: false,
+                })
+            }
+            Op::Transposed(o) => {
+                if o.groups != 1 || w0 != c_in {
+                    return None;
+                }
+                let (s, d, p, po) = (o.stride, o.dilation, o.padding, o.padding_out);
+                let size = |i: usize, k: usize, a: usize| -> Option<usize> {
+                    ((i.checked_sub(1)?) * s[a] + d[a] * (k.checked_sub(1)?) + po[a] + 1).checked_sub(2 * p[a])
+                };
+                let (y_h, y_w) = (size(h, kh, 0)?, size(wd, kw, 1)?);
+                // The transposed layer is the adjoint of a convolution from y (c_out channels) to x.
+                Some(Self {
+                    geometry: Geometry {
+                        batch: b,
+                        channels: w1,
+                        in_h: y_h,
+                        in_w: y_w,
+                        k_h: kh,
+                        k_w: kw,
+                        out_h: h,
+                        out_w: wd,
+                        stride: s,
+                        pad: p,
+                        dilation: d,
+                    },
+                    c_in,
+                    c_out: w1,
+                    transposed: true,
+                })
+            }
+        }
+    }
+
+    fn kk(&self) -> usize {
+        self.geometry.k_h * self.geometry.k_w
+    }
+
+    /// Output shape `[B, c_out, H, W]`.
+    pub fn out_shape(&self) -> [usize; 4] {
+        let g = &self.geometry;
+        if self.transposed {
+            [g.batch, self.c_out, g.in_h, g.in_w]
+        } else {
+            [g.batch, self.c_out, g.out_h, g.out_w]
+        }
+    }
+
+    fn in_hw(&self) -> usize {
+        let g = &self.geometry;
+        if self.transposed {
+            g.out_h * g.out_w
+        } else {
+            g.in_h * g.in_w
+        }
+    }
+
+    fn out_hw(&self) -> usize {
+        let [_, _, h, w] = self.out_shape();
+        h * w
+    }
+}
+
+/// The f32 values of a tensor in row-major order (copied only when not contiguous).
+pub fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(t.to_contiguous().storage::<f32>().to_vec()),
+    }
+}
+
+pub fn tensor(data: Vec<f32>, shape: &[usize]) -> FlexTensor {
+    FlexTensor::new(
+        Bytes::from_elems(data),
+        Layout::contiguous(Shape::from(shape.to_vec())),
+        DType::F32,
+    )
+}
+
+/// True when every tensor is f32 (the only dtype the kernels handle).
+pub fn all_f32(ts: &[&FlexTensor]) -> bool {
+    ts.iter().all(|t| t.dtype() == DType::F32)
+}
+
+/// The layer's output.
+pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTensor>) -> FlexTensor {
+    let g = &plan.geometry;
+    let (x, w) = (values(x), values(w));
+    let x_rows = kernels::nchw_to_nhwc(&x, g.batch, plan.c_in, plan.in_hw());
+    let out_nhwc = if plan.transposed {
+        // cols[B·H·W, kk·c_out] = x · W, then scattered into y.
+        let wm = kernels::weight_to_matrix(&w, plan.c_in, plan.c_out, plan.kk());
+        let cols = kernels::matmul(
+            Mat::rows(&x_rows, plan.c_in),
+            Mat::rows(&wm, g.cols()),
+            g.rows(),
+            plan.c_in,
+            g.cols(),
+        );
+        kernels::col2im(&cols, g)
+    } else {
+        // y[B·OH·OW, c_out] = im2col(x) · Wᵀ.
+        let wm = kernels::weight_to_matrix(&w, plan.c_out, plan.c_in, plan.kk());
+        let cols = kernels::im2col(&x_rows, g);
+        kernels::matmul(
+            Mat::rows(&cols, g.cols()),
+            Mat::t(&wm, g.cols()),
+            g.rows(),
+            g.cols(),
+            plan.c_out,
+        )
+    };
+    let mut out = kernels::nhwc_to_nchw(&out_nhwc, g.batch, plan.c_out, plan.out_hw());
+    if let Some(bias) = bias {
+        let bias = values(bias);
+        for plane in out.chunks_mut(plan.out_hw()).enumerate() {
+            let (i, plane) = plane;
+            let v = bias[i % plan.c_out];
+            plane.iter_mut().for_each(|y| *y += v);
+        }
+    }
+    tensor(out, &plan.out_shape())
+}
+
+/// Gradients of the layer's input, weight and bias (each computed only when asked for).
+pub struct Grads {
+    pub x: Option<FlexTensor>,
+    pub w: Option<FlexTensor>,
+    pub bias: Option<FlexTensor>,
+}
+
+pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, need: [bool; 3]) -> Grads {
+    let g = &plan.geometry;
+    let (xv, wv, dyv) = (values(x), values(w), values(dy));
+    let dy_rows = kernels::nchw_to_nhwc(&dyv, g.batch, plan.c_out, plan.out_hw());
+    let w_shape = w.layout().shape().to_vec();
+    let bias = need[2].then(|| {
+        let mut sums = vec![0.0f32; plan.c_out];
+        for row in dy_rows.chunks(plan.c_out) {
+            sums.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        }
+        tensor(sums, &[plan.c_out])
+    });
+    let (dx, dw) = if plan.transposed {
+        // forward: cols = x_rows · Wm, y = col2im(cols)  ⇒  dcols = im2col(dy).
+        let dcols = kernels::im2col(&dy_rows, g);
+        let wm = kernels::weight_to_matrix(&wv, plan.c_in, plan.c_out, plan.kk());
+        let dx = need[0].then(|| {
+            let rows = kernels::matmul(
+                Mat::rows(&dcols, g.cols()),
+                Mat::t(&wm, g.cols()),
+                g.rows(),
+                g.cols(),
+                plan.c_in,
+            );
+            kernels::nhwc_to_nchw(&rows, g.batch, plan.c_in, plan.in_hw())
+        });
+        let dw = need[1].then(|| {
+            let x_rows = kernels::nchw_to_nhwc(&xv, g.batch, plan.c_in, plan.in_hw());
+            let m = kernels::matmul(
+                Mat::t(&x_rows, plan.c_in),
+                Mat::rows(&dcols, g.cols()),
+                plan.c_in,
+                g.rows(),
+                g.cols(),
+            );
+            kernels::matrix_to_weight(&m, plan.c_in, plan.c_out, plan.kk())
+        });
+        (dx, dw)
+    } else {
+        // forward: y_rows = cols · Wmᵀ  ⇒  dcols = dy_rows · Wm, dWm = dy_rowsᵀ · cols.
+        let wm = kernels::weight_to_matrix(&wv, plan.c_out, plan.c_in, plan.kk());
+        let dx = need[0].then(|| {
+            let dcols = kernels::matmul(
+                Mat::rows(&dy_rows, plan.c_out),
+                Mat::rows(&wm, g.cols()),
+                g.rows(),
+                plan.c_out,
+                g.cols(),
+            );
+            let dx_rows = kernels::col2im(&dcols, g);
+            kernels::nhwc_to_nchw(&dx_rows, g.batch, plan.c_in, plan.in_hw())
+        });
+        let dw = need[1].then(|| {
+            let x_rows = kernels::nchw_to_nhwc(&xv, g.batch, plan.c_in, plan.in_hw());
+            let cols = kernels::im2col(&x_rows, g);
+            let m = kernels::matmul(
+                Mat::t(&dy_rows, plan.c_out),
+                Mat::rows(&cols, g.cols()),
+                plan.c_out,
+                g.rows(),
+                g.cols(),
+            );
+            kernels::matrix_to_weight(&m, plan.c_out, plan.c_in, plan.kk())
+        });
+        (dx, dw)
+    };
+    let x_shape = x.layout().shape().to_vec();
+    Grads {
+        x: dx.map(|d| tensor(d, &x_shape)),
+        w: dw.map(|d| tensor(d, &w_shape)),
+        bias,
+    }
+}

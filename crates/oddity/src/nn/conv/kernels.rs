@@ -1,0 +1,299 @@
+//! The CPU kernels behind [`super`]: layout changes, im2col / col2im in NHWC, and one GEMM per layer
+//! over the whole batch (the `gemm` crate; AVX-512 / AVX2 / SSE chosen at run time from CPUID).
+//!
+//! burn-flex 0.22.1 runs a convolution as one GEMM per image and per 512-pixel tile, and its
+//! backward through a transposed convolution and a batch↔channel swapped convolution: on the small
+//! feature maps of GANomaly and DCEC that gives products with 1–64 columns, where packing dominates
+//! (profile: ../shared/notes/speed-profile-2026-12-02.md). Here the batch is folded into the row
+//! dimension of every product, so each layer is one product with B·H·W rows.
+
+use rayon::prelude::*;
+
+/// A convolution's shape, in the direction input → output of the *forward convolution*. A transposed
+/// convolution is described by the convolution it transposes (its output is this `input`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    pub batch: usize,
+    /// Channels of the convolution's input (columns of the im2col matrix come in `kh·kw` blocks of these).
+    pub channels: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub k_h: usize,
+    pub k_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub stride: [usize; 2],
+    /// Padding before the first row / column (the end padding follows from the sizes).
+    pub pad: [usize; 2],
+    pub dilation: [usize; 2],
+}
+
+impl Geometry {
+    /// Rows of the im2col matrix: one per output pixel of every image.
+    pub fn rows(&self) -> usize {
+        self.batch * self.out_h * self.out_w
+    }
+    /// Columns of the im2col matrix: `k_h · k_w · channels`, ordered (kh, kw, c).
+    pub fn cols(&self) -> usize {
+        self.k_h * self.k_w * self.channels
+    }
+    pub fn in_len(&self) -> usize {
+        self.batch * self.in_h * self.in_w * self.channels
+    }
+
+    /// The input row (or column) a kernel tap reads for an output position, if inside the image.
+    #[inline]
+    fn src(o: usize, k: usize, stride: usize, pad: usize, dil: usize, size: usize) -> Option<usize> {
+        let p = (o * stride + k * dil).checked_sub(pad)?;
+        (p < size).then_some(p)
+    }
+}
+
+/// Rows per parallel task: enough work per task to amortise rayon's scheduling.
+fn chunk_rows(row_len: usize) -> usize {
+    (16_384 / row_len.max(1)).max(1)
+}
+
+/// `[B, C, H·W]` → `[B, H·W, C]`.
+pub fn nchw_to_nhwc(x: &[f32], b: usize, c: usize, hw: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; b * c * hw];
+    out.par_chunks_mut(c * hw)
+        .zip(x.par_chunks(c * hw))
+        .for_each(|(dst, src)| transpose(src, dst, c, hw));
+    out
+}
+
+/// `[B, H·W, C]` → `[B, C, H·W]`.
+pub fn nhwc_to_nchw(x: &[f32], b: usize, c: usize, hw: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; b * c * hw];
+    out.par_chunks_mut(c * hw)
+        .zip(x.par_chunks(c * hw))
+        .for_each(|(dst, src)| transpose(src, dst, hw, c));
+    out
+}
+
+/// `dst[cols×rows] = src[rows×cols]ᵀ`, in 16×16 blocks.
+fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
+    const BLK: usize = 16;
+    for r0 in (0..rows).step_by(BLK) {
+        for c0 in (0..cols).step_by(BLK) {
+            for r in r0..(r0 + BLK).min(rows) {
+                for c in c0..(c0 + BLK).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+/// im2col of an NHWC input: `[B·OH·OW, KH·KW·C]`, zero where a tap falls in the padding.
+pub fn im2col(x: &[f32], g: &Geometry) -> Vec<f32> {
+    let (c, kcols) = (g.channels, g.cols());
+    let mut cols = vec![0.0f32; g.rows() * kcols];
+    let per_image = g.out_h * g.out_w;
+    cols.par_chunks_mut(kcols * chunk_rows(kcols))
+        .enumerate()
+        .for_each(|(chunk, dst)| {
+            let first = chunk * chunk_rows(kcols);
+            for (i, row) in dst.chunks_mut(kcols).enumerate() {
+                let r = first + i;
+                let (b, p) = (r / per_image, r % per_image);
+                let (oy, ox) = (p / g.out_w, p % g.out_w);
+                for ky in 0..g.k_h {
+                    let Some(iy) = Geometry::src(oy, ky, g.stride[0], g.pad[0], g.dilation[0], g.in_h) else {
+                        continue;
+                    };
+                    for kx in 0..g.k_w {
+                        let Some(ix) = Geometry::src(ox, kx, g.stride[1], g.pad[1], g.dilation[1], g.in_w) else {
+                            continue;
+                        };
+                        let s = ((b * g.in_h + iy) * g.in_w + ix) * c;
+                        let d = (ky * g.k_w + kx) * c;
+                        row[d..d + c].copy_from_slice(&x[s..s + c]);
+                    }
+                }
+            }
+        });
+    cols
+}
+
+/// col2im into an NHWC tensor: the adjoint of [`im2col`] (taps falling on one input pixel are summed,
+/// in a fixed order, so results do not depend on the thread count).
+pub fn col2im(cols: &[f32], g: &Geometry) -> Vec<f32> {
+    let (c, kcols) = (g.channels, g.cols());
+    let image_len = g.in_h * g.in_w * c;
+    let per_image = g.out_h * g.out_w;
+    let mut x = vec![0.0f32; g.in_len()];
+    x.par_chunks_mut(image_len).enumerate().for_each(|(b, img)| {
+        for p in 0..per_image {
+            let (oy, ox) = (p / g.out_w, p % g.out_w);
+            let row = &cols[(b * per_image + p) * kcols..][..kcols];
+            for ky in 0..g.k_h {
+                let Some(iy) = Geometry::src(oy, ky, g.stride[0], g.pad[0], g.dilation[0], g.in_h) else {
+                    continue;
+                };
+                for kx in 0..g.k_w {
+                    let Some(ix) = Geometry::src(ox, kx, g.stride[1], g.pad[1], g.dilation[1], g.in_w) else {
+                        continue;
+                    };
+                    let dst = &mut img[(iy * g.in_w + ix) * c..][..c];
+                    let src = &row[(ky * g.k_w + kx) * c..][..c];
+                    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                }
+            }
+        }
+    });
+    x
+}
+
+/// `[A, C, KH, KW]` → `[A, KH·KW·C]` (a weight as a matrix whose columns match [`im2col`]).
+pub fn weight_to_matrix(w: &[f32], a: usize, c: usize, kk: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; a * c * kk];
+    for (dst, src) in out.chunks_mut(c * kk).zip(w.chunks(c * kk)) {
+        transpose(src, dst, c, kk);
+    }
+    out
+}
+
+/// The inverse of [`weight_to_matrix`].
+pub fn matrix_to_weight(m: &[f32], a: usize, c: usize, kk: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; a * c * kk];
+    for (dst, src) in out.chunks_mut(c * kk).zip(m.chunks(c * kk)) {
+        transpose(src, dst, kk, c);
+    }
+    out
+}
+
+/// A matrix operand: its data and (row stride, column stride).
+#[derive(Clone, Copy)]
+pub struct Mat<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// A row-major matrix with `cols` columns.
+    pub fn rows(data: &'a [f32], cols: usize) -> Self {
+        Self { data, rs: cols, cs: 1 }
+    }
+    /// The transpose of a row-major matrix with `cols` columns.
+    pub fn t(data: &'a [f32], cols: usize) -> Self {
+        Self { data, rs: 1, cs: cols }
+    }
+    /// The last element a `rows × cols` view touches lies inside `data`.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// `a[m×k] · b[k×n]` into a new row-major `m×n` matrix, threads from rayon's pool.
+pub fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
+    assert!(a.fits(m, k) && b.fits(k, n), "conv gemm: operand smaller than its view");
+    let mut dst = vec![0.0f32; m * n];
+    if m == 0 || n == 0 || k == 0 {
+        return dst;
+    }
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 && m * n * k >= 1 << 18 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: `fits` checked above that every element the views address lies inside the operands,
+    // and `dst` is a fresh row-major m×n buffer (column stride 1, row stride n).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    dst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i as u32).wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    }
+
+    fn geom(stride: usize, pad: usize, k: usize, h: usize) -> Geometry {
+        let out = (h + 2 * pad - k) / stride + 1;
+        Geometry {
+            batch: 2,
+            channels: 3,
+            in_h: h,
+            in_w: h,
+            k_h: k,
+            k_w: k,
+            out_h: out,
+            out_w: out,
+            stride: [stride, stride],
+            pad: [pad, pad],
+            dilation: [1, 1],
+        }
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), c> == <x, col2im(c)> for any x, c: the identity the backward relies on.
+        for g in [geom(2, 1, 4, 8), geom(1, 0, 4, 4), geom(1, 1, 3, 5), geom(2, 2, 5, 7)] {
+            let x = seq(g.in_len(), 1);
+            let c = seq(g.rows() * g.cols(), 2);
+            let lhs: f64 = im2col(&x, &g)
+                .iter()
+                .zip(&c)
+                .map(|(a, b)| (*a as f64) * (*b as f64))
+                .sum();
+            let rhs: f64 = x
+                .iter()
+                .zip(col2im(&c, &g))
+                .map(|(a, b)| (*a as f64) * (b as f64))
+                .sum();
+            assert!((lhs - rhs).abs() < 1e-3 * lhs.abs().max(1.0), "{g:?}: {lhs} vs {rhs}");
+        }
+    }
+
+    #[test]
+    fn layouts_round_trip() {
+        let x = seq(2 * 5 * 7, 3);
+        assert_eq!(nhwc_to_nchw(&nchw_to_nhwc(&x, 2, 5, 7), 2, 5, 7), x);
+        let w = seq(4 * 3 * 16, 4);
+        assert_eq!(matrix_to_weight(&weight_to_matrix(&w, 4, 3, 16), 4, 3, 16), w);
+    }
+
+    #[test]
+    fn matmul_matches_a_naive_product_with_transposed_views() {
+        let (m, k, n) = (37, 29, 23);
+        let a = seq(m * k, 5);
+        let bt = seq(n * k, 6); // b stored transposed: [n, k]
+        let c = matmul(Mat::rows(&a, k), Mat::t(&bt, k), m, k, n);
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|p| a[i * k + p] * bt[j * k + p]).sum();
+                assert!((c[i * n + j] - want).abs() < 1e-4, "({i},{j})");
+            }
+        }
+    }
+}

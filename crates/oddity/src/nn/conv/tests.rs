@@ -1,0 +1,155 @@
+//! The fast path against burn's own convolutions: outputs and every gradient, on the geometries the
+//! image models use (and asymmetric / dilated / output-padded ones), with and without bias.
+
+use burn::module::Param;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::{FAST_CALLS, conv_transpose2d, conv2d, set_fast_kernels};
+
+fn fast_calls() -> usize {
+    FAST_CALLS.with(std::cell::Cell::get)
+}
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+}
+
+fn seeded(shape: [usize; 4], seed: u64, dev: &Device) -> Tensor<4> {
+    let n: usize = shape.iter().product();
+    let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let v: Vec<f32> = (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(v, shape), dev)
+}
+
+fn close(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= 2e-5 * scale.max(1.0) * 4.0,
+            "{what}[{i}]: fast {x} vs burn {y}"
+        );
+    }
+}
+
+/// Runs `f` with the fast kernels on and off; returns (output, dx, dw, db) for each.
+fn both<M: Clone>(
+    layer: &M,
+    x: &Tensor<4>,
+    forward: impl Fn(&M, Tensor<4>) -> Tensor<4>,
+    weight: impl Fn(&M) -> Tensor<4>,
+    bias: impl Fn(&M) -> Option<Tensor<1>>,
+) -> [[Vec<f32>; 4]; 2] {
+    [true, false].map(|fast| {
+        set_fast_kernels(fast);
+        let x = x.clone().require_grad();
+        let calls = fast_calls();
+        let y = forward(layer, x.clone());
+        assert_eq!(fast_calls() - calls, usize::from(fast), "fast path taken: {fast}");
+        // A loss that weights every output differently, so each gradient entry is checked.
+        let weights = seeded(y.dims(), 99, &y.device());
+        let loss = (y.clone() * weights).sum();
+        let grads = loss.backward();
+        let g = |t: Option<Tensor<4>>| t.map(values).unwrap_or_default();
+        let dx = g(x.grad(&grads));
+        let dw = g(weight(layer).grad(&grads));
+        let db = bias(layer)
+            .and_then(|b| b.grad(&grads))
+            .map(|b| b.into_data().try_to_vec::<f32>().unwrap_or_default());
+        set_fast_kernels(true);
+        [values(y), dx, dw, db.unwrap_or_default()]
+    })
+}
+
+fn check(name: &str, r: [[Vec<f32>; 4]; 2]) {
+    let [fast, burn] = r;
+    for (i, what) in ["output", "dx", "dw", "db"].iter().enumerate() {
+        close(&fast[i], &burn[i], &format!("{name} {what}"));
+    }
+    assert!(!fast[1].is_empty() && !fast[2].is_empty(), "{name}: gradients missing");
+}
+
+#[test]
+fn conv2d_matches_burn_forward_and_backward() {
+    let dev = Device::flex().autodiff();
+    // (cin, cout, k, stride, padding, dilation, h, bias)
+    let cases = [
+        (3, 8, 4, 2, PaddingConfig2d::Explicit(1, 1, 1, 1), 1, 16, false), // GANomaly first layer
+        (8, 16, 4, 2, PaddingConfig2d::Explicit(1, 1, 1, 1), 1, 8, false),
+        (16, 5, 4, 1, PaddingConfig2d::Explicit(0, 0, 0, 0), 1, 4, false), // to nz, 1×1
+        (4, 4, 3, 1, PaddingConfig2d::Explicit(1, 1, 1, 1), 1, 7, true),
+        (1, 6, 5, 2, PaddingConfig2d::Explicit(2, 2, 2, 2), 1, 28, true), // DCEC
+        (3, 4, 3, 2, PaddingConfig2d::Explicit(0, 1, 2, 0), 2, 9, true),  // asymmetric, dilated
+    ];
+    for (i, (cin, cout, k, s, pad, d, h, bias)) in cases.into_iter().enumerate() {
+        let layer: Conv2d = Conv2dConfig::new([cin, cout], [k, k])
+            .with_stride([s, s])
+            .with_padding(pad)
+            .with_dilation([d, d])
+            .with_bias(bias)
+            .init(&dev);
+        let x = seeded([3, cin, h, h], i as u64, &dev);
+        let r = both(
+            &layer,
+            &x,
+            conv2d,
+            |l| l.weight.val(),
+            |l| l.bias.as_ref().map(Param::val),
+        );
+        check(&format!("conv case {i}"), r);
+    }
+}
+
+#[test]
+fn conv_transpose2d_matches_burn_forward_and_backward() {
+    let dev = Device::flex().autodiff();
+    // (cin, cout, k, stride, padding, padding_out, h, bias)
+    let cases = [
+        (5, 16, 4, 1, 0, 0, 1, false), // GANomaly decoder's first layer: nz×1×1 → 4×4
+        (16, 8, 4, 2, 1, 0, 4, false),
+        (8, 3, 4, 2, 1, 0, 8, false),
+        (6, 1, 5, 2, 2, 1, 7, true), // DCEC with output padding
+        (4, 4, 3, 1, 1, 0, 5, true),
+    ];
+    for (i, (cin, cout, k, s, p, po, h, bias)) in cases.into_iter().enumerate() {
+        let layer: ConvTranspose2d = ConvTranspose2dConfig::new([cin, cout], [k, k])
+            .with_stride([s, s])
+            .with_padding([p, p])
+            .with_padding_out([po, po])
+            .with_bias(bias)
+            .init(&dev);
+        let x = seeded([3, cin, h, h], 10 + i as u64, &dev);
+        let r = both(
+            &layer,
+            &x,
+            conv_transpose2d,
+            |l| l.weight.val(),
+            |l| l.bias.as_ref().map(Param::val),
+        );
+        check(&format!("transposed case {i}"), r);
+    }
+}
+
+#[test]
+fn inference_outside_autodiff_matches_burn() {
+    let dev = Device::flex();
+    let layer: Conv2d = Conv2dConfig::new([3, 7], [4, 4])
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(&dev);
+    let x = seeded([2, 3, 10, 10], 7, &dev);
+    let calls = fast_calls();
+    let fast = values(conv2d(&layer, x.clone()));
+    assert_eq!(fast_calls(), calls + 1, "fast path not taken");
+    let burn = values(layer.forward(x));
+    close(&fast, &burn, "inference");
+}
