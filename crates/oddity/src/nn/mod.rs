@@ -6,9 +6,9 @@
 //! through `matrixmultiply`'s sgemm; everything else is plain loops. Gradients are checked against
 //! finite differences in the tests.
 //!
-//! [`conv`] holds the image models' 2-D convolutions on burn tensors (batched-GEMM kernels on `flex`).
+//! [`fast`] holds the image models' layers on burn tensors (batched-GEMM convolutions, fused batch norm).
 
-pub mod conv;
+pub mod fast;
 mod gemm;
 mod mlp;
 mod optim;

@@ -39,10 +39,10 @@ pub struct Args {
     /// Print one JSON object per figure instead of the table.
     #[arg(long)]
     json: bool,
-    /// Run oddity's side on burn's own convolutions instead of oddity's batched kernels (nn/conv),
-    /// to measure what the kernels bring.
+    /// Run oddity's side on burn's own convolutions, batch norm and activations instead of
+    /// oddity's kernels (nn/fast), to measure what the kernels bring.
     #[arg(long)]
-    burn_conv: bool,
+    burn_ops: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,11 +85,11 @@ pub fn run(a: Args) -> Result<()> {
         .num_threads(threads)
         .build_global()
         .map_err(|e| Error::Backend(format!("thread pool: {e}")))?;
-    oddity::nn::conv::set_fast_kernels(!a.burn_conv);
-    let kernels = if a.burn_conv {
-        "burn's convolutions"
+    oddity::nn::fast::set_fast_kernels(!a.burn_ops);
+    let kernels = if a.burn_ops {
+        "burn's own ops"
     } else {
-        "oddity's conv kernels"
+        "oddity's kernels"
     };
     eprintln!("oddity: timing ({threads} threads, device {}, {kernels})", a.device);
     let wanted = |w: Workload| a.only.is_none_or(|o| o == w);

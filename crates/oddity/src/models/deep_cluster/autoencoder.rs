@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{Arch, DeepClusterConfig};
 use crate::data::Layout;
 use crate::error::{Error, Result};
-use crate::nn::conv::{conv_transpose2d, conv2d};
+use crate::nn::fast::{Activation, activation, conv_transpose2d, conv2d};
 
 /// The shape the network was built for (recorded in the weights file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +181,7 @@ impl ConvAe {
         let [c, h, w] = self.input;
         let mut x: Tensor<4> = x.reshape([b, c, h, w]);
         for conv in &self.encoder {
-            x = relu(conv2d(conv, x));
+            x = activation(conv2d(conv, x), Activation::Relu);
         }
         self.embed
             .forward(x.reshape([b, self.top[0] * self.top[1] * self.top[2]]))
@@ -195,7 +195,7 @@ impl ConvAe {
         for (i, conv) in self.decoder.iter().enumerate() {
             x = conv_transpose2d(conv, x);
             if i < last {
-                x = relu(x);
+                x = activation(x, Activation::Relu);
             }
         }
         let [c, h, w] = self.input;

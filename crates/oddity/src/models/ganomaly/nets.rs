@@ -6,11 +6,10 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation::{leaky_relu, relu, sigmoid};
-use burn::tensor::module::{batch_norm, batch_norm_train};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::nn::conv::{conv_transpose2d, conv2d};
+use crate::nn::fast::{Activation, activation, batch_norm_act, batch_norm_eval_act, conv_transpose2d, conv2d};
 use rand::Rng;
 
 /// How batch-norm layers normalise.
@@ -25,23 +24,25 @@ pub enum BnMode {
     Batch,
 }
 
-/// Batch norm as PyTorch's `BatchNorm2d` (momentum 0.1, ε 1e-5). In [`BnMode::Train`] the running
-/// variance is updated with the unbiased batch variance, as PyTorch does.
-fn bn(layer: &BatchNorm, x: Tensor<4>, mode: BnMode) -> Tensor<4> {
+/// Batch norm as PyTorch's `BatchNorm2d` (momentum 0.1, ε 1e-5), then `act` (fused on `flex`,
+/// nn/fast). In [`BnMode::Train`] the running variance is updated with the unbiased batch variance,
+/// as PyTorch does.
+fn bn(layer: &BatchNorm, x: Tensor<4>, mode: BnMode, act: Activation) -> Tensor<4> {
     match mode {
-        BnMode::Running => batch_norm(
+        BnMode::Running => batch_norm_eval_act(
             x,
             layer.gamma.val(),
             layer.beta.val(),
             layer.running_mean.value_sync(),
             layer.running_var.value_sync(),
             layer.epsilon,
+            act,
         ),
-        BnMode::Batch => batch_norm_train(x, layer.gamma.val(), layer.beta.val(), layer.epsilon).output,
+        BnMode::Batch => batch_norm_act(x, layer.gamma.val(), layer.beta.val(), layer.epsilon, act).output,
         BnMode::Train => {
             let [b, _, h, w] = x.dims();
             let n = (b * h * w) as f64;
-            let out = batch_norm_train(x, layer.gamma.val(), layer.beta.val(), layer.epsilon);
+            let out = batch_norm_act(x, layer.gamma.val(), layer.beta.val(), layer.epsilon, act);
             let m = layer.momentum;
             let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
             let mean = layer
@@ -60,6 +61,8 @@ fn bn(layer: &BatchNorm, x: Tensor<4>, mode: BnMode) -> Tensor<4> {
         }
     }
 }
+
+const LEAKY: Activation = Activation::LeakyRelu(0.2);
 
 fn conv(cin: usize, cout: usize, kernel: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([cin, cout], [kernel, kernel])
@@ -150,9 +153,9 @@ impl Encoder {
 
     /// Activations before the last convolution: `[b, ndf · 2^k, 4, 4]`.
     pub fn features(&self, x: Tensor<4>, mode: BnMode) -> Tensor<4> {
-        let mut x = leaky_relu(conv2d(&self.initial, x), 0.2);
+        let mut x = activation(conv2d(&self.initial, x), LEAKY);
         for l in self.extra.iter().chain(&self.pyramid) {
-            x = leaky_relu(bn(&l.bn, conv2d(&l.conv, x), mode), 0.2);
+            x = bn(&l.bn, conv2d(&l.conv, x), mode, LEAKY);
         }
         x
     }
@@ -219,12 +222,17 @@ impl Decoder {
     }
 
     pub fn forward(&self, z: Tensor<4>, mode: BnMode) -> Tensor<4> {
-        let mut x = relu(bn(&self.initial.bn, conv_transpose2d(&self.initial.conv, z), mode));
+        let mut x = bn(
+            &self.initial.bn,
+            conv_transpose2d(&self.initial.conv, z),
+            mode,
+            Activation::Relu,
+        );
         for l in &self.pyramid {
-            x = relu(bn(&l.bn, conv_transpose2d(&l.conv, x), mode));
+            x = bn(&l.bn, conv_transpose2d(&l.conv, x), mode, Activation::Relu);
         }
         for l in &self.extra {
-            x = relu(bn(&l.bn, conv2d(&l.conv, x), mode));
+            x = bn(&l.bn, conv2d(&l.conv, x), mode, Activation::Relu);
         }
         conv_transpose2d(&self.last, x).tanh()
     }
@@ -598,10 +606,10 @@ mod tests {
         let layer = batchnorm(1, &dev);
         let x = Tensor::<1>::from_floats([1.0, 3.0, 5.0, 7.0], &dev).reshape([4, 1, 1, 1]);
         // Running stats start at mean 0, var 1: the input passes through (up to ε).
-        let r = values(bn(&layer, x.clone(), BnMode::Running));
+        let r = values(bn(&layer, x.clone(), BnMode::Running, Activation::Identity));
         assert!((r[3] - 7.0 / (1.0f32 + 1e-5).sqrt()).abs() < 1e-4);
         // Batch stats: mean 4, biased var 5.
-        let b = values(bn(&layer, x.clone(), BnMode::Batch));
+        let b = values(bn(&layer, x.clone(), BnMode::Batch, Activation::Identity));
         assert!((b[0] - (-3.0 / (5.0f32 + 1e-5).sqrt())).abs() < 1e-4);
         assert_eq!(
             values(layer.running_mean.value_sync()),
@@ -609,7 +617,7 @@ mod tests {
             "Batch leaves running stats alone"
         );
         // Train: running mean 0.9·0 + 0.1·4, running var 0.9·1 + 0.1·(unbiased 20/3), as PyTorch.
-        let _ = bn(&layer, x, BnMode::Train);
+        let _ = bn(&layer, x, BnMode::Train, Activation::Identity);
         assert!((values(layer.running_mean.value_sync())[0] - 0.4).abs() < 1e-6);
         assert!((values(layer.running_var.value_sync())[0] - (0.9 + 0.1 * 20.0 / 3.0)).abs() < 1e-5);
     }

@@ -1,12 +1,82 @@
-//! Forward and backward passes of 2-D convolutions on `flex` tensors (f32, groups = 1), as one
-//! batched GEMM per product (see [`super::kernels`]).
+//! 2-D convolutions and transposed convolutions (f32, groups = 1) as one batched GEMM per product
+//! (see [`super::kernels`]), forward and backward.
 
-use burn::tensor::DType;
-use burn_flex::{FlexTensor, Layout};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::tensor::Tensor;
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops};
+use burn_flex::{Flex, FlexTensor};
 use burn_std::ops::{ConvOptions, ConvTransposeOptions};
-use burn_std::{Bytes, Shape};
 
+use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
 use super::kernels::{self, Geometry, Mat};
+use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
+
+/// `layer.forward(x)`, through the fast kernels where they apply.
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    // burn computes `Same` padding privately; those layers (none in oddity's models) stay on burn.
+    let [top, left, bottom, right] = match layer.padding {
+        PaddingConfig2d::Valid => [0; 4],
+        PaddingConfig2d::Explicit(t, l, b, r) => [t, l, b, r],
+        PaddingConfig2d::Same => return layer.forward(x),
+    };
+    let options = ConvOptions::new_with_padding(
+        layer.stride,
+        [(top, bottom), (left, right)],
+        layer.dilation,
+        layer.groups,
+    );
+    let bias = layer.bias.as_ref().map(|b| b.val());
+    match run(Op::Conv(options.clone()), x, layer.weight.val(), bias) {
+        Ok(y) => y,
+        Err((x, w, b)) => burn::tensor::module::conv2d(x, w, b, options),
+    }
+}
+
+/// `layer.forward(x)` of a transposed convolution, through the fast kernels where they apply.
+pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    let options = ConvTransposeOptions::new(
+        layer.stride,
+        layer.padding,
+        layer.padding_out,
+        layer.dilation,
+        layer.groups,
+    );
+    let bias = layer.bias.as_ref().map(|b| b.val());
+    match run(Op::Transposed(options.clone()), x, layer.weight.val(), bias) {
+        Ok(y) => y,
+        Err((x, w, b)) => burn::tensor::module::conv_transpose2d(x, w, b, options),
+    }
+}
+
+type Unrouted = (Tensor<4>, Tensor<4>, Option<Tensor<1>>);
+
+/// Runs `op` on the fast path, or gives the inputs back untouched when it does not apply.
+fn run(op: Op, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) -> Result<Tensor<4>, Unrouted> {
+    if !fast_kernels() {
+        return Err((x, w, b));
+    }
+    let Some(plan) = Plan::new(&op, &x.dims(), &w.dims()) else {
+        return Err((x, w, b));
+    };
+    if b.as_ref().is_some_and(|b| b.dims()[0] != plan.c_out) {
+        return Err((x, w, b));
+    }
+    let f32_only = |x: &Routed, w: &Routed, b: Option<&Routed>| {
+        all_f32(&[Some(x), Some(w), b].into_iter().flatten().collect::<Vec<_>>())
+    };
+    let fast = |x, w, b| {
+        count_fast_call();
+        Ok(unroute(apply(plan, x, w, b)))
+    };
+    match (route(x), route(w), b.map(route)) {
+        (Ok(x), Ok(w), None) if f32_only(&x, &w, None) => fast(x, w, None),
+        (Ok(x), Ok(w), Some(Ok(b))) if f32_only(&x, &w, Some(&b)) => fast(x, w, Some(b)),
+        (x, w, b) => Err((restore(x), restore(w), b.map(restore))),
+    }
+}
 
 /// What a layer computes; the weight layout follows burn's (`[out, in, kh, kw]` for a convolution,
 /// `[in, out, kh, kw]` for a transposed one).
@@ -125,27 +195,6 @@ impl Plan {
         let [_, _, h, w] = self.out_shape();
         h * w
     }
-}
-
-/// The f32 values of a tensor in row-major order (copied only when not contiguous).
-pub fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(t.to_contiguous().storage::<f32>().to_vec()),
-    }
-}
-
-pub fn tensor(data: Vec<f32>, shape: &[usize]) -> FlexTensor {
-    FlexTensor::new(
-        Bytes::from_elems(data),
-        Layout::contiguous(Shape::from(shape.to_vec())),
-        DType::F32,
-    )
-}
-
-/// True when every tensor is f32 (the only dtype the kernels handle).
-pub fn all_f32(ts: &[&FlexTensor]) -> bool {
-    ts.iter().all(|t| t.dtype() == DType::F32)
 }
 
 /// The layer's output.
@@ -267,4 +316,50 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
         w: dw.map(|d| tensor(d, &w_shape)),
         bias,
     }
+}
+
+/// What the backward step keeps: the sizes and the layer's input and weight.
+#[derive(Clone, Debug)]
+struct State {
+    plan: Plan,
+    x: FlexTensor,
+    w: FlexTensor,
+}
+
+/// Backward step of a convolution without bias (`N = 2`: x, w) or with one (`N = 3`: x, w, bias).
+#[derive(Debug)]
+struct ConvBackward<const N: usize>;
+
+impl<const N: usize> Backward<Flex, N> for ConvBackward<N> {
+    type State = State;
+
+    fn backward(self, ops: Ops<State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let need = [0, 1, 2].map(|i| ops.parents.get(i).is_some_and(Option::is_some));
+        let State { plan, x, w } = ops.state;
+        let g = backward(&plan, &x, &w, &dy, need);
+        for (parent, grad) in ops.parents.iter().zip([g.x, g.w, g.bias]) {
+            if let (Some(node), Some(grad)) = (parent, grad) {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// The layer's output; tracked when any input is.
+fn apply(plan: Plan, x: Routed, w: Routed, b: Option<Routed>) -> Routed {
+    if !any_tracked(&[Some(&x), Some(&w), b.as_ref()]) {
+        return Routed::Plain(forward(&plan, x.flex(), w.flex(), b.as_ref().map(Routed::flex)));
+    }
+    let (x, w, b): (AdTensor, AdTensor, Option<AdTensor>) = (lift(x), lift(w), b.map(lift));
+    let out = forward(&plan, x.primitive(), w.primitive(), b.as_ref().map(|b| b.primitive()));
+    let state = State {
+        plan,
+        x: x.primitive().clone(),
+        w: w.primitive().clone(),
+    };
+    Routed::Tracked(match &b {
+        None => record(ConvBackward::<2>, [&x, &w], state, out),
+        Some(b) => record(ConvBackward::<3>, [&x, &w, b], state, out),
+    })
 }

@@ -153,3 +153,88 @@ fn inference_outside_autodiff_matches_burn() {
     let burn = values(layer.forward(x));
     close(&fast, &burn, "inference");
 }
+
+fn vec1(t: Tensor<1>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+}
+
+#[test]
+fn batch_norm_act_matches_burn_forward_and_backward() {
+    use super::{Activation, batch_norm_act};
+    let dev = Device::flex().autodiff();
+    for (i, act) in [Activation::Identity, Activation::Relu, Activation::LeakyRelu(0.2)]
+        .into_iter()
+        .enumerate()
+    {
+        let x0 = seeded([4, 5, 3, 3], 40 + i as u64, &dev)
+            .mul_scalar(3.0)
+            .add_scalar(0.7);
+        let g0: Tensor<1> = seeded([1, 1, 1, 5], 50, &dev).reshape([5]).add_scalar(1.0);
+        let b0: Tensor<1> = seeded([1, 1, 1, 5], 51, &dev).reshape([5]);
+        let [fast, burn] = [true, false].map(|on| {
+            set_fast_kernels(on);
+            let (x, g, b) = (
+                x0.clone().require_grad(),
+                g0.clone().require_grad(),
+                b0.clone().require_grad(),
+            );
+            let calls = fast_calls();
+            let out = batch_norm_act(x.clone(), g.clone(), b.clone(), 1e-5, act);
+            assert_eq!(fast_calls() - calls, usize::from(on));
+            let weights = seeded(out.output.dims(), 98, &dev);
+            let grads = (out.output.clone() * weights).sum().backward();
+            set_fast_kernels(true);
+            let g1 = |t: Option<Tensor<1>>| t.map(vec1).unwrap_or_default();
+            [
+                values(out.output),
+                vec1(out.mean),
+                vec1(out.variance),
+                x.grad(&grads).map(values).unwrap_or_default(),
+                g1(g.grad(&grads)),
+                g1(b.grad(&grads)),
+            ]
+        });
+        for (k, what) in ["output", "mean", "variance", "dx", "dgamma", "dbeta"]
+            .iter()
+            .enumerate()
+        {
+            assert!(!fast[k].is_empty(), "{act:?} {what} missing");
+            close(&fast[k], &burn[k], &format!("{act:?} {what}"));
+        }
+    }
+}
+
+#[test]
+fn batch_norm_eval_and_activation_match_burn() {
+    use super::{Activation, activation, batch_norm_eval_act};
+    let dev = Device::flex();
+    let x = seeded([3, 4, 5, 5], 60, &dev);
+    let p = |s| -> Tensor<1> { seeded([1, 1, 1, 4], s, &dev).reshape([4]) };
+    let var = p(64).abs().add_scalar(0.5);
+    for act in [Activation::Relu, Activation::LeakyRelu(0.2)] {
+        let [fast, burn] = [true, false].map(|on| {
+            set_fast_kernels(on);
+            let calls = fast_calls();
+            let y = batch_norm_eval_act(x.clone(), p(61), p(62), p(63), var.clone(), 1e-5, act);
+            let a = activation(x.clone(), act);
+            assert_eq!(fast_calls() - calls, 2 * usize::from(on));
+            set_fast_kernels(true);
+            [values(y), values(a)]
+        });
+        close(&fast[0], &burn[0], &format!("{act:?} eval"));
+        close(&fast[1], &burn[1], &format!("{act:?} activation"));
+    }
+    // The activation's gradient under autodiff.
+    let dev = Device::flex().autodiff();
+    let x0 = seeded([2, 3, 4, 4], 70, &dev);
+    let [fast, burn] = [true, false].map(|on| {
+        set_fast_kernels(on);
+        let x = x0.clone().require_grad();
+        let y = activation(x.clone(), Activation::LeakyRelu(0.2));
+        let grads = (y * seeded([2, 3, 4, 4], 71, &dev)).sum().backward();
+        set_fast_kernels(true);
+        x.grad(&grads).map(values).unwrap_or_default()
+    });
+    assert!(!fast.is_empty());
+    close(&fast, &burn, "activation dx");
+}

@@ -1,0 +1,357 @@
+//! Batch normalisation fused with the activation after it (one pass for statistics, one for the
+//! output; two for the backward), and the activation alone — on NCHW f32 `flex` tensors.
+//!
+//! Same function as burn's `batch_norm_train` / `batch_norm` followed by `relu` / `leaky_relu`:
+//! biased batch variance, `(x − mean) / sqrt(var + ε) · γ + β`. Statistics are summed in f64 per
+//! channel in a fixed order, so results do not depend on the thread count.
+
+use burn::tensor::Tensor;
+use burn::tensor::activation::{leaky_relu, relu};
+use burn::tensor::module::{batch_norm, batch_norm_train};
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops};
+use burn_flex::{Flex, FlexTensor};
+use rayon::prelude::*;
+
+use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
+use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
+
+/// The activation applied after batch norm (or alone, [`activation`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Identity,
+    Relu,
+    /// LeakyReLU with this negative slope (> 0).
+    LeakyRelu(f32),
+}
+
+impl Activation {
+    #[inline]
+    fn apply(self, z: f32) -> f32 {
+        match self {
+            Activation::Identity => z,
+            Activation::Relu => z.max(0.0),
+            Activation::LeakyRelu(a) => {
+                if z > 0.0 {
+                    z
+                } else {
+                    a * z
+                }
+            }
+        }
+    }
+
+    /// The derivative, read from the output (its sign is the input's for these activations).
+    #[inline]
+    fn slope_at_output(self, y: f32) -> f32 {
+        match self {
+            Activation::Identity => 1.0,
+            Activation::Relu => f32::from(y > 0.0),
+            Activation::LeakyRelu(a) => {
+                if y > 0.0 {
+                    1.0
+                } else {
+                    a
+                }
+            }
+        }
+    }
+
+    /// burn's own activation (the fallback path).
+    fn burn(self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Activation::Identity => x,
+            Activation::Relu => relu(x),
+            Activation::LeakyRelu(a) => leaky_relu(x, a as f64),
+        }
+    }
+}
+
+/// `act(batch_norm_train(x))` and the batch statistics (mean and biased variance per channel,
+/// outside the graph: they only feed the running statistics).
+pub struct BatchNormOutput {
+    pub output: Tensor<4>,
+    pub mean: Tensor<1>,
+    pub variance: Tensor<1>,
+}
+
+/// Batch norm with the statistics of this batch, then `act`.
+pub fn batch_norm_act(
+    x: Tensor<4>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    epsilon: f64,
+    act: Activation,
+) -> BatchNormOutput {
+    let [_, c, _, _] = x.dims();
+    let fits = fast_kernels() && gamma.dims() == [c] && beta.dims() == [c];
+    let slow = |x, gamma, beta| {
+        let out = batch_norm_train(x, gamma, beta, epsilon);
+        BatchNormOutput {
+            output: act.burn(out.output),
+            mean: out.mean,
+            variance: out.variance,
+        }
+    };
+    if !fits {
+        return slow(x, gamma, beta);
+    }
+    match (route(x), route(gamma), route(beta)) {
+        (Ok(x), Ok(g), Ok(b)) if all_f32(&[&x, &g, &b]) => {
+            count_fast_call();
+            train(x, g, b, epsilon, act)
+        }
+        (x, g, b) => slow(restore(x), restore(g), restore(b)),
+    }
+}
+
+/// Batch norm with given (running) statistics, then `act`: inference.
+pub fn batch_norm_eval_act(
+    x: Tensor<4>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    mean: Tensor<1>,
+    variance: Tensor<1>,
+    epsilon: f64,
+    act: Activation,
+) -> Tensor<4> {
+    let [_, c, _, _] = x.dims();
+    let fits = fast_kernels() && [&gamma, &beta, &mean, &variance].iter().all(|t| t.dims() == [c]);
+    let slow = |x, g, b, m, v| act.burn(batch_norm(x, g, b, m, v, epsilon));
+    if !fits {
+        return slow(x, gamma, beta, mean, variance);
+    }
+    match (route(x), route(gamma), route(beta), route(mean), route(variance)) {
+        // Only outside autodiff: scoring. Under autodiff burn's op records the gradients.
+        (
+            Ok(Routed::Plain(x)),
+            Ok(Routed::Plain(g)),
+            Ok(Routed::Plain(b)),
+            Ok(Routed::Plain(m)),
+            Ok(Routed::Plain(v)),
+        ) if [&x, &g, &b, &m, &v]
+            .iter()
+            .all(|t| t.dtype() == burn::tensor::DType::F32) =>
+        {
+            count_fast_call();
+            let (g, b, m, v) = (values(&g), values(&b), values(&m), values(&v));
+            let scale: Vec<f32> = g
+                .iter()
+                .zip(v.iter())
+                .map(|(g, v)| g / (v + epsilon as f32).sqrt())
+                .collect();
+            let shift: Vec<f32> = b
+                .iter()
+                .zip(m.iter())
+                .zip(&scale)
+                .map(|((b, m), s)| b - m * s)
+                .collect();
+            unroute(Routed::Plain(affine_act(&x, &scale, &shift, act)))
+        }
+        (x, g, b, m, v) => slow(restore(x), restore(g), restore(b), restore(m), restore(v)),
+    }
+}
+
+/// `act(x)` alone.
+pub fn activation(x: Tensor<4>, act: Activation) -> Tensor<4> {
+    if !fast_kernels() {
+        return act.burn(x);
+    }
+    match route(x) {
+        Ok(x) if all_f32(&[&x]) => {
+            count_fast_call();
+            let [b, c, h, w] = dims4(x.flex());
+            let ones = vec![1.0; c];
+            let zeros = vec![0.0; c];
+            let out = affine_act(x.flex(), &ones, &zeros, act);
+            if !any_tracked(&[Some(&x)]) {
+                return unroute(Routed::Plain(out));
+            }
+            let x = lift(x);
+            let state = ActState {
+                act,
+                y: out.clone(),
+                dims: [b, c, h, w],
+            };
+            unroute(Routed::Tracked(record(ActBackward, [&x], state, out)))
+        }
+        x => act.burn(restore(x)),
+    }
+}
+
+fn dims4(t: &FlexTensor) -> [usize; 4] {
+    let s = t.layout().shape();
+    [s[0], s[1], s[2], s[3]]
+}
+
+/// `act(x · scale[c] + shift[c])` over NCHW planes.
+fn affine_act(x: &FlexTensor, scale: &[f32], shift: &[f32], act: Activation) -> FlexTensor {
+    let [b, c, h, w] = dims4(x);
+    let hw = h * w;
+    let xv = values(x);
+    let mut out = vec![0.0f32; b * c * hw];
+    out.par_chunks_mut(hw.max(1))
+        .zip(xv.par_chunks(hw.max(1)))
+        .enumerate()
+        .for_each(|(p, (o, x))| {
+            let (s, t) = (scale[p % c], shift[p % c]);
+            o.iter_mut().zip(x).for_each(|(o, x)| *o = act.apply(x * s + t));
+        });
+    tensor(out, &[b, c, h, w])
+}
+
+/// Per channel: (mean, 1/sqrt(var + ε), biased var), summed in f64.
+fn channel_stats(x: &[f32], [b, c, h, w]: [usize; 4], epsilon: f64) -> Vec<(f32, f32, f32)> {
+    let hw = h * w;
+    let n = (b * hw) as f64;
+    (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let planes = || (0..b).map(move |i| &x[(i * c + ch) * hw..][..hw]);
+            let mean = planes().flat_map(|p| p.iter()).map(|&v| v as f64).sum::<f64>() / n;
+            let var = planes()
+                .flat_map(|p| p.iter())
+                .map(|&v| (v as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            (mean as f32, (1.0 / (var + epsilon).sqrt()) as f32, var as f32)
+        })
+        .collect()
+}
+
+fn train(x: Routed, g: Routed, b: Routed, epsilon: f64, act: Activation) -> BatchNormOutput {
+    let dims = dims4(x.flex());
+    let c = dims[1];
+    let stats = channel_stats(&values(x.flex()), dims, epsilon);
+    let (gv, bv) = (values(g.flex()).into_owned(), values(b.flex()).into_owned());
+    let scale: Vec<f32> = (0..c).map(|i| gv[i] * stats[i].1).collect();
+    let shift: Vec<f32> = (0..c).map(|i| bv[i] - stats[i].0 * scale[i]).collect();
+    let out = affine_act(x.flex(), &scale, &shift, act);
+    let mean = tensor(stats.iter().map(|s| s.0).collect(), &[c]);
+    let variance = tensor(stats.iter().map(|s| s.2).collect(), &[c]);
+    if !any_tracked(&[Some(&x), Some(&g), Some(&b)]) {
+        return BatchNormOutput {
+            output: unroute(Routed::Plain(out)),
+            mean: unroute(Routed::Plain(mean)),
+            variance: unroute(Routed::Plain(variance)),
+        };
+    }
+    let (x, g, b) = (lift(x), lift(g), lift(b));
+    let state = BnState {
+        act,
+        dims,
+        x: x.primitive().clone(),
+        y: out.clone(),
+        gamma: gv,
+        mean: stats.iter().map(|s| s.0).collect(),
+        rstd: stats.iter().map(|s| s.1).collect(),
+    };
+    let output = record(BnBackward, [&x, &g, &b], state, out);
+    BatchNormOutput {
+        output: unroute(Routed::Tracked(output)),
+        mean: unroute(Routed::Tracked(AdTensor::new(mean))),
+        variance: unroute(Routed::Tracked(AdTensor::new(variance))),
+    }
+}
+
+#[derive(Clone, Debug)]
+struct BnState {
+    act: Activation,
+    dims: [usize; 4],
+    x: FlexTensor,
+    y: FlexTensor,
+    gamma: Vec<f32>,
+    mean: Vec<f32>,
+    rstd: Vec<f32>,
+}
+
+#[derive(Debug)]
+struct BnBackward;
+
+impl Backward<Flex, 3> for BnBackward {
+    type State = BnState;
+
+    fn backward(self, ops: Ops<BnState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let s = ops.state;
+        let [b, c, h, w] = s.dims;
+        let hw = h * w;
+        let n = (b * hw) as f64;
+        let (x, y, dy) = (values(&s.x), values(&s.y), values(&dy));
+        let plane = |i: usize, ch: usize| (i * c + ch) * hw..(i * c + ch + 1) * hw;
+        // Per channel: Σ dz and Σ dz·x̂, with dz = dy · act'(y).
+        let sums: Vec<(f64, f64)> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let (m, r) = (s.mean[ch], s.rstd[ch]);
+                let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                for i in 0..b {
+                    let p = plane(i, ch);
+                    for ((x, y), dy) in x[p.clone()].iter().zip(&y[p.clone()]).zip(&dy[p]) {
+                        let dz = dy * s.act.slope_at_output(*y);
+                        s1 += dz as f64;
+                        s2 += (dz * (x - m) * r) as f64;
+                    }
+                }
+                (s1, s2)
+            })
+            .collect();
+        let [node_x, node_g, node_b] = &ops.parents;
+        if let Some(node) = node_x {
+            let mut dx = vec![0.0f32; b * c * hw];
+            dx.par_chunks_mut(hw.max(1)).enumerate().for_each(|(p, out)| {
+                let ch = p % c;
+                let (m, r) = (s.mean[ch], s.rstd[ch]);
+                let (mean_dz, mean_dz_xhat) = ((sums[ch].0 / n) as f32, (sums[ch].1 / n) as f32);
+                let k = s.gamma[ch] * r;
+                let range = p * hw..(p + 1) * hw;
+                for ((o, x), (y, dy)) in out
+                    .iter_mut()
+                    .zip(&x[range.clone()])
+                    .zip(y[range.clone()].iter().zip(&dy[range]))
+                {
+                    let dz = dy * s.act.slope_at_output(*y);
+                    *o = k * (dz - mean_dz - (x - m) * r * mean_dz_xhat);
+                }
+            });
+            grads.register::<Flex>(node.id, tensor(dx, &s.dims));
+        }
+        if let Some(node) = node_g {
+            grads.register::<Flex>(node.id, tensor(sums.iter().map(|v| v.1 as f32).collect(), &[c]));
+        }
+        if let Some(node) = node_b {
+            grads.register::<Flex>(node.id, tensor(sums.iter().map(|v| v.0 as f32).collect(), &[c]));
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ActState {
+    act: Activation,
+    y: FlexTensor,
+    dims: [usize; 4],
+}
+
+#[derive(Debug)]
+struct ActBackward;
+
+impl Backward<Flex, 1> for ActBackward {
+    type State = ActState;
+
+    fn backward(self, ops: Ops<ActState, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let [Some(node)] = &ops.parents else { return };
+        let s = ops.state;
+        let (y, dy) = (values(&s.y), values(&dy));
+        let mut dx = vec![0.0f32; y.len()];
+        dx.par_chunks_mut(4096)
+            .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
+            .for_each(|(o, (y, dy))| {
+                o.iter_mut()
+                    .zip(y.iter().zip(dy))
+                    .for_each(|(o, (y, dy))| *o = dy * s.act.slope_at_output(*y));
+            });
+        grads.register::<Flex>(node.id, tensor(dx, &s.dims));
+    }
+}
