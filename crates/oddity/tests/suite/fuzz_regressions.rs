@@ -47,6 +47,12 @@ fn the_fuzz_harness_loads_real_files_and_model_templates() {
             "{target}: {rel} did not load"
         );
     }
+    // The `set` target's seeds: valid settings for every registered model fit and score.
+    let seeds = entries::set_seeds();
+    assert_eq!(seeds.len(), oddity::registry::models().len());
+    for (kind, input) in &seeds {
+        assert!(entries::run("set", input), "{kind}: the set seed did not fit");
+    }
     // Every registered model has a template, and a template's own files load and score.
     let templates = entries::templates();
     let kinds: Vec<&str> = templates.iter().map(|t| t.kind).collect();
@@ -61,4 +67,76 @@ fn the_fuzz_harness_loads_real_files_and_model_templates() {
         weights.extend_from_slice(&t.weights);
         assert!(entries::run("model_weights", &weights), "{}: template weights", t.kind);
     }
+}
+
+/// A seeded stand-in for a fuzzing campaign of the `set` target (which needs cargo-fuzz): hostile
+/// `--set` lines built from each model's real keys and values that are out of range, of the
+/// wrong type, malformed or extreme. Each must be refused with an error or fit and score; none
+/// may panic.
+#[test]
+fn the_set_target_survives_hostile_settings() {
+    const VALUES: [&str; 24] = [
+        "0",
+        "1",
+        "2",
+        "3",
+        "-1",
+        "0.5",
+        "-0.5",
+        "1.5",
+        "1e308",
+        "-1e308",
+        "NaN",
+        "inf",
+        "abc",
+        "\"\"",
+        "[]",
+        "[0]",
+        "[1,0]",
+        "[2,2,2,2]",
+        "null",
+        "true",
+        "{}",
+        "18446744073709551615",
+        "100000",
+        "",
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let (mut fitted, mut refused) = (0, 0);
+    for (i, entry) in oddity::registry::models().iter().enumerate() {
+        let mut keys: Vec<String> = match entry.default_config() {
+            serde_json::Value::Object(m) => m.keys().filter(|k| *k != "pretrained").cloned().collect(),
+            _ => Vec::new(),
+        };
+        keys.extend(["contamination".to_string(), "no_such_key".to_string()]);
+        for _ in 0..12 {
+            let mut text = String::new();
+            for _ in 0..1 + next(3) {
+                let key = &keys[next(keys.len())];
+                let line = match next(10) {
+                    0 => key.clone(),                                // no `=`
+                    1 => format!("={}", VALUES[next(VALUES.len())]), // no key
+                    _ => format!("{key}={}", VALUES[next(VALUES.len())]),
+                };
+                text += &line;
+                text.push('\n');
+            }
+            let mut input = vec![i as u8];
+            input.extend_from_slice(text.as_bytes());
+            let run = std::panic::catch_unwind(|| entries::run("set", &input));
+            match run {
+                Ok(true) => fitted += 1,
+                Ok(false) => refused += 1,
+                Err(_) => panic!("{}: panics on --set {:?}", entry.name, text.lines().collect::<Vec<_>>()),
+            }
+        }
+    }
+    eprintln!("set target: {fitted} fitted, {refused} refused");
+    assert!(fitted > 0 && refused > 0, "{fitted} fitted, {refused} refused");
 }
