@@ -77,7 +77,7 @@ pub fn parse_labels(path: &Path, column: &str, values: &[String], anomaly_label:
                     return Err(Error::format(
                         path,
                         format!(
-                            "label column `{column}` holds `{}` and `{}` equally often ({} rows each):                              cannot tell which is the anomaly; name it with --anomaly-label",
+                            "label column `{column}` holds `{}` and `{}` equally often ({} rows each): cannot tell which is the anomaly; name it with --anomaly-label",
                             keys[0], keys[1], counts[keys[0]]
                         ),
                     ));
