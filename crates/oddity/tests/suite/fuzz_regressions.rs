@@ -70,8 +70,8 @@ fn the_fuzz_harness_loads_real_files_and_model_templates() {
 }
 
 /// A seeded stand-in for a fuzzing campaign of the `set` target (which needs cargo-fuzz): hostile
-/// `--set` lines built from each model's real keys and values that are out of range, of the
-/// wrong type, malformed or extreme. Each must be refused with an error or fit and score; none
+/// `--set` lines built from each model's real keys, with values that are out of range, of the
+/// wrong type, malformed or extreme, or small and odd but valid. Each must be refused with an error or fit and score; none
 /// may panic.
 #[test]
 fn the_set_target_survives_hostile_settings() {
@@ -101,7 +101,10 @@ fn the_set_target_survives_hostile_settings() {
         "100000",
         "",
     ];
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    // A longer hunt by hand: ODDITY_SET_FUZZ_ROUNDS=500 ODDITY_SET_FUZZ_SEED=7 cargo test …
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let rounds = env("ODDITY_SET_FUZZ_ROUNDS").unwrap_or(16);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ env("ODDITY_SET_FUZZ_SEED").unwrap_or(0);
     let mut next = |n: usize| {
         state ^= state << 13;
         state ^= state >> 7;
@@ -110,19 +113,34 @@ fn the_set_target_survives_hostile_settings() {
     };
     let (mut fitted, mut refused) = (0, 0);
     for (i, entry) in oddity::registry::models().iter().enumerate() {
-        let mut keys: Vec<String> = match entry.default_config() {
-            serde_json::Value::Object(m) => m.keys().filter(|k| *k != "pretrained").cloned().collect(),
-            _ => Vec::new(),
+        let defaults = match entry.default_config() {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
         };
+        let mut keys: Vec<String> = defaults.keys().filter(|k| *k != "pretrained").cloned().collect();
         keys.extend(["contamination".to_string(), "no_such_key".to_string()]);
-        for _ in 0..12 {
+        // A plausible value of the default's type: small, odd but often valid settings (batch
+        // size 1, one hidden unit, 16 clusters for 16 images) are where panics hide.
+        let plausible = |key: &str, pick: usize| -> String {
+            use serde_json::Value;
+            match defaults.get(key) {
+                Some(Value::Number(n)) if n.is_u64() => ["1", "2", "3", "8", "16", "64"][pick % 6].into(),
+                Some(Value::Number(_)) => ["0.001", "0.1", "0.5", "0.9", "1", "2"][pick % 6].into(),
+                Some(Value::Bool(_)) => ["true", "false"][pick % 2].into(),
+                Some(Value::Array(_)) => ["[1]", "[8,4]", "[2,2,2]", "[16]", "[4,4,4,4]", "[3]"][pick % 6].into(),
+                Some(v) => v.to_string(),
+                None => ["0.01", "0.2", "0.5"][pick % 3].into(),
+            }
+        };
+        for _ in 0..rounds {
             let mut text = String::new();
             for _ in 0..1 + next(3) {
                 let key = &keys[next(keys.len())];
                 let line = match next(10) {
                     0 => key.clone(),                                // no `=`
                     1 => format!("={}", VALUES[next(VALUES.len())]), // no key
-                    _ => format!("{key}={}", VALUES[next(VALUES.len())]),
+                    2..=5 => format!("{key}={}", VALUES[next(VALUES.len())]),
+                    _ => format!("{key}={}", plausible(key, next(6))),
                 };
                 text += &line;
                 text.push('\n');
