@@ -16,7 +16,7 @@ use oddity::progress::Silent;
 use oddity::registry::{self, Settings};
 
 /// The fuzz targets, by name (file `fuzz_targets/<name>.rs`, corpus `fuzz/corpus/<name>`).
-pub const TARGETS: [&str; 12] = [
+pub const TARGETS: [&str; 13] = [
     "idx",
     "npy",
     "npz",
@@ -29,6 +29,7 @@ pub const TARGETS: [&str; 12] = [
     "png",
     "model_json",
     "model_weights",
+    "set",
 ];
 
 /// Runs `target` on `input`; true when the input loaded (and, for model directories, scored).
@@ -51,6 +52,7 @@ pub fn run(target: &str, input: &[u8]) -> bool {
         "png" => png(input),
         "model_json" => model_dir(input, Part::Json),
         "model_weights" => model_dir(input, Part::Weights),
+        "set" => set(input),
         other => panic!("unknown fuzz target `{other}`"),
     }
 }
@@ -286,10 +288,16 @@ fn model_dir(input: &[u8], part: Part) -> bool {
 }
 
 /// Seeds for `model_json` / `model_weights`: one file per template, framed as the targets read it
-/// (`<dir>/model_json/<kind>`, `<dir>/model_weights/<kind>`). Written once per process.
+/// (`<dir>/model_json/<kind>`, `<dir>/model_weights/<kind>`), and for `set` ([`set_seeds`],
+/// `<dir>/set/<kind>`). Written once per process.
 fn write_model_seeds(dir: &Path) {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
+        let out = dir.join("set");
+        fs::create_dir_all(&out).expect("create the seed folder");
+        for (kind, bytes) in set_seeds() {
+            fs::write(out.join(kind), bytes).expect("write a seed");
+        }
         for (i, t) in templates().iter().enumerate() {
             for (sub, body) in [("model_json", &t.json), ("model_weights", &t.weights)] {
                 let out = dir.join(sub);
@@ -312,4 +320,158 @@ fn with_checksum(json: &[u8], weights: &[u8]) -> Vec<u8> {
         .collect();
     v["weights_sha256"] = serde_json::Value::String(sum);
     serde_json::to_vec(&v).expect("serialise model.json")
+}
+
+/// Keys that set how long a fit runs (epochs, steps, trees, restarts) or how wide the image nets
+/// are, with the largest value the `set` target lets through: a larger fuzzed value is lowered to
+/// it, so every input is a fit of about a second. Sizes that drive memory are left alone (the
+/// target runs under a memory budget, `ODDITY_MEMORY_LIMIT`).
+const CAPS: [(&str, &[(&str, u64)]); 7] = [
+    ("iforest", &[("n_estimators", 64)]),
+    (
+        "dplan",
+        &[
+            ("episodes", 2),
+            ("steps_per_episode", 100),
+            ("warmup_steps", 100),
+            ("batch_size", 1024),
+        ],
+    ),
+    (
+        "devnet",
+        &[("epochs", 2), ("batches_per_epoch", 4), ("batch_size", 1024)],
+    ),
+    ("deep-sad", &[("epochs", 2), ("ae_epochs", 2), ("batch_size", 1024)]),
+    (
+        "repen",
+        &[
+            ("epochs", 2),
+            ("batches_per_epoch", 4),
+            ("batch_size", 1024),
+            ("ensemble_size", 8),
+        ],
+    ),
+    (
+        "ganomaly",
+        &[
+            ("epochs", 1),
+            ("batch_size", 64),
+            ("ngf", 64),
+            ("ndf", 64),
+            ("nz", 256),
+            ("extralayers", 2),
+        ],
+    ),
+    (
+        "deep-cluster",
+        &[
+            ("pretrain_epochs", 1),
+            ("maxiter", 4),
+            ("n_init", 2),
+            ("kmeans_max_iter", 20),
+            ("batch_size", 64),
+            ("embedding", 64),
+        ],
+    ),
+];
+
+/// `oddity fit --model M --set …` with fuzzed settings: the first byte picks the model (in
+/// registry order), every further line is one `--set` argument as typed on the command line
+/// (`key=value`, or anything else). They go after the model's quick settings ([`TINY`]) and are
+/// checked the way `fit` checks them before reading data ([`Settings::parse`], `apply`); what
+/// passes is fitted on the tiny data of the model's kind and scored. `pretrained` (a folder
+/// deep-cluster reads or writes) is always reset to none, and the keys in [`CAPS`] lowered to
+/// their cap. True when the fit and the scoring succeeded.
+fn set(input: &[u8]) -> bool {
+    let Some((&k, rest)) = input.split_first() else {
+        return false;
+    };
+    let models = registry::models();
+    let entry = &models[usize::from(k) % models.len()];
+    let mut items: Vec<String> = TINY
+        .iter()
+        .find(|(kind, _)| *kind == entry.name)
+        .map(|(_, sets)| sets.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    items.extend(
+        String::from_utf8_lossy(rest)
+            .split('\n')
+            .filter(|l| !l.is_empty())
+            .map(str::to_string),
+    );
+    items.extend(caps(entry.name, &items));
+    let Ok(settings) = Settings::parse(&items) else {
+        return false;
+    };
+    if settings.apply(entry).is_err() {
+        return false;
+    }
+    let data = if matches!(entry.name, "ganomaly" | "deep-cluster") {
+        images()
+    } else {
+        tabular()
+    };
+    let Ok(det) = entry.fit(&settings, &data, &FitContext::new(1, &Silent)) else {
+        return false;
+    };
+    let Ok(scores) = det.score(&data) else {
+        return false;
+    };
+    assert_eq!(scores.len(), data.n(), "{}: one score per row", entry.name);
+    assert!(
+        scores.iter().all(|s| s.is_finite()),
+        "{}: a non-finite score got through",
+        entry.name
+    );
+    true
+}
+
+/// The settings appended after the fuzzed ones (a later `--set` of a key wins): each capped key
+/// whose last value is a number above its cap, at the cap, and `pretrained` reset.
+fn caps(kind: &str, items: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let last = |key: &str| {
+        items.iter().rev().find_map(|i| {
+            let (k, v) = i.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+    };
+    let caps = CAPS.iter().find(|(k, _)| *k == kind).map_or(&[][..], |(_, c)| *c);
+    for &(key, cap) in caps {
+        let too_big = last(key)
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+            .and_then(|v| v.as_f64())
+            .is_some_and(|v| v > cap as f64);
+        if too_big {
+            out.push(format!("{key}={cap}"));
+        }
+    }
+    if kind == "deep-cluster" {
+        out.push("pretrained=\"\"".to_string());
+    }
+    out
+}
+
+/// Inputs of the `set` target with valid settings, one per registered model (the corpus seeds;
+/// the regression test checks that each one fits).
+pub fn set_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let lines = |kind: &str| match kind {
+        "iforest" => "n_estimators=7\nmax_samples=16\nmax_features=0.5\nbootstrap=true",
+        "ganomaly" => "nz=8\nextralayers=1\ncontamination=0.2",
+        "dplan" => "hidden=8\nmemory_size=100\nclip_norm=null",
+        "devnet" => "hidden=4\nmargin=3\nreference_samples=100\nkeep_best_epoch=false",
+        "deep-sad" => "hidden=[8,4]\nrep_dim=2\neta=2",
+        "repen" => "embedding=3\nensemble_size=2\nsubsample_size=4",
+        "deep-cluster" => "n_clusters=3\nalpha=2",
+        _ => "contamination=0.1",
+    };
+    registry::models()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut bytes = vec![i as u8];
+            bytes.extend_from_slice(lines(m.name).as_bytes());
+            (m.name, bytes)
+        })
+        .collect()
 }

@@ -17,7 +17,21 @@ struct Case {
     needle: &'static str,
     /// Must not exist after the command.
     out: PathBuf,
+    /// The memory budget (`ODDITY_MEMORY_LIMIT`) when not [`BUDGET`]: cases whose refusal point
+    /// scales with the budget run under a smaller one, so the test stays small.
+    memory: Option<u64>,
 }
+
+/// The memory budget every case runs under (stable messages).
+const BUDGET: u64 = 4_000_000_000;
+/// The address-space limit (`ulimit -v`) every case runs under: a size check that failed shows as
+/// an aborted allocation (exit 134), not a quiet success.
+const ULIMIT_V: u64 = 4 << 30;
+/// A case that runs longer is a hang.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Peak resident memory allowed to a case: the inputs are kilobytes (the one-hot ARFF case
+/// needs ~100 MB before its budget stops it).
+const MAX_RSS: u64 = 400 << 20;
 
 fn s(p: &Path) -> String {
     p.to_str().unwrap().to_string()
@@ -72,6 +86,66 @@ fn npy_f32(path: &Path, shape: (usize, usize), values: &[f32]) {
     fs::write(path, bytes).unwrap();
 }
 
+/// An `.npy` file of little-endian f64 values, C order.
+fn npy_f64(path: &Path, shape: (usize, usize), values: &[f64]) {
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
+        shape.0, shape.1
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    fs::write(path, bytes).unwrap();
+}
+
+/// An ARFF file whose one feature is a nominal attribute declaring 2,000,000 values (one-hot: 8 MB
+/// a row), with 64 rows.
+fn two_million_values_arff(path: &Path) {
+    use std::fmt::Write;
+    let mut text = String::from("@relation wide\n@attribute big {");
+    for i in 0..2_000_000 {
+        if i > 0 {
+            text.push(',');
+        }
+        write!(text, "v{i}").unwrap();
+    }
+    text.push_str("}\n@attribute label {0,1}\n@data\n");
+    for i in 0..64 {
+        writeln!(text, "v{i},{}", (i == 0) as u8).unwrap();
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// A CSV of 200,000 feature columns whose last feature repeats the first name (its duplicate
+/// check was a scan per column: 2·10¹⁰ comparisons).
+fn wide_csv_with_a_late_duplicate(path: &Path) {
+    let n = 200_000;
+    let mut text: String = (0..n - 1).map(|i| format!("c{i},")).collect();
+    text += "c0,label\n";
+    text += &"0,".repeat(n);
+    text += "1\n";
+    fs::write(path, text).unwrap();
+}
+
+/// An ARFF header of 300,000 numeric attributes, the last declared twice (also a scan per
+/// attribute before).
+fn arff_with_a_late_duplicate_attribute(path: &Path) {
+    use std::fmt::Write;
+    let mut text = String::from("@relation many\n");
+    for i in 0..300_000 {
+        writeln!(text, "@attribute a{i} numeric").unwrap();
+    }
+    text += "@attribute a299999 numeric\n@attribute label {0,1}\n@data\n";
+    fs::write(path, text).unwrap();
+}
+
 /// Fits `model` on `file` into `dir` (must succeed).
 fn fitted(model: &str, file: &Path, dir: &Path, extra: &[&str]) -> PathBuf {
     let o = oddity(
@@ -113,6 +187,16 @@ fn cases(t: &Path) -> Vec<Case> {
     let inf = w("inf.csv", "a,b,label\n1,2,0\n3,4,0\n5,inf,1\n");
     let ninf = t.join("neg-inf.npy");
     npy_f32(&ninf, (2, 2), &[0.0, 1.0, f32::NEG_INFINITY, 3.0]);
+    let huge = w("huge.csv", "a,b,label\n1,2,0\n3,1e308,0\n5,6,1\n");
+    let huge_npy = t.join("huge.npy");
+    npy_f64(&huge_npy, (2, 2), &[0.0, 1.0, -1e308, 3.0]);
+    let tied = w("tied-labels.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n");
+    let wide_arff = t.join("two-million-values.arff");
+    two_million_values_arff(&wide_arff);
+    let wide_csv = t.join("wide-duplicate.csv");
+    wide_csv_with_a_late_duplicate(&wide_csv);
+    let many_attrs = t.join("many-attributes.arff");
+    arff_with_a_late_duplicate_attribute(&many_attrs);
     let empty = w("empty.csv", "");
     let header = w("header-only.csv", "a,b,label\n");
     let empty_npz = w("empty.npz", "");
@@ -219,22 +303,49 @@ fn cases(t: &Path) -> Vec<Case> {
             input: "NaN in a feature (CSV)",
             args: fit("iforest", &nan, &model, &[]),
             code: 1,
-            needle: "non-finite value NaN at row 1, column 1",
+            needle: "non-finite value NaN at row 2, column 2",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "+inf in a feature (CSV)",
             args: fit("iforest", &inf, &model, &[]),
             code: 1,
-            needle: "non-finite value inf at row 2, column 1",
+            needle: "non-finite value inf at row 3, column 2",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "-inf in a feature (NPY)",
             args: fit("iforest", &ninf, &model, &[]),
             code: 1,
-            needle: "non-finite value -inf at row 1, column 0",
+            needle: "non-finite value -inf at row 2, column 1",
             out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "finite 1e308 in a feature (CSV; f32 cannot hold it)",
+            args: fit("iforest", &huge, &model, &[]),
+            code: 1,
+            needle: "row 2, column `b`: 1e308 is out of f32 range",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "finite -1e308 in a feature (float64 NPY)",
+            args: fit("iforest", &huge_npy, &model, &[]),
+            code: 1,
+            needle: "row 2, column 1: -1e308 is out of f32 range",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "two label values, equally common, neither a known anomaly token",
+            args: fit("iforest", &tied, &model, &[]),
+            code: 1,
+            needle: "--anomaly-label",
+            out: model.clone(),
+            memory: None,
         },
         Case {
             input: "empty file (CSV)",
@@ -242,6 +353,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "empty file",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "header but no rows (CSV)",
@@ -249,6 +361,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "no data rows",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "empty file (NPZ)",
@@ -256,6 +369,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "empty.npz",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "damaged Parquet data page (a fuzzer find: the decoder panics inside the parquet crate)",
@@ -263,6 +377,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "damaged Parquet file",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "row with a missing field (CSV)",
@@ -270,6 +385,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "ragged.csv",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "text in a numeric column (CSV)",
@@ -277,6 +393,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "two",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "label column that does not exist",
@@ -284,6 +401,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "nope",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "single row, weakly supervised fit",
@@ -291,6 +409,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "needs at least one labelled anomaly",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "single row, evaluation",
@@ -298,6 +417,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "both normal and anomalous",
             out: res.clone(),
+            memory: None,
         },
         Case {
             input: "labels outside {0,1}, evaluation",
@@ -305,6 +425,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "needs anomaly labels",
             out: res.clone(),
+            memory: None,
         },
         Case {
             input: "labels outside {0,1}, weakly supervised fit",
@@ -312,6 +433,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "weakly supervised",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "tabular data for an image model",
@@ -319,6 +441,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "needs images",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "PNG folder with images of different sizes",
@@ -326,6 +449,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "all images must agree",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "image folder mixing grayscale and colour images",
@@ -333,6 +457,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "--channels",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "truncated gzip IDX file",
@@ -340,6 +465,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "train-images-idx3-ubyte.gz",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "unknown anomaly class",
@@ -347,6 +473,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "12",
             out: res.clone(),
+            memory: None,
         },
         Case {
             input: "feature count differs between fit and score",
@@ -354,6 +481,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "expects [30]",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "image size differs between fit and score (an explicit --resize)",
@@ -365,6 +493,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "expects [1, 28, 28]",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "model directory of another kind (model.json says devnet, holds iforest)",
@@ -376,6 +505,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "model",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "model.json describing a huge network (nz = 10⁹) for small weights",
@@ -392,6 +522,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "do not belong together",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "model of a newer format version",
@@ -403,6 +534,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "newer than this oddity supports",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "truncated weights file",
@@ -414,6 +546,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "checksum differs",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "truncated weights file with a matching checksum",
@@ -430,6 +563,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "weights.safetensors",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "model directory without model.json",
@@ -437,6 +571,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "not a model directory",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "a data file given as the model directory",
@@ -444,6 +579,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "is a file",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "invalid hyperparameter",
@@ -451,6 +587,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "n_estimators",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`fit --out` a folder holding another tool's `model.json` (TensorFlow.js)",
@@ -458,6 +595,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "not an oddity model file",
             out: tfjs.join("weights.safetensors"),
+            memory: None,
         },
         Case {
             input: "`fit --out` a non-empty folder that is not a model directory",
@@ -465,6 +603,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "not an oddity model directory",
             out: notes.join("model.json"),
+            memory: None,
         },
         Case {
             input: "`fit --out` an existing regular file",
@@ -472,6 +611,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "exists and is not a directory",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`fit --out` below a regular file",
@@ -479,6 +619,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "is a file, not a directory",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "bad `--out` is reported before the data is read (or training starts)",
@@ -486,6 +627,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "a-file.txt",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--out X --checkpoint X`",
@@ -493,6 +635,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "overlap",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--resume` pointed at a model directory",
@@ -500,6 +643,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "is a model directory",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`score --out` a directory",
@@ -507,6 +651,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "is a directory",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "`eval --results` under /proc (cannot be created)",
@@ -514,6 +659,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "creates no files under /dev or /proc",
             out: res.clone(),
+            memory: None,
         },
         Case {
             input: "`--set n_estimators=1000000000000`",
@@ -521,6 +667,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`n_estimators` = 1000000000000",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set hidden=1000000000000` (DevNet)",
@@ -533,6 +680,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`hidden`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set batch_size=1000000000000000` (DevNet)",
@@ -545,6 +693,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`batch_size`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set hidden=[1000000000000]` (Deep SAD)",
@@ -557,6 +706,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`hidden`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set rep_dim=1000000000000` (Deep SAD)",
@@ -569,6 +719,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`rep_dim`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set embedding=1000000000000` (REPEN)",
@@ -581,6 +732,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`embedding`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set ensemble_size=1000000000000` (REPEN)",
@@ -593,6 +745,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`ensemble_size`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set hidden=1000000000000` (DPLAN)",
@@ -600,6 +753,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`hidden`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set ngf=100000000` (GANomaly)",
@@ -607,6 +761,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`ngf`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--set embedding=1000000000000` (deep-cluster)",
@@ -619,6 +774,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "`embedding`",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--resize 100000x100000`",
@@ -626,6 +782,28 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "--resize 100000x100000",
             out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "ARFF nominal attribute declaring 2,000,000 values, 64 rows (one-hot: 8 MB a row; 100 MB budget)",
+            args: fit("iforest", &wide_arff, &model, &[]),
+            code: 1,
+            needle: "rows of 2000000 features",
+            out: model.clone(),
+            memory: Some(100_000_000),
+        },
+        Case {
+            input: "`--set sample_size=1000000000000` (DPLAN)",
+            args: fit(
+                "dplan",
+                &one_anomaly_csv(t),
+                &model,
+                &["--set", "sample_size=1000000000000"],
+            ),
+            code: 2,
+            needle: "`sample_size`",
+            out: model.clone(),
+            memory: None,
         },
         Case {
             input: "IDX `.gz` of 4 kB whose header claims 5,000,000 images",
@@ -633,6 +811,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "5000000 images of 28x28",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`/dev/zero` given as `.npy`",
@@ -640,6 +819,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "not a data file",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`/dev/zero` given as `.csv`",
@@ -647,6 +827,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "not a data file",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "duplicate column names (CSV)",
@@ -654,6 +835,23 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "appears twice",
             out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "200,000 CSV columns, the last a duplicate name",
+            args: fit("iforest", &wide_csv, &model, &[]),
+            code: 1,
+            needle: "column `c0` appears twice (features 1 and 200000)",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "ARFF header of 300,000 attributes, the last declared twice",
+            args: fit("iforest", &many_attrs, &model, &[]),
+            code: 1,
+            needle: "attribute `a299999` is declared twice",
+            out: model.clone(),
+            memory: None,
         },
         Case {
             input: "columns in another order than at fit time",
@@ -661,6 +859,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 1,
             needle: "another order",
             out: csv.clone(),
+            memory: None,
         },
         Case {
             input: "REPEN `subsample_size` not below the unlabelled sample count",
@@ -668,6 +867,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "subsample_size",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`bench --seeds 0`",
@@ -686,6 +886,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "seeds",
             out: out("bench"),
+            memory: None,
         },
         Case {
             input: "`eval --seed 1 --seed 1`",
@@ -693,6 +894,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "given twice",
             out: res.clone(),
+            memory: None,
         },
         Case {
             input: "`--anomaly-label` on a `.npz` (labels are `y`; it was silently ignored)",
@@ -705,6 +907,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "anomaly-label",
             out: model.clone(),
+            memory: None,
         },
         Case {
             input: "`--resize` on an IDX folder",
@@ -712,6 +915,87 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "resize",
             out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "`--set` value of the wrong type",
+            args: fit("iforest", &wbc, &model, &["--set", "n_estimators=abc"]),
+            code: 2,
+            needle: "`n_estimators` = \"abc\": invalid type",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "`--set` without `=`",
+            args: fit("iforest", &wbc, &model, &["--set", "n_estimators"]),
+            code: 2,
+            needle: "key=value",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "missing required flags (clap's usage error, one line)",
+            args: ["fit", "--model", "iforest"].map(String::from).to_vec(),
+            code: 2,
+            needle: "required arguments were not provided",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "`bench --first-seed` that overflows",
+            args: [
+                "bench",
+                "weakly-supervised",
+                "--data",
+                &s(&wbc),
+                "--first-seed",
+                "18446744073709551615",
+                "--seeds",
+                "2",
+                "--out",
+                &s(&out("bench")),
+            ]
+            .map(String::from)
+            .to_vec(),
+            code: 2,
+            needle: "overflows",
+            out: out("bench"),
+            memory: None,
+        },
+        Case {
+            input: "`bench --models iforest,iforest` (a model listed twice)",
+            args: [
+                "bench",
+                "weakly-supervised",
+                "--data",
+                &s(&wbc),
+                "--models",
+                "iforest,iforest",
+                "--out",
+                &s(&out("bench")),
+            ]
+            .map(String::from)
+            .to_vec(),
+            code: 2,
+            needle: "listed twice",
+            out: out("bench"),
+            memory: None,
+        },
+        Case {
+            input: "`fit --out` where nothing can be created (/proc)",
+            args: fit("iforest", &wbc, Path::new("/proc/oddity-model"), &[]),
+            code: 1,
+            needle: "/proc/oddity-model",
+            out: model.clone(),
+            memory: None,
+        },
+        Case {
+            input: "`eval --report` an existing regular file (was `File exists (os error 17)`)",
+            args: eval("iforest", &wbc, &res, &["--report", &s(&a_file)]),
+            code: 1,
+            needle: "a-file.txt",
+            out: res.clone(),
+            memory: None,
         },
         Case {
             input: "contamination out of range",
@@ -719,6 +1003,7 @@ fn cases(t: &Path) -> Vec<Case> {
             code: 2,
             needle: "contamination",
             out: model.clone(),
+            memory: None,
         },
     ]
 }
@@ -741,27 +1026,79 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// The matrix runs under a fixed memory budget (stable messages) and `ulimit -v` 8 GiB: a size
-/// check that failed would show as an aborted allocation (exit 134), not a quiet success.
-fn run(args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oddity"));
-    cmd.args(args).env("ODDITY_MEMORY_LIMIT", "4000000000");
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                let lim = libc::rlimit {
-                    rlim_cur: 8 << 30,
-                    rlim_max: 8 << 30,
-                };
-                libc::setrlimit(libc::RLIMIT_AS, &lim);
-                Ok(())
-            });
-        }
+/// How a case ran: its output, its peak resident memory (bytes) and wall time.
+struct Ran {
+    output: std::process::Output,
+    max_rss: u64,
+    secs: f64,
+}
+
+/// Runs the binary under the memory budget `budget` and `ulimit -v` [`ULIMIT_V`], killing it
+/// after [`TIMEOUT`] (a hang fails the case); the peak RSS comes from `wait4`.
+#[cfg(unix)]
+fn run(args: &[&str], budget: u64) -> Ran {
+    use std::io::Read;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oddity"));
+    cmd.args(args)
+        .env("ODDITY_MEMORY_LIMIT", budget.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: ULIMIT_V as libc::rlim_t,
+                rlim_max: ULIMIT_V as libc::rlim_t,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &lim);
+            Ok(())
+        });
     }
-    cmd.output().expect("run oddity")
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().expect("run oddity");
+    let pid = child.id() as libc::pid_t;
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let mut timed_out = false;
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: plain syscall on our own child; `usage` is written by the kernel.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let flags = if timed_out { 0 } else { libc::WNOHANG };
+        let r = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        if r == pid {
+            break (status, usage);
+        }
+        assert!(r == 0, "wait4: {}", std::io::Error::last_os_error());
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            timed_out = true;
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    assert!(!timed_out, "{args:?} ran past {TIMEOUT:?} (killed)");
+    Ran {
+        output,
+        max_rss: usage.ru_maxrss as u64 * 1024,
+        secs,
+    }
 }
 
 /// A 2×2 grayscale PNG.
@@ -772,6 +1109,7 @@ fn image_2x2(path: &Path) {
         .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn every_bad_input_fails_with_one_line_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -788,11 +1126,21 @@ fn every_bad_input_fails_with_one_line_and_writes_nothing() {
             .replace(&format!("{}/", repo_data.display()), "data/")
             .replace('|', "\\|")
     };
+    let mut worst = (0, String::new());
     for case in cases(t) {
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
-        let o = run(&args);
-        let line = assert_error(&o, case.code, case.needle);
+        let ran = run(&args, case.memory.unwrap_or(BUDGET));
+        let line = assert_error(&ran.output, case.code, case.needle);
         assert!(!case.out.exists(), "{}: {} was written", case.input, case.out.display());
+        assert!(
+            ran.max_rss <= MAX_RSS,
+            "{}: peak RSS {} MB (more than {} MB)",
+            case.input,
+            ran.max_rss >> 20,
+            MAX_RSS >> 20
+        );
+        eprintln!("{:>5.2} s {:>5} MB  {}", ran.secs, ran.max_rss >> 20, case.input);
+        worst = worst.max((ran.max_rss, case.input.to_string()));
         table += &format!(
             "| {} | `{}` | {} | {} |\n",
             case.input,
@@ -801,6 +1149,7 @@ fn every_bad_input_fails_with_one_line_and_writes_nothing() {
             clean(&line)
         );
     }
+    eprintln!("largest peak RSS: {} MB ({})", worst.0 >> 20, worst.1);
     let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/bad-inputs.md");
     let expected = format!("{}{table}", DOC_HEAD);
     if std::env::var_os("ODDITY_UPDATE_DOCS").is_some() {
@@ -815,7 +1164,14 @@ fn every_bad_input_fails_with_one_line_and_writes_nothing() {
 
 const DOC_HEAD: &str = "# Bad inputs and what oddity says\n\n\
 Generated and checked by `crates/oddity-cli/tests/bad_inputs.rs` (rewrite with\n\
-`ODDITY_UPDATE_DOCS=1 cargo test -p oddity-cli --test bad_inputs`). Every row: the command exits\n\
+`ODDITY_UPDATE_DOCS=1 cargo test --workspace --test bad_inputs`). Every row: the command exits\n\
 with the code shown (1 = data or model file, 2 = usage or hyperparameter), prints exactly this one\n\
 line on stderr, does not panic, and leaves nothing at its output path (`--out`, `--results`).\n\
-Paths are shortened to the file name.\n\n";
+Each runs under `ulimit -v` 4 GiB and a 4 GB memory budget (`ODDITY_MEMORY_LIMIT`; the ARFF row\n\
+100 MB), is killed as a hang after 60 s, and must peak below 400 MB resident (`wait4`), so none\n\
+can exit 101 (panic) or 134 (abort), hang, or use more memory than its data needs.\n\
+Paths are shortened to the file name.\n\n\
+Rows and columns in messages count from 1: row 1 is the first data row (after a CSV header or\n\
+ARFF `@data`; the first sample of a binary file), column 1 the first feature; a CSV or Parquet\n\
+column is named when the file names it. Error values in the library (`Error::NonFinite { row,\n\
+col }`) are 0-based indices, and Python's messages give them as `X[row, col]`.\n\n";

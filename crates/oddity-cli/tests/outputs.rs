@@ -166,6 +166,44 @@ fn score_out_writes_special_files_in_place_follows_links_and_respects_the_umask(
     assert_eq!((mode(&m2), mode(&m2.join("model.json"))), (0o700, 0o600));
 }
 
+/// The issue's own case: `mknod -m 666 myfull c 1 7` (a device node outside /dev) given as
+/// `--out` was replaced by a plain file of scores. Now it is written in place: the full device
+/// reports its error, the null device swallows the scores, and both stay devices. Needs root
+/// (mknod); skipped where it is refused.
+#[cfg(unix)]
+#[test]
+fn a_device_node_outside_dev_is_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: mknod needs root");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let model = t.path().join("m");
+    assert!(fit_wbc(&model).status.success());
+    let node = |name: &str, minor: u32| {
+        let p = t.path().join(name);
+        let c = std::ffi::CString::new(s(&p)).unwrap();
+        let dev = libc::makedev(1, minor);
+        (unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, dev) } == 0).then_some(p)
+    };
+    let Some(full) = node("myfull", 7) else {
+        eprintln!("skipped: mknod refused ({})", std::io::Error::last_os_error());
+        return;
+    };
+    assert_error(&score_wbc(&model, s(&full)), 1, "No space left on device");
+    assert!(fs::symlink_metadata(&full).unwrap().file_type().is_char_device());
+    let null = node("mynull", 3).unwrap();
+    let o = score_wbc(&model, s(&null));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fs::symlink_metadata(&null).unwrap().file_type().is_char_device());
+    let names: Vec<_> = fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 3, "nothing else written: {names:?}");
+}
+
 #[test]
 fn fit_replaces_only_oddity_model_directories_and_keeps_their_other_files() {
     let t = tempfile::tempdir().unwrap();

@@ -7,7 +7,16 @@ use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueEr
 /// `ValueError` for bad input or hyperparameters (sizes too large for memory too), `OSError` (`FileNotFoundError` when missing) for
 /// files and model directories, `RuntimeError` for backend failures.
 pub fn to_py(e: Error) -> PyErr {
-    let msg = e.to_string();
+    let msg = match &e {
+        // NumPy users index from 0: the position as `X[row, col]` (the CLI's message counts from 1).
+        Error::NonFinite {
+            context,
+            row,
+            col,
+            value,
+        } => format!("{context}: non-finite value {value} at row {row}, column {col} (X[{row}, {col}])"),
+        _ => e.to_string(),
+    };
     match e {
         Error::InvalidConfig { .. }
         | Error::Shape(_)

@@ -238,7 +238,8 @@ fn check_scores(scores: &[f32], n: usize) -> Result<()> {
     }
     if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
         return Err(Error::Backend(format!(
-            "model produced a non-finite score for sample {i}"
+            "model produced a non-finite score for row {}",
+            i + 1
         )));
     }
     Ok(())

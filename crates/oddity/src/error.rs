@@ -20,8 +20,9 @@ pub enum Error {
     #[error("invalid data: {0}")]
     InvalidData(String),
 
-    /// A NaN or infinite value where finite numbers are required.
-    #[error("{context}: non-finite value {value} at row {row}, column {col}")]
+    /// A NaN or infinite value where finite numbers are required. `row` and `col` are 0-based
+    /// indices; the message counts from 1, as every message does (row 1 = the first data row).
+    #[error("{context}: non-finite value {value} at row {}, column {}", row + 1, col + 1)]
     NonFinite {
         context: String,
         row: usize,

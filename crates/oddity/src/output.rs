@@ -127,12 +127,19 @@ fn check_folder(folder: &Path, shown: &Path) -> Result<()> {
             Err(e) => return Err(Error::io(&p, e)),
         }
     }
-    // A probe file: permission bits, read-only mounts and ACLs all answer the same way.
-    tempfile::Builder::new()
-        .prefix(".oddity-probe-")
-        .tempfile_in(&p)
-        .map(drop)
-        .map_err(|e| Error::output(shown, format!("cannot write in {}: {e}", p.display())))
+    // A probe file: permission bits, read-only mounts and ACLs all answer the same way. Named by
+    // this process (the message shows the OS error only, so it stays the same from run to run).
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = p.join(format!(".oddity-probe-{}-{n}", std::process::id()));
+    match fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(f) => {
+            drop(f);
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::output(shown, format!("cannot write in {}: {e}", p.display()))),
+    }
 }
 
 /// Writes `bytes` to `path` under the policy above.

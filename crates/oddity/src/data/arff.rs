@@ -11,7 +11,6 @@
 //! rejected as features.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -115,7 +114,9 @@ enum Kind {
     Numeric,
     Nominal {
         values: Vec<String>,
-        index: HashMap<String, usize>,
+        /// Positions in `values`, sorted by value (binary search; 4 bytes a value, where a map of
+        /// strings doubled the memory of a declaration with millions of values).
+        index: Vec<u32>,
     },
     /// `string` or `date`: allowed only as the label.
     Other(&'static str),
@@ -160,6 +161,9 @@ impl<R: BufRead> Lines<'_, R> {
 fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Vec<Attribute>> {
     let source = lines.source;
     let mut attrs: Vec<Attribute> = Vec::new();
+    // Names seen (a scan of `attrs` per declaration was quadratic: a header of a million
+    // attributes took minutes).
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut any_line = false;
     loop {
         let Some((line_no, text)) = lines.next_line()? else {
@@ -181,7 +185,7 @@ fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Vec<Attribute>> {
             "@relation" => {}
             "@attribute" => {
                 let a = parse_attribute(rest).map_err(at)?;
-                if attrs.iter().any(|b| b.name == a.name) {
+                if !names.insert(a.name.clone()) {
                     return Err(at(format!("attribute `{}` is declared twice", a.name)));
                 }
                 attrs.push(a);
@@ -215,8 +219,7 @@ fn parse_attribute(rest: &str) -> Result<Attribute, String> {
     }
     sc.skip_ws();
     let kind = if sc.eat('{') {
-        let mut values = Vec::new();
-        let mut index = HashMap::new();
+        let mut values: Vec<String> = Vec::new();
         loop {
             sc.skip_ws();
             if sc.eat('}') {
@@ -226,9 +229,6 @@ fn parse_attribute(rest: &str) -> Result<Attribute, String> {
             if v.is_empty() {
                 return Err(format!("attribute `{name}`: empty nominal value"));
             }
-            if index.insert(v.to_string(), values.len()).is_some() {
-                return Err(format!("attribute `{name}` declares the value `{v}` twice"));
-            }
             values.push(v.into_owned());
             sc.skip_ws();
             if !sc.eat(',') && sc.peek() != Some('}') {
@@ -237,6 +237,22 @@ fn parse_attribute(rest: &str) -> Result<Attribute, String> {
         }
         if values.is_empty() {
             return Err(format!("nominal attribute `{name}` declares no values"));
+        }
+        let n =
+            u32::try_from(values.len()).map_err(|_| format!("attribute `{name}` declares more than 2^32 values"))?;
+        let mut index: Vec<u32> = (0..n).collect();
+        index.sort_unstable_by(|&a, &b| values[a as usize].cmp(&values[b as usize]).then(a.cmp(&b)));
+        // The first value declared a second time, in declaration order.
+        let twice = index
+            .windows(2)
+            .filter(|w| values[w[0] as usize] == values[w[1] as usize])
+            .map(|w| w[1])
+            .min();
+        if let Some(i) = twice {
+            return Err(format!(
+                "attribute `{name}` declares the value `{}` twice",
+                values[i as usize]
+            ));
         }
         Kind::Nominal { values, index }
     } else {
@@ -389,9 +405,8 @@ impl Rows<'_> {
         };
         match &a.kind {
             Kind::Numeric => {
-                self.x[start + off] = v
-                    .parse::<f32>()
-                    .map_err(|_| format!("attribute `{}`: `{}` is not a number", a.name, v.escape_debug()))?;
+                self.x[start + off] =
+                    crate::data::parse_f32(v).map_err(|reason| format!("attribute `{}`: {reason}", a.name))?;
             }
             Kind::Nominal { values, index } => match position(values, index, v) {
                 Some(k) => self.x[start + off + k] = 1.0,
@@ -410,11 +425,14 @@ impl Rows<'_> {
 }
 
 /// Index of nominal value `v`: a scan for short lists (faster than hashing), else the map.
-fn position(values: &[String], index: &HashMap<String, usize>, v: &str) -> Option<usize> {
+fn position(values: &[String], index: &[u32], v: &str) -> Option<usize> {
     if values.len() <= 8 {
         values.iter().position(|x| x == v)
     } else {
-        index.get(v).copied()
+        index
+            .binary_search_by(|&i| values[i as usize].as_str().cmp(v))
+            .ok()
+            .map(|k| index[k] as usize)
     }
 }
 

@@ -123,12 +123,8 @@ pub(crate) fn list_columns(columns: &[String]) -> String {
 fn parse_cell(source: &Path, cell: &[u8], row: usize, column: &str) -> Result<f32> {
     let text = std::str::from_utf8(cell).map(str::trim);
     match text {
-        Ok(t) if !t.is_empty() => t.parse::<f32>().map_err(|_| {
-            Error::format(
-                source,
-                format!("row {row}, column `{column}`: `{}` is not a number", t.escape_debug()),
-            )
-        }),
+        Ok(t) if !t.is_empty() => crate::data::parse_f32(t)
+            .map_err(|reason| Error::format(source, format!("row {row}, column `{column}`: {reason}"))),
         Ok(_) => Err(Error::format(
             source,
             format!("row {row}, column `{column}`: empty value"),

@@ -143,8 +143,10 @@ impl Dataset {
                 self.dim()
             )));
         }
+        // A map, not a scan per name: a one-hot ARFF can have millions of columns.
+        let mut first = std::collections::HashMap::with_capacity(names.len());
         for (j, name) in names.iter().enumerate() {
-            if let Some(i) = names[..j].iter().position(|n| n == name) {
+            if let Some(&i) = first.get(name.as_str()) {
                 return Err(Error::InvalidData(format!(
                     "{}: column `{name}` appears twice (features {} and {}); column names must be unique",
                     self.name,
@@ -152,7 +154,9 @@ impl Dataset {
                     j + 1
                 )));
             }
+            first.insert(name.as_str(), j);
         }
+        drop(first);
         self.feature_names = Some(names);
         Ok(self)
     }
@@ -172,10 +176,8 @@ impl Dataset {
                 self.name
             )));
         }
-        let idx: Vec<usize> = names
-            .iter()
-            .map(|n| own.iter().position(|o| o == n).unwrap_or(0))
-            .collect();
+        let at: std::collections::HashMap<&str, usize> = own.iter().enumerate().map(|(j, o)| (o.as_str(), j)).collect();
+        let idx: Vec<usize> = names.iter().map(|n| at.get(n.as_str()).copied().unwrap_or(0)).collect();
         let d = self.dim();
         let mut x = Vec::with_capacity(self.x.len());
         for row in self.x.chunks_exact(d) {
@@ -361,8 +363,10 @@ fn column_difference(want: &[String], got: &[String], ordered: bool) -> Option<S
     if want == got {
         return None;
     }
-    let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).collect();
-    let extra: Vec<&String> = got.iter().filter(|g| !want.contains(g)).collect();
+    let want_set: std::collections::HashSet<&str> = want.iter().map(String::as_str).collect();
+    let got_set: std::collections::HashSet<&str> = got.iter().map(String::as_str).collect();
+    let missing: Vec<&String> = want.iter().filter(|w| !got_set.contains(w.as_str())).collect();
+    let extra: Vec<&String> = got.iter().filter(|g| !want_set.contains(g.as_str())).collect();
     let mut parts = Vec::new();
     if !missing.is_empty() {
         parts.push(format!("missing {}", name_list(&missing)));

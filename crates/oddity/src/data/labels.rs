@@ -24,7 +24,9 @@ const ANOMALY_TOKENS: &[&str] = &[
 /// - `anomaly_label = Some(v)`: anomaly flags, `true` where the value equals `v` (an error if no
 ///   row has that value: almost certainly a typo).
 /// - otherwise, two distinct values: anomaly flags; the anomaly is the value that is a known
-///   anomaly token (`1`, `yes`, `true`, `anomaly`, `outlier`, ...), else the rarer value.
+///   anomaly token (`1`, `yes`, `true`, `anomaly`, `outlier`, ...), else the rarer value; two
+///   values that are equally common (and not told apart by a token) are an error asking for
+///   `anomaly_label`.
 /// - one value: anomaly flags if it is `0`/`1`-like, else a single class.
 /// - more than two values: classes, named by their values (numeric order when all are numbers).
 pub fn parse_labels(path: &Path, column: &str, values: &[String], anomaly_label: Option<&str>) -> Result<Labels> {
@@ -32,7 +34,7 @@ pub fn parse_labels(path: &Path, column: &str, values: &[String], anomaly_label:
     if let Some(row) = trimmed.iter().position(|v| v.is_empty() || *v == "?") {
         return Err(Error::format(
             path,
-            format!("label column `{column}`: missing value at row {row}"),
+            format!("label column `{column}`: missing value at row {}", row + 1),
         ));
     }
     if let Some(target) = anomaly_label {
@@ -69,14 +71,19 @@ pub fn parse_labels(path: &Path, column: &str, values: &[String], anomaly_label:
             let anomaly = match (is_token(keys[0]), is_token(keys[1])) {
                 (true, false) => keys[0],
                 (false, true) => keys[1],
-                // neither or both look like "anomaly": the rarer value is the anomaly class.
-                _ => {
-                    if counts[keys[1]] < counts[keys[0]] {
-                        keys[1]
-                    } else {
-                        keys[0]
-                    }
+                // neither or both look like "anomaly": the rarer value is the anomaly class; as
+                // many of each says nothing, and the choice is the user's.
+                _ if counts[keys[0]] == counts[keys[1]] => {
+                    return Err(Error::format(
+                        path,
+                        format!(
+                            "label column `{column}` holds `{}` and `{}` equally often ({} rows each): cannot tell which is the anomaly; name it with --anomaly-label",
+                            keys[0], keys[1], counts[keys[0]]
+                        ),
+                    ));
                 }
+                _ if counts[keys[1]] < counts[keys[0]] => keys[1],
+                _ => keys[0],
             };
             Ok(Labels::Anomaly(trimmed.iter().map(|v| *v == anomaly).collect()))
         }
@@ -129,6 +136,29 @@ mod tests {
     fn unknown_pair_picks_minority() {
         let l = parse_labels(Path::new("f"), "y", &s(&["- 50000.", "50000+.", "- 50000."]), None).unwrap();
         assert_eq!(l, Labels::Anomaly(vec![false, true, false]));
+    }
+
+    #[test]
+    fn a_tie_without_a_token_is_an_error_asking_for_the_anomaly_label() {
+        let e = parse_labels(Path::new("f.csv"), "y", &s(&["a", "b", "b", "a"]), None).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Format { .. }), "{msg}");
+        assert!(
+            msg.contains("f.csv") && msg.contains("`a` and `b` equally often (2 rows each)"),
+            "{msg}"
+        );
+        assert!(msg.contains("--anomaly-label"), "{msg}");
+        // A token still decides a tie, and so does the user.
+        let l = parse_labels(Path::new("f"), "y", &s(&["no", "yes"]), None).unwrap();
+        assert_eq!(l, Labels::Anomaly(vec![false, true]));
+        let l = parse_labels(Path::new("f"), "y", &s(&["a", "b"]), Some("b")).unwrap();
+        assert_eq!(l, Labels::Anomaly(vec![false, true]));
+    }
+
+    #[test]
+    fn missing_label_rows_count_from_one() {
+        let e = parse_labels(Path::new("f"), "y", &s(&["1", "0", "?"]), None).unwrap_err();
+        assert!(e.to_string().contains("missing value at row 3"), "{e}");
     }
 
     #[test]

@@ -188,3 +188,40 @@ fn is_fifo(meta: &std::fs::Metadata) -> bool {
         false
     }
 }
+
+/// A number written in a text file (CSV, ARFF) as f32. The `Err` says what is wrong: not a number,
+/// or a finite value beyond f32's range, which would otherwise become ±inf and be reported as a
+/// non-finite value (`1e308` is a number the file really holds; `inf` is not).
+pub(crate) fn parse_f32(text: &str) -> std::result::Result<f32, String> {
+    let v: f32 = text
+        .parse()
+        .map_err(|_| format!("`{}` is not a number", text.escape_debug()))?;
+    let word = text.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if v.is_infinite() && word != "inf" && word != "infinity" {
+        return Err(out_of_f32_range(text));
+    }
+    Ok(v)
+}
+
+/// A value stored as f64 (NPY, MAT, Parquet) as f32; `Err` for a finite value beyond f32's range.
+pub(crate) fn narrow_f64(v: f64) -> std::result::Result<f32, String> {
+    let f = v as f32;
+    if f.is_infinite() && v.is_finite() {
+        return Err(out_of_f32_range(&format!("{v:e}")));
+    }
+    Ok(f)
+}
+
+/// The message for a value (as written) that f32 cannot hold.
+fn out_of_f32_range(written: &str) -> String {
+    format!(
+        "{written} is out of f32 range (largest magnitude {:e}); rescale the feature",
+        f32::MAX
+    )
+}
+
+/// Where a value sits in row-major data of `dim` values a row, as people count: `row R, column C`
+/// (both from 1).
+pub(crate) fn row_col(index: usize, dim: usize) -> String {
+    format!("row {}, column {}", index / dim.max(1) + 1, index % dim.max(1) + 1)
+}

@@ -50,7 +50,7 @@ pub fn load_npz(path: &Path) -> Result<Dataset> {
             Labels::Anomaly(flags)
         }
     };
-    Dataset::new(path.display().to_string(), layout, x.row_major_f32(), labels)
+    Dataset::new(path.display().to_string(), layout, x.row_major_f32(path, "X")?, labels)
 }
 
 /// Loads a `.npy` array: `[n, d]` features, `[n, h, w]` or `[n, c, h, w]` images; no labels.
@@ -58,7 +58,8 @@ pub fn load_npy(path: &Path) -> Result<Dataset> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let array = Array::parse(path, "", &bytes)?;
     let (_, layout) = array.samples(path, "")?;
-    Dataset::new(path.display().to_string(), layout, array.row_major_f32(), Labels::None)
+    let x = array.row_major_f32(path, "")?;
+    Dataset::new(path.display().to_string(), layout, x, Labels::None)
 }
 
 /// The bytes of archive member `name` (`name.npy` or `name`), if present.
@@ -188,10 +189,20 @@ impl Array {
         })
     }
 
-    /// The values in row-major (C) order as f32, whatever the file's order.
-    fn row_major_f32(&self) -> Vec<f32> {
+    /// The values in row-major (C) order as f32, whatever the file's order; a finite value that
+    /// f32 cannot hold is an error naming its row and column (from 1) in `name`.
+    fn row_major_f32(&self, path: &Path, name: &str) -> Result<Vec<f32>> {
+        let dim: usize = self.shape.iter().skip(1).product();
+        let narrow = |k: usize, v: f64| {
+            crate::data::narrow_f64(v).map_err(|reason| {
+                Error::format(
+                    path,
+                    with_name(name, format!("{}: {reason}", crate::data::row_col(k, dim))),
+                )
+            })
+        };
         match self.order {
-            Order::C => self.values.iter().map(|&v| v as f32).collect(),
+            Order::C => self.values.iter().enumerate().map(|(k, &v)| narrow(k, v)).collect(),
             Order::Fortran => {
                 // Fortran strides: the first axis varies fastest.
                 let strides: Vec<usize> = self
@@ -205,9 +216,9 @@ impl Array {
                     .collect();
                 let mut index = vec![0usize; self.shape.len()];
                 let mut out = Vec::with_capacity(self.values.len());
-                for _ in 0..self.values.len() {
+                for k in 0..self.values.len() {
                     let at: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
-                    out.push(self.values[at] as f32);
+                    out.push(narrow(k, self.values[at])?);
                     // next C-order index: the last axis varies fastest
                     for axis in (0..index.len()).rev() {
                         index[axis] += 1;
@@ -217,13 +228,14 @@ impl Array {
                         index[axis] = 0;
                     }
                 }
-                out
+                Ok(out)
             }
         }
     }
 }
 
-/// Turns 0/1 values into flags; `Err((row, value))` for the first other value.
+/// Turns 0/1 values into flags; `Err((row, value))` for the first other value, its row counted
+/// from 1 as in every message.
 pub(crate) fn flags_from(values: &[f64]) -> std::result::Result<Vec<bool>, (usize, f64)> {
     values
         .iter()
@@ -234,7 +246,7 @@ pub(crate) fn flags_from(values: &[f64]) -> std::result::Result<Vec<bool>, (usiz
             } else if v == 1.0 {
                 Ok(true)
             } else {
-                Err((i, v))
+                Err((i + 1, v))
             }
         })
         .collect()
@@ -526,7 +538,7 @@ mod tests {
 
         let p = write(&dir, "two.npz", &npz(&[("X.npy", x.clone()), ("y.npy", y(&[0, 2, 0]))]));
         let e = load_npz(&p).unwrap_err().to_string();
-        assert!(e.contains("two.npz") && e.contains("found 2 at row 1"), "{e}");
+        assert!(e.contains("two.npz") && e.contains("found 2 at row 2"), "{e}");
 
         let p = write(&dir, "rows.npz", &npz(&[("X.npy", x.clone()), ("y.npy", y(&[0, 1]))]));
         let e = load_npz(&p).unwrap_err().to_string();

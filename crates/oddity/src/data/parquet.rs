@@ -131,11 +131,14 @@ fn read(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         for (j, &c) in features.iter().enumerate() {
             let col = batch.column(c).as_ref();
             check_nulls(path, col, n, &columns[c])?;
-            write_feature(col, d, j, out).map_err(|dt| {
-                Error::format(
+            write_feature(col, d, j, out).map_err(|e| match e {
+                Unwritable::Type(dt) => Error::format(
                     path,
                     format!("feature column `{}` has unsupported type {dt}", columns[c]),
-                )
+                ),
+                Unwritable::Range(r, reason) => {
+                    Error::format(path, format!("row {}, column `{}`: {reason}", n + r + 1, columns[c]))
+                }
             })?;
         }
         if let Some(c) = label {
@@ -207,9 +210,16 @@ fn check_nulls(path: &Path, col: &dyn Array, before: usize, name: &str) -> Resul
     }
 }
 
-/// Writes column `col` as feature `j` of the row-major `[rows, d]` block `out`; `Err(type)` if
-/// the column is not numeric.
-fn write_feature(col: &dyn Array, d: usize, j: usize, out: &mut [f32]) -> Result<(), DataType> {
+/// Why a column cannot be written as a feature.
+enum Unwritable {
+    /// Not a numeric or boolean column.
+    Type(DataType),
+    /// A float64 value f32 cannot hold: its row in the batch (from 0) and the message.
+    Range(usize, String),
+}
+
+/// Writes column `col` as feature `j` of the row-major `[rows, d]` block `out`.
+fn write_feature(col: &dyn Array, d: usize, j: usize, out: &mut [f32]) -> Result<(), Unwritable> {
     fn prim<T: ArrowPrimitiveType>(col: &dyn Array, d: usize, j: usize, out: &mut [f32], f: impl Fn(T::Native) -> f32) {
         for (slot, &v) in out.iter_mut().skip(j).step_by(d).zip(col.as_primitive::<T>().values()) {
             *slot = f(v);
@@ -226,14 +236,19 @@ fn write_feature(col: &dyn Array, d: usize, j: usize, out: &mut [f32]) -> Result
         DataType::UInt64 => prim::<UInt64Type>(col, d, j, out, |v| v as f32),
         DataType::Float16 => prim::<Float16Type>(col, d, j, out, f32::from),
         DataType::Float32 => prim::<Float32Type>(col, d, j, out, |v| v),
-        DataType::Float64 => prim::<Float64Type>(col, d, j, out, |v| v as f32),
+        DataType::Float64 => {
+            let values = col.as_primitive::<Float64Type>().values();
+            for (r, (slot, &v)) in out.iter_mut().skip(j).step_by(d).zip(values).enumerate() {
+                *slot = crate::data::narrow_f64(v).map_err(|reason| Unwritable::Range(r, reason))?;
+            }
+        }
         DataType::Boolean => {
             let b = col.as_boolean();
             for (r, slot) in out.iter_mut().skip(j).step_by(d).take(b.len()).enumerate() {
                 *slot = if b.value(r) { 1.0 } else { 0.0 };
             }
         }
-        other => return Err(other.clone()),
+        other => return Err(Unwritable::Type(other.clone())),
     }
     Ok(())
 }

@@ -608,3 +608,43 @@ fn errors_are_format_errors_not_panics() {
         Err(Error::Format { .. })
     ));
 }
+
+/// A finite value f32 cannot hold (1e308) is reported as out of range with the value as written,
+/// its row (from 1) and column — not as the `inf` it would become (issue 18). Infinity itself is
+/// still a non-finite value, and f32's own extremes load.
+#[test]
+fn values_beyond_f32_are_out_of_range_not_infinite_in_every_format() {
+    use arrow_array::{ArrayRef, Float64Array, Int64Array};
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(&dir, "big.csv", b"a,b,label\n1,2,0\n3,1e308,1\n");
+    let err = load_err(&csv, &opts());
+    assert!(err.contains("row 2, column `b`: 1e308 is out of f32 range"), "{err}");
+    let csv = write(&dir, "neg.csv", b"a,b,label\n-3.5E+39,2,0\n3,1,1\n");
+    let err = load_err(&csv, &opts());
+    assert!(err.contains("row 1, column `a`: -3.5E+39 is out of f32 range"), "{err}");
+    let csv = write(&dir, "inf.csv", b"a,b,label\n1,2,0\n3,-Infinity,1\n");
+    assert!(matches!(
+        data::load(&csv, &opts()),
+        Err(Error::NonFinite { row: 1, col: 1, .. })
+    ));
+    let csv = write(&dir, "max.csv", b"a,b,label\n3.4028235e38,-3.4028235e38,0\n1,1,1\n");
+    assert_eq!(data::load(&csv, &opts()).unwrap().train.row(0), &[f32::MAX, -f32::MAX]);
+
+    let arff = write(&dir, "big.arff", arff_with("1,x,0\n1e39,y,1\n", "").as_bytes());
+    let err = load_err(&arff, &opts());
+    assert!(
+        err.contains("row 2") && err.contains("attribute `a`: 1e39 is out of f32 range"),
+        "{err}"
+    );
+
+    let p = dir.path().join("big.parquet");
+    write_parquet(
+        &p,
+        vec![
+            ("a", Arc::new(Float64Array::from(vec![1.0, 2.0, -1e300])) as ArrayRef),
+            ("y", Arc::new(Int64Array::from(vec![0i64, 1, 0])) as ArrayRef),
+        ],
+    );
+    let err = load_err(&p, &opts());
+    assert!(err.contains("row 3, column `a`: -1e300 is out of f32 range"), "{err}");
+}

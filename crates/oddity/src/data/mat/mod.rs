@@ -45,7 +45,12 @@ pub fn load(path: &Path) -> Result<Dataset> {
         }
     };
     // column-major [n, d] -> row-major
-    let values: Vec<f32> = (0..n * d).map(|k| x.values[(k % d) * n + k / d] as f32).collect();
+    let values: Vec<f32> = (0..n * d)
+        .map(|k| {
+            crate::data::narrow_f64(x.values[(k % d) * n + k / d])
+                .map_err(|reason| Error::format(path, format!("`X` {}: {reason}", crate::data::row_col(k, d))))
+        })
+        .collect::<Result<_>>()?;
     let labels = match y {
         None => Labels::None,
         Some(y) => {

@@ -432,7 +432,11 @@ mod tests {
                     x(DOUBLE, 0, &[3, 1], 3),
                     b.matrix("y", DOUBLE, 0, &[3, 1], b.f64s(&[0.0, 2.0, 1.0])),
                 ],
-                "found 2 at row 1",
+                "found 2 at row 2",
+            ),
+            (
+                vec![b.matrix("X", DOUBLE, 0, &[3, 1], b.f64s(&[1.0, 1e308, 2.0])), y3()],
+                "`X` row 2, column 1: 1e308 is out of f32 range",
             ),
             (
                 vec![
