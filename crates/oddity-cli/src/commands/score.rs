@@ -71,7 +71,10 @@ pub fn run(args: Args) -> Result<()> {
         csv.push('\n');
     }
     if let Some(dir) = &args.report {
-        let (data_path, model_dir) = (args.data.data.display().to_string(), args.model_dir.display().to_string());
+        let (data_path, model_dir) = (
+            args.data.data.display().to_string(),
+            args.model_dir.display().to_string(),
+        );
         let page = FolderPage {
             data_path: &data_path,
             model_dir: &model_dir,
@@ -81,7 +84,11 @@ pub fn run(args: Args) -> Result<()> {
             images: args.report_images.unwrap_or(DEFAULT_IMAGES),
         };
         let written = build_folder(det.as_ref(), &data, &page, dir)?;
-        eprintln!("report: {} (scores also in {})", written.html.display(), written.csv.display());
+        eprintln!(
+            "report: {} (scores also in {})",
+            written.html.display(),
+            written.csv.display()
+        );
     }
     match &args.out {
         Some(path) => {

@@ -10,7 +10,17 @@ use super::common::{assert_error, oddity, stderr, stdout};
 mod fixture;
 
 const QUICK: [&str; 12] = [
-    "--set", "ngf=4", "--set", "ndf=4", "--set", "nz=8", "--set", "epochs=2", "--set", "batch_size=16", "--set",
+    "--set",
+    "ngf=4",
+    "--set",
+    "ndf=4",
+    "--set",
+    "nz=8",
+    "--set",
+    "epochs=2",
+    "--set",
+    "batch_size=16",
+    "--set",
     "lr=0.002",
 ];
 
@@ -63,14 +73,17 @@ fn eval_mvtec_reports_each_category_and_defect_type() {
     }
     // Categories in name order, each followed by its defect types.
     let pos = |t: &str| out.find(t).unwrap();
-    assert!(pos("fabric / spot") < pos("tiles ") && pos("tiles / spot") < pos("mean of"), "{out}");
+    assert!(
+        pos("fabric / spot") < pos("tiles ") && pos("tiles / spot") < pos("mean of"),
+        "{out}"
+    );
 
     let results = std::fs::read_to_string(report.join("results.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = results.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let metric = |cat: &str, defect: Option<&str>, m: &str| {
-        lines.iter().find(|v| {
-            v["category"] == cat && v["metric"] == m && v.get("defect").and_then(|d| d.as_str()) == defect
-        })
+        lines
+            .iter()
+            .find(|v| v["category"] == cat && v["metric"] == m && v.get("defect").and_then(|d| d.as_str()) == defect)
     };
     for cat in ["tiles", "fabric"] {
         for d in [None, Some("hole"), Some("spot")] {
@@ -83,7 +96,13 @@ fn eval_mvtec_reports_each_category_and_defect_type() {
     // Scores records name the test files relative to --data.
     assert!(results.contains("\"fabric/test/spot/003.png\""), "{results}");
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
-    for text in ["tiles / hole", "pixel_roc_auc", "|x − G(x)| heat map", "ground truth", "most anomalous test images"] {
+    for text in [
+        "tiles / hole",
+        "pixel_roc_auc",
+        "|x − G(x)| heat map",
+        "ground truth",
+        "most anomalous test images",
+    ] {
         assert!(html.contains(text), "no `{text}` in the report");
     }
 }
@@ -162,7 +181,10 @@ fn score_report_shows_ranked_images_with_heat_maps() {
         at = p.unwrap();
     }
     for (file, _) in &rows[rows.len() - 5..] {
-        assert!(html[bottom..].contains(&format!(">{file}<")), "{file} not in the bottom table");
+        assert!(
+            html[bottom..].contains(&format!(">{file}<")),
+            "{file} not in the bottom table"
+        );
     }
     assert_eq!(html.matches("alt=\"heat map of ").count(), 10);
     assert_eq!(html.matches("alt=\"reconstruction of ").count(), 10);
@@ -170,6 +192,14 @@ fn score_report_shows_ranked_images_with_heat_maps() {
     assert!(!html.contains("src=\"http"), "the page must be self-contained");
 
     // --report-images without --report is a usage error.
-    let o = oddity(&["score", "--model-dir", s(&model), "--data", s(&cat), "--report-images", "3"]);
+    let o = oddity(&[
+        "score",
+        "--model-dir",
+        s(&model),
+        "--data",
+        s(&cat),
+        "--report-images",
+        "3",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

@@ -305,7 +305,9 @@ mod tests {
 
         // A ground_truth folder for `bent` without the mask of 2.png: an error naming it.
         std::fs::create_dir_all(root.join("ground_truth/bent")).unwrap();
-        let e = load_category(&dirs[0], &LoadOptions::default()).unwrap_err().to_string();
+        let e = load_category(&dirs[0], &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("2_mask.png") && e.contains("missing mask"), "{e}");
 
         // A stray folder next to the categories is named.

@@ -216,7 +216,10 @@ fn grid(
         rows[2].push(heat_overlay(x, c, h, w, map, scale)?);
         rows[3].push(match &cat.masks[i] {
             Some(path) => {
-                let m: Vec<f32> = load_mask(path, h, w)?.into_iter().map(|b| f32::from(u8::from(b))).collect();
+                let m: Vec<f32> = load_mask(path, h, w)?
+                    .into_iter()
+                    .map(|b| f32::from(u8::from(b)))
+                    .collect();
                 png_base64(&m, 1, h, w)?
             }
             None if cat.defects[i] == GOOD => png_base64(&vec![0.0; h * w], 1, h, w)?,

@@ -90,7 +90,10 @@ pub fn build_folder(det: &dyn AnyDetector, data: &Dataset, page: &FolderPage, ou
         page.threshold,
     );
     body.push_str("<h2 id=\"histogram\">Score histogram</h2>\n");
-    let flags = data.anomaly_flags().map(<[bool]>::to_vec).unwrap_or_else(|| vec![false; n]);
+    let flags = data
+        .anomaly_flags()
+        .map(<[bool]>::to_vec)
+        .unwrap_or_else(|| vec![false; n]);
     let title = format!("{} scores on {}", det.kind(), page.data_path);
     let fig = score_histogram(&title, page.scores, &flags, page.threshold, (720, 400))?;
     let _ = writeln!(
@@ -155,7 +158,10 @@ struct Thumbs {
 impl Thumbs {
     fn new(det: &dyn AnyDetector, data: &Dataset, shown: &[usize]) -> Result<Thumbs> {
         let Layout::Images { c, h, w } = data.layout() else {
-            return Ok(Thumbs { cells: None, heat: false });
+            return Ok(Thumbs {
+                cells: None,
+                heat: false,
+            });
         };
         if shown.is_empty() {
             return Ok(Thumbs {
@@ -224,7 +230,10 @@ fn rows(
     let rank_of = by_score_desc(page.scores);
     for (j, &i) in picked.iter().enumerate() {
         let rank = rank_of.iter().position(|&r| r == i).map_or(0, |p| p + 1);
-        let name = files.and_then(|f| f.get(i)).cloned().unwrap_or_else(|| format!("sample {i}"));
+        let name = files
+            .and_then(|f| f.get(i))
+            .cloned()
+            .unwrap_or_else(|| format!("sample {i}"));
         let s = page.scores[i];
         let pred = if s > page.threshold { "anomaly" } else { "normal" };
         let _ = write!(

@@ -72,7 +72,10 @@ pub fn write_category(root: &Path, spec: Spec, seed: u64) {
             }
             Some("hole") => {
                 let r = rng.random_range(3..=4i32);
-                let (cx, cy) = (rng.random_range(r + 2..SIDE as i32 - r - 2), rng.random_range(r + 2..SIDE as i32 - r - 2));
+                let (cx, cy) = (
+                    rng.random_range(r + 2..SIDE as i32 - r - 2),
+                    rng.random_range(r + 2..SIDE as i32 - r - 2),
+                );
                 for y in 0..SIDE as i32 {
                     for x in 0..SIDE as i32 {
                         if (x - cx).pow(2) + (y - cy).pow(2) <= r * r {

@@ -16,17 +16,21 @@ use rand::seq::SliceRandom;
 #[path = "../common/mvtec_fixture.rs"]
 mod fixture;
 
-/// Floor for image- and pixel-level ROC-AUC (chance is 0.5).
+/// Floor for image- and pixel-level ROC-AUC (chance is 0.5). Measured with [`SETTINGS`] on this
+/// fixture (seed 0 / 1 / 2): image 0.964 / 0.990 / 0.995, pixel 1.000 each; 10 epochs with batch
+/// 16 instead gave image 0.32-0.79 (running batch-norm statistics lag behind the weights early in
+/// training, see `ganomaly.rs`), and scoring with batch statistics after 25 epochs 0.61-0.80.
 const FLOOR: f64 = 0.8;
 
-/// A small GANomaly for 32×32 images (ngf = ndf = 8, nz = 16), short training.
+/// A small GANomaly for 32×32 images (ngf = ndf = 8, nz = 16), 20 epochs of batch 8 (120 steps),
+/// the paper's learning rate; batch-norm statistics named (not left to the default).
 const SETTINGS: [&str; 7] = [
     "ngf=8",
     "ndf=8",
     "nz=16",
-    "batch_size=16",
-    "epochs=15",
-    "lr=0.002",
+    "batch_size=8",
+    "epochs=20",
+    "lr=0.0002",
     "bn_at_score=running",
 ];
 
@@ -84,7 +88,8 @@ fn ganomaly_finds_pasted_patches_at_image_and_pixel_level() {
         .find_map(|d| if let Detail::Scores(s) = d { Some(s) } else { None })
         .unwrap();
     assert_eq!(scores.files.len(), 12 + 16);
-    assert_eq!(scores.files[0], "tiles/test/hole/000.png");
+    assert_eq!(scores.files[0], "tiles/test/good/000.png");
+    assert_eq!(scores.files[12], "tiles/test/hole/000.png");
     let flags: Vec<bool> = scores.anomaly.iter().map(|&a| a == 1).collect();
     assert_eq!(roc_auc(&flags, &scores.scores).unwrap(), image);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
