@@ -128,13 +128,14 @@ fn score_report_shows_ranked_images_with_heat_maps() {
     let cat = tmp.path().join("tiles");
     fixture::write_category(&cat, spec(false), 3);
     let model = tmp.path().join("gm");
+    let train = cat.join("train/good");
     let mut args = vec![
         "fit",
         "--model",
         "ganomaly",
         "--no-labels",
         "--data",
-        s(&cat.join("train/good")),
+        s(&train),
         "--out",
         s(&model),
     ];
@@ -202,4 +203,21 @@ fn score_report_shows_ranked_images_with_heat_maps() {
         "3",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// Writes the fixture of the docs (docs/mvtec.md) to `$ODDITY_MVTEC_FIXTURE`: categories `tiles`
+/// (grey, seed 11) and `fabric` (RGB, seed 12), 48 training, 12 good and 8 + 8 defect test images.
+#[test]
+#[ignore = "writes the docs' fixture: ODDITY_MVTEC_FIXTURE=DIR cargo test --test cli -- --ignored mvtec_fixture"]
+fn write_mvtec_fixture() {
+    let dir = std::env::var("ODDITY_MVTEC_FIXTURE").expect("set ODDITY_MVTEC_FIXTURE=DIR");
+    let dir = Path::new(&dir);
+    let spec = |rgb| fixture::Spec {
+        rgb,
+        train: 48,
+        good: 12,
+        per_defect: 8,
+    };
+    fixture::write_category(&dir.join("tiles"), spec(false), 11);
+    fixture::write_category(&dir.join("fabric"), spec(true), 12);
 }
