@@ -17,8 +17,9 @@
 use std::time::Instant;
 
 use super::{Evaluation, GRID_IMAGES, MetricRecord};
+use crate::data::Dataset;
 use crate::data::mvtec::{Category, GOOD, load_mask};
-use crate::detector::FitContext;
+use crate::detector::{FitContext, Reconstruction};
 use crate::error::{Error, Result};
 use crate::metrics::{average_precision, roc_auc};
 use crate::progress::Progress;
@@ -26,6 +27,9 @@ use crate::registry::{AnyDetector, ModelEntry, Settings};
 use crate::report::HistoryRecorder;
 use crate::report::images::{by_score_desc, error_maps, heat_overlay, png_base64};
 use crate::report::records::{Detail, HistoryRecord, ImageGrid, ScoresRecord};
+
+/// What [`pixel_maps`] reconstructs with (a detector's `reconstruct`).
+type Reconstructor<'a> = dyn Fn(&Dataset) -> Result<Option<Reconstruction>> + 'a;
 
 /// Test images reconstructed at a time for the pixel maps.
 const CHUNK: usize = 64;
@@ -69,7 +73,7 @@ pub fn evaluate_mvtec(
     let det = entry.fit(settings, &cat.train, &ctx)?;
     let scores = det.score(&cat.test)?;
     let pixels = if cat.has_masks() {
-        pixel_maps(det.as_ref(), cat)?
+        pixel_maps(&|d: &Dataset| det.reconstruct(d), cat)?
     } else {
         None
     };
@@ -153,12 +157,12 @@ pub fn evaluate_mvtec(
 
 /// The anomaly maps and resized masks of the evaluated test images, or `None` when the model
 /// does not reconstruct images.
-fn pixel_maps(det: &dyn AnyDetector, cat: &Category) -> Result<Option<PixelMaps>> {
+fn pixel_maps(reconstruct: &Reconstructor, cat: &Category) -> Result<Option<PixelMaps>> {
     let evaluated: Vec<usize> = (0..cat.test.n()).filter(|&i| cat.pixel_evaluated(i)).collect();
     let mut maps: Vec<Option<(Vec<f32>, Vec<bool>)>> = vec![None; cat.test.n()];
     let mut any = false;
     for chunk in evaluated.chunks(CHUNK) {
-        let Some(rec) = det.reconstruct(&cat.test.select(chunk)?)? else {
+        let Some(rec) = reconstruct(&cat.test.select(chunk)?)? else {
             return Ok(None);
         };
         let Some((h, w, m)) = error_maps(&rec) else {
@@ -263,5 +267,59 @@ mod tests {
         // Pixels 0.1, 0.9 (defect), 0.2, 0.3: the defect pixel is above all three normals.
         assert_eq!(p.roc_auc(0..3).unwrap(), Some(1.0));
         assert_eq!(p.roc_auc([1, 2].into_iter()).unwrap(), None);
+    }
+
+    /// A flat grey 8×8 texture; `patch` = (x0, y0, width, height) painted white.
+    fn save(path: &std::path::Path, patch: Option<(u32, u32, u32, u32)>, mask: bool) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let inside =
+            |x: u32, y: u32| patch.is_some_and(|(x0, y0, w, h)| (x0..x0 + w).contains(&x) && (y0..y0 + h).contains(&y));
+        image::GrayImage::from_fn(8, 8, |x, y| {
+            image::Luma([match (inside(x, y), mask) {
+                (true, _) => 255,
+                (false, true) => 0,
+                (false, false) => 128,
+            }])
+        })
+        .save(path)
+        .unwrap();
+    }
+
+    /// Maps and masks are paired image by image, row-major: with a "reconstruction" that is the
+    /// flat texture, the two pasted (non-square, off-diagonal) patches are exactly the pixels with
+    /// error, so pixel ROC-AUC is 1; the masks swapped between the images, it falls far below.
+    #[test]
+    fn maps_and_masks_line_up_image_by_image() {
+        use crate::data::LoadOptions;
+        use crate::data::mvtec::{categories, load_category};
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("c");
+        save(&root.join("train/good/0.png"), None, false);
+        save(&root.join("test/good/0.png"), None, false);
+        let (a, b) = ((5, 0, 3, 1), (0, 4, 2, 3));
+        save(&root.join("test/spot/0.png"), Some(a), false);
+        save(&root.join("test/spot/1.png"), Some(b), false);
+        let masks = |first, second| {
+            save(&root.join("ground_truth/spot/0_mask.png"), Some(first), true);
+            save(&root.join("ground_truth/spot/1_mask.png"), Some(second), true);
+            let dir = &categories(&root).unwrap()[0];
+            load_category(dir, &LoadOptions::default()).unwrap()
+        };
+        let flat = |d: &Dataset| -> Result<Option<Reconstruction>> {
+            Ok(Some(Reconstruction {
+                layout: d.layout(),
+                input: d.x().to_vec(),
+                output: vec![128.0 / 255.0; d.x().len()],
+            }))
+        };
+        let cat = masks(a, b);
+        let p = pixel_maps(&flat, &cat).unwrap().unwrap();
+        assert_eq!(p.roc_auc(0..3).unwrap(), Some(1.0));
+        let swapped = masks(b, a);
+        let p = pixel_maps(&flat, &swapped).unwrap().unwrap();
+        let auc = p.roc_auc(0..3).unwrap().unwrap();
+        assert!(auc < 0.6, "{auc}");
+        // A model that does not reconstruct: no pixel maps.
+        assert!(pixel_maps(&|_: &Dataset| Ok(None), &cat).unwrap().is_none());
     }
 }
