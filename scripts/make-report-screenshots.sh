@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders three example reports (GANomaly, deep clustering, a DPLAN bench) and screenshots them
+# Renders five example reports (GANomaly, deep clustering, a DPLAN bench, the MVTec protocol, a
+# scored folder) and screenshots them
 # with headless Chromium (Debian package `chromium`) into docs/reports/.
 #   scripts/make-report-screenshots.sh [OUT_DIR]     (data: $ODDITY_DATA, default ../shared/data)
 # Wall time on 2 cores: about 25 minutes (most of it pretraining the COIL-20 autoencoder, which
@@ -27,8 +28,19 @@ $B bench weakly-supervised --out "$OUT/dplan-bench" --seeds 3 \
   --data "$DATA/adbench/Classical/6_cardio.npz" --data "$DATA/adbench/Classical/38_thyroid.npz"
 $B report --results "$OUT/dplan-bench/results.jsonl" --out "$OUT/dplan-bench"
 
-for r in ganomaly deep-cluster dplan-bench; do
+# 4. The MVTec protocol on the synthetic MVTec-layout fixture (docs/mvtec.md), 3 seeds, and
+# 5. the scored-folder page of a GANomaly fitted on its fabric/train/good, scoring fabric/test.
+rm -rf "$OUT/mvtec-data" "$OUT/folder"
+ODDITY_MVTEC_FIXTURE="$(realpath -m "$OUT/mvtec-data")" cargo test --test cli -- --ignored mvtec_fixture
+GM="--set ngf=8 --set ndf=8 --set nz=16 --set batch_size=8 --set epochs=20 --set bn_at_score=running"
+$B eval --model ganomaly --protocol mvtec --data "$OUT/mvtec-data" $GM --seed 0 --seed 1 --seed 2 --report "$OUT/mvtec"
+$B fit --model ganomaly --data "$OUT/mvtec-data/fabric/train/good" --no-labels --out "$OUT/gm-fabric" $GM
+$B score --model-dir "$OUT/gm-fabric" --data "$OUT/mvtec-data/fabric/test" --out "$OUT/fabric-scores.csv" --report "$OUT/folder"
+
+for r in ganomaly deep-cluster dplan-bench mvtec; do
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,3200 \
     --screenshot="docs/reports/$r.png" "file://$(realpath "$OUT/$r/report.html")" 2>/dev/null
 done
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2600 \
+  --screenshot="docs/reports/folder.png" "file://$(realpath "$OUT/folder/report.html")" 2>/dev/null
 ls -la docs/reports

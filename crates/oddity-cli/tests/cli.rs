@@ -4,6 +4,8 @@
 mod common;
 #[path = "cli/image_folders.rs"]
 mod image_folders;
+#[path = "cli/mvtec.rs"]
+mod mvtec;
 
 use std::path::Path;
 

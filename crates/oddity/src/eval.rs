@@ -20,6 +20,8 @@ use crate::report::HistoryRecorder;
 use crate::report::images::{RunKey, by_score_desc, reconstruction_grid};
 use crate::report::records::{Detail, HistoryRecord, ScoresRecord, Series};
 
+pub mod mvtec;
+
 /// Test images shown per end (most / least anomalous) in reconstruction grids.
 pub const GRID_IMAGES: usize = 8;
 
@@ -41,6 +43,13 @@ pub struct MetricRecord {
     pub value: f64,
     /// Wall time of the run that produced the value (fit + score).
     pub seconds: f64,
+    /// MVTec protocol ([`mvtec`]): the category the value is of (absent elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// MVTec protocol: the defect type of a per-defect-type value (good test images + that type);
+    /// absent for a whole category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defect: Option<String>,
 }
 
 /// Runs `entry`'s standard protocol on `data` with `seed`.
@@ -555,6 +564,8 @@ fn ranking_records(
         metric: metric.to_string(),
         value,
         seconds,
+        category: None,
+        defect: None,
     };
     Ok(vec![
         rec("roc_auc", roc_auc(flags, scores)?),
@@ -635,6 +646,8 @@ pub fn evaluate_clustering(
         metric: metric.to_string(),
         value,
         seconds,
+        category: None,
+        defect: None,
     };
     let mut records = Vec::new();
     let mut scores = |suffix: &str, pred: &[u32]| -> Result<()> {

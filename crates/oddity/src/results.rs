@@ -156,6 +156,8 @@ mod tests {
             metric: "average_precision".into(),
             value,
             seconds: 1.0,
+            category: None,
+            defect: None,
         }
     }
 

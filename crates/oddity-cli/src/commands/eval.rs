@@ -71,8 +71,10 @@ pub struct LocoArgs {
     /// `honest` [default]: train on the training split's other classes, choose the epoch on a
     /// held-out part of them, test on the test split. `official`: the GANomaly code's protocol —
     /// normals of both splits pooled 80/20, test = 20% + all of class K, epoch chosen ON THE TEST
-    /// SET (optimistic; for comparing with the paper).
-    #[arg(long, value_enum, value_name = "honest|official")]
+    /// SET (optimistic; for comparing with the paper). `mvtec`: an MVTec AD folder (one category
+    /// or a folder of categories): fit on train/good, score test/, image- and pixel-level metrics
+    /// per category and defect type (any model; pixel maps for models that reconstruct).
+    #[arg(long, value_enum, value_name = "honest|official|mvtec")]
     protocol: Option<ProtocolArg>,
     /// Honest protocol: fraction of the training normals held out for choosing the epoch [default: 0.1].
     #[arg(long, value_name = "FRACTION")]
@@ -90,6 +92,7 @@ pub struct LocoArgs {
 enum ProtocolArg {
     Honest,
     Official,
+    Mvtec,
 }
 
 impl LocoArgs {
@@ -176,6 +179,9 @@ pub fn run(args: Args) -> Result<()> {
     let name = args.data.dataset_name();
     let bars = Bars::default();
     let mut out = Evaluation::default();
+    if args.loco.protocol == Some(ProtocolArg::Mvtec) {
+        return run_mvtec(&args, &entry, &settings, &clock, &bars);
+    }
     let task = match (entry.protocol, args.task) {
         (Protocol::Clustering, t) => t.unwrap_or(Task::Cluster),
         (_, Some(Task::Cluster)) => {
@@ -273,6 +279,98 @@ pub fn run(args: Args) -> Result<()> {
     finish(&args, &clock, out, &summary_table)
 }
 
+/// `--protocol mvtec`: every category under `--data`, one at a time, for every seed.
+fn run_mvtec(
+    args: &Args,
+    entry: &registry::ModelEntry,
+    settings: &registry::Settings,
+    clock: &RunClock,
+    bars: &Bars,
+) -> Result<()> {
+    let ignored = [
+        ("anomaly-class", args.anomaly_class.is_some()),
+        ("task", args.task.is_some()),
+        ("k", args.k.is_some()),
+        ("val-fraction", args.loco.val_fraction.is_some()),
+        ("val-anomalies", args.loco.val_anomalies.is_some()),
+        ("max-train", args.loco.max_train.is_some()),
+        ("labeled-anomalies", args.split.labeled_anomalies.is_some()),
+        ("contamination", args.split.contamination.is_some()),
+        ("test-fraction", args.split.test_fraction.is_some()),
+        ("label-col", args.data.label_col.is_some()),
+        ("no-labels", args.data.no_labels),
+        ("anomaly-label", args.data.anomaly_label.is_some()),
+    ];
+    if let Some((flag, _)) = ignored.iter().find(|(_, on)| *on) {
+        return Err(Error::config(
+            *flag,
+            "does not apply to --protocol mvtec (train/good is the training set, test/ the test set, \
+             its folders the labels)",
+        ));
+    }
+    let dirs = oddity::data::mvtec::categories(&args.data.data)?;
+    let opts = args.data.options();
+    let mut out = Evaluation::default();
+    for dir in &dirs {
+        let spinner = crate::progress::Spinner::new(format!("loading {}", dir.root.display()));
+        let cat = oddity::data::mvtec::load_category(dir, &opts);
+        spinner.finish();
+        let cat = cat?;
+        for &seed in &args.seeds {
+            extend(
+                &mut out,
+                oddity::eval::mvtec::evaluate_mvtec(entry, settings, &cat, seed, bars)?,
+            );
+        }
+    }
+    finish(args, clock, out, &mvtec_table)
+}
+
+/// Category rows, each followed by its defect types, and with several categories a row with the
+/// mean over categories (of each category's mean over seeds).
+fn mvtec_table(records: &[MetricRecord]) -> comfy_table::Table {
+    let cols = MVTEC_COLUMNS;
+    let mut t = metric_table(records, &cols, 3);
+    let mut categories: Vec<&str> = Vec::new();
+    for r in records.iter().filter(|r| r.defect.is_none()) {
+        if !categories.contains(&r.dataset.as_str()) {
+            categories.push(&r.dataset);
+        }
+    }
+    if categories.len() < 2 {
+        return t;
+    }
+    let model = records.first().map(|r| r.model.clone()).unwrap_or_default();
+    let mut row = vec![format!("mean of {} categories", categories.len()), model, "-".into()];
+    for (_, metric) in cols {
+        let means: Vec<f64> = categories
+            .iter()
+            .filter_map(|c| {
+                let v: Vec<f64> = records
+                    .iter()
+                    .filter(|r| r.defect.is_none() && r.dataset == *c && r.metric == metric)
+                    .map(|r| r.value)
+                    .collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            })
+            .collect();
+        row.push(if means.len() == categories.len() {
+            mean_sd(&means)
+        } else {
+            "-".into()
+        });
+    }
+    row.push("-".into());
+    t.add_row(row);
+    t
+}
+
+const MVTEC_COLUMNS: [(&str, &str); 3] = [
+    ("ROC-AUC", "roc_auc"),
+    ("AUC-PR", "average_precision"),
+    ("pixel ROC-AUC", "pixel_roc_auc"),
+];
+
 /// The results file, report folder and t-SNE folder, checked before any training.
 fn check_outputs(args: &Args) -> Result<()> {
     if let Some(path) = &args.results {
@@ -281,7 +379,11 @@ fn check_outputs(args: &Args) -> Result<()> {
     if let Some(dir) = &args.report {
         oddity::output::check_dir(dir)?;
     }
-    if args.model == "deep-cluster" && args.task != Some(Task::Anomaly) && args.tsne_samples > 0 {
+    if args.model == "deep-cluster"
+        && args.task != Some(Task::Anomaly)
+        && args.loco.protocol != Some(ProtocolArg::Mvtec)
+        && args.tsne_samples > 0
+    {
         oddity::output::check_dir(&args.plots)?;
     }
     Ok(())
@@ -558,6 +660,8 @@ mod tests {
             metric: metric.into(),
             value,
             seconds: 1.0,
+            category: None,
+            defect: None,
         }
     }
 

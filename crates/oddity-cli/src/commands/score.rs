@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use oddity::data::Labels;
 use oddity::metrics::min_max_scale;
+use oddity::report::folder::{DEFAULT_IMAGES, FolderPage, build_folder};
 use oddity::{Error, Result, registry};
 
 use crate::load_args::DataArgs;
@@ -24,11 +25,21 @@ pub struct Args {
     /// it, columns that differ from those the model was fitted on are an error.
     #[arg(long)]
     allow_reordered_columns: bool,
+    /// Also write DIR/report.html — the most and least anomalous images with their
+    /// reconstructions and error heat maps, the score histogram — and the scores to DIR/scores.csv.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Images shown at each end of the ranking in the --report page [default: 8].
+    #[arg(long, value_name = "K", requires = "report")]
+    report_images: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.out {
         oddity::output::check_file(path)?;
+    }
+    if let Some(dir) = &args.report {
+        oddity::output::check_dir(dir)?;
     }
     let det = registry::load(&args.model_dir)?;
     let mut data = args.data.load_all_for(det.summary().layout)?;
@@ -58,6 +69,26 @@ pub fn run(args: Args) -> Result<()> {
             let _ = write!(csv, ",{}", csv_field(&l[i]));
         }
         csv.push('\n');
+    }
+    if let Some(dir) = &args.report {
+        let (data_path, model_dir) = (
+            args.data.data.display().to_string(),
+            args.model_dir.display().to_string(),
+        );
+        let page = FolderPage {
+            data_path: &data_path,
+            model_dir: &model_dir,
+            scores: &scores,
+            threshold,
+            csv: &csv,
+            images: args.report_images.unwrap_or(DEFAULT_IMAGES),
+        };
+        let written = build_folder(det.as_ref(), &data, &page, dir)?;
+        eprintln!(
+            "report: {} (scores also in {})",
+            written.html.display(),
+            written.csv.display()
+        );
     }
     match &args.out {
         Some(path) => {

@@ -337,7 +337,7 @@ fn path_cmp(a: &[String], b: &[String]) -> Ordering {
 }
 
 /// Compares names with runs of digits compared as numbers ("img2" < "img10").
-fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     fn parts(s: &str) -> Vec<(bool, &str)> {
         let mut out = Vec::new();
         let mut rest = s;

@@ -13,6 +13,7 @@ pub mod csv;
 pub mod idx;
 pub mod images;
 pub mod mat;
+pub mod mvtec;
 pub mod npy;
 pub mod parquet;
 pub mod split;

@@ -146,7 +146,7 @@ impl Page {
     }
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}\
+pub(crate) const CSS: &str = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}\
 h1{margin-bottom:0}.src{color:#666;margin-top:4px}nav a{margin-right:14px}\
 h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:36px}\
 table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
@@ -156,7 +156,7 @@ figcaption{font-size:12px;color:#666}.grid td{padding:2px;text-align:center;font
 .grid img{width:64px;height:64px;image-rendering:pixelated}.note{color:#666;font-style:italic}\
 .kv td{text-align:left}code{background:#f4f4f4;padding:1px 4px}";
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -37,6 +37,56 @@ pub fn png_base64(img: &[f32], c: usize, h: usize, w: usize) -> Result<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(png))
 }
 
+/// Per-pixel anomaly maps of reconstructions: `|x − G(x)|` averaged over the channels, one
+/// `h × w` map per image (`n × h × w`, row-major). `None` when `rec` is not of images.
+pub fn error_maps(rec: &Reconstruction) -> Option<(usize, usize, Vec<f32>)> {
+    let Layout::Images { c, h, w } = rec.layout else {
+        return None;
+    };
+    let plane = h * w;
+    let n = rec.input.len().min(rec.output.len()) / (c * plane).max(1);
+    let mut maps = vec![0.0f32; n * plane];
+    for i in 0..n {
+        let (x, y) = (&rec.input[i * c * plane..], &rec.output[i * c * plane..]);
+        let map = &mut maps[i * plane..(i + 1) * plane];
+        for ch in 0..c {
+            for (p, m) in map.iter_mut().enumerate() {
+                *m += (x[ch * plane + p] - y[ch * plane + p]).abs() / c as f32;
+            }
+        }
+    }
+    Some((h, w, maps))
+}
+
+/// The "jet" colour map (blue → cyan → yellow → red) at `v` in [0, 1], as OpenCV's
+/// `COLORMAP_JET` that anomalib's visualizer uses (piecewise linear).
+pub fn jet(v: f32) -> [u8; 3] {
+    let v = v.clamp(0.0, 1.0);
+    let ch = |centre: f32| ((1.5 - (4.0 * v - centre).abs()).clamp(0.0, 1.0) * 255.0).round() as u8;
+    [ch(3.0), ch(2.0), ch(1.0)]
+}
+
+/// Weight of the heat map in [`heat_overlay`]: anomalib's `superimpose_anomaly_map` default (0.4).
+pub const OVERLAY_ALPHA: f32 = 0.4;
+
+/// `img` (`c × h × w` in [0, 1], shown in grey) with `map` (`h × w`) coloured by [`jet`] on the
+/// scale 0 → `scale` laid over it with weight [`OVERLAY_ALPHA`], as a base64 RGB PNG.
+pub fn heat_overlay(img: &[f32], c: usize, h: usize, w: usize, map: &[f32], scale: f32) -> Result<String> {
+    let plane = h * w;
+    let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+    let mut bytes = Vec::with_capacity(plane * 3);
+    for p in 0..plane {
+        let grey = (0..c).map(|ch| img[ch * plane + p]).sum::<f32>() / c as f32;
+        let heat = jet(map[p] / scale);
+        for &hc in &heat {
+            let v = (1.0 - OVERLAY_ALPHA) * grey.clamp(0.0, 1.0) * 255.0 + OVERLAY_ALPHA * hc as f32;
+            bytes.push(v.round().clamp(0.0, 255.0) as u8);
+        }
+    }
+    let png = encode_png(&bytes, w as u32, h as u32, image::ExtendedColorType::Rgb8)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(png))
+}
+
 /// Test sample indices ordered from the highest score to the lowest (ties by index).
 pub fn by_score_desc(scores: &[f32]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
@@ -137,6 +187,24 @@ mod tests {
         assert_eq!(img.into_raw(), vec![0, 255, 128, 64]);
         let rgb = decode(&png_base64(&[1.0, 0.0, 0.0, 1.0, 0.0, 0.0], 3, 1, 2).unwrap()).to_rgb8();
         assert_eq!(rgb.into_raw(), vec![255, 0, 0, 0, 255, 0]);
+    }
+
+    #[test]
+    fn error_maps_average_the_channels_and_jet_runs_blue_to_red() {
+        let rec = Reconstruction {
+            layout: Layout::Images { c: 2, h: 1, w: 2 },
+            input: vec![1.0, 0.0, 0.5, 0.5],
+            output: vec![0.0, 0.0, 0.0, 1.0],
+        };
+        let (h, w, maps) = error_maps(&rec).unwrap();
+        assert_eq!((h, w), (1, 2));
+        assert_eq!(maps, vec![0.75, 0.25]);
+        assert_eq!(jet(0.0), [0, 0, 128]);
+        assert_eq!(jet(0.5), [128, 255, 128]);
+        assert_eq!(jet(1.0), [128, 0, 0]);
+        // Black image, full error on the second pixel: blue-ish then red-ish, weighted 0.4.
+        let o = decode(&heat_overlay(&[0.0, 0.0], 1, 1, 2, &[0.0, 2.0], 2.0).unwrap()).to_rgb8();
+        assert_eq!(o.into_raw(), vec![0, 0, 51, 51, 0, 0]);
     }
 
     #[test]

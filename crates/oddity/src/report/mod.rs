@@ -2,6 +2,7 @@
 //! curves, image grids, embeddings, provenance; see [`records`]) and the HTML report built from
 //! them ([`html::build`]).
 
+pub mod folder;
 pub mod history;
 pub mod html;
 pub mod images;

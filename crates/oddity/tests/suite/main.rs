@@ -12,5 +12,6 @@ mod leave_one_class_out;
 mod loaders_binary;
 mod loaders_tabular;
 mod metrics_sklearn;
+mod mvtec;
 mod report;
 mod weakly_supervised;
