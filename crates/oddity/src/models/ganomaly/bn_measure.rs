@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::train::{Validation, fit_observed};
+use super::train::{Validation, auto_merit, fit_observed};
 use super::{BnAtScore, GanomalyConfig, prepare, score_images};
 use crate::backend::parse_device;
 use crate::data::{LoadOptions, load};
@@ -128,10 +128,11 @@ fn bn_modes_by_epoch_budget() {
             };
             for &b in &budgets {
                 let (er, eb) = (lowest(&run_m, b), lowest(&batch_m, b));
-                let auto = if run_m[er] <= batch_m[eb] {
-                    BnAtScore::Running
-                } else {
+                // As the fit compares them (merit = minus the lower-is-better value).
+                let auto = if auto_merit(-batch_m[eb], BnAtScore::Batch) > auto_merit(-run_m[er], BnAtScore::Running) {
                     BnAtScore::Batch
+                } else {
+                    BnAtScore::Running
                 };
                 if b == cfg.epochs {
                     assert_eq!(auto, chosen, "the fit's own choice");

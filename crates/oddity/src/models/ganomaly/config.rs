@@ -37,7 +37,8 @@ pub enum ScoreNorm {
 pub enum BnAtScore {
     /// Chosen when fitting, like the epoch: every epoch is judged in both modes on the validation
     /// data (lowest validation loss on held-out normals, or best ROC-AUC when the validation data
-    /// has anomalies) and the best (epoch, mode) pair is kept, running statistics on a tie.
+    /// has anomalies) and the best (epoch, mode) pair is kept; batch statistics only when better
+    /// by more than 2% (`train::AUTO_BATCH_MARGIN`), since their scores depend on the batch.
     /// Without validation data, the last epoch's loss on (up to [`AUTO_TRAINING_SAMPLE`]) training
     /// images decides. A fitted model records the mode it chose (`model.json`'s config says
     /// `running` or `batch`).

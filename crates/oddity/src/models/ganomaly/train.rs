@@ -10,7 +10,8 @@
 //! Epoch selection: when a validation set is given (see [`super::Ganomaly`]'s `fit`), the
 //! generator of the epoch with the best validation ROC-AUC (anomalies in the set) or the lowest
 //! validation loss (normals only) is kept; otherwise the last epoch's. With `bn_at_score = auto`
-//! every epoch is judged in both batch-norm modes and the best (epoch, mode) pair is kept.
+//! every epoch is judged in both batch-norm modes and the best (epoch, mode) pair is kept, batch
+//! statistics only when better by more than [`AUTO_BATCH_MARGIN`].
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
@@ -227,6 +228,22 @@ fn candidate_modes(cfg: &GanomalyConfig) -> &'static [BnAtScore] {
     }
 }
 
+/// How much better (relative to the criterion's value) batch statistics must judge an epoch for
+/// `auto` to keep them over running statistics: a near-tie keeps running statistics, whose scores
+/// do not depend on the batch a sample is scored in. Measured in docs/bench/ganomaly.md: where
+/// running statistics invert the ranking, the validation loss with batch statistics was lower by
+/// 7% or more; where both rank alike, the two losses were within 1%.
+pub const AUTO_BATCH_MARGIN: f64 = 0.02;
+
+/// An epoch's merit (higher is better, see [`Validation::merit`]) as `auto` compares it across
+/// modes: batch statistics' lowered by [`AUTO_BATCH_MARGIN`] of its size.
+pub(crate) fn auto_merit(merit: f64, mode: BnAtScore) -> f64 {
+    match mode {
+        BnAtScore::Batch => merit - AUTO_BATCH_MARGIN * merit.abs(),
+        _ => merit,
+    }
+}
+
 /// `cfg` scoring with `mode`.
 fn in_mode(cfg: &GanomalyConfig, mode: BnAtScore) -> GanomalyConfig {
     GanomalyConfig {
@@ -236,7 +253,8 @@ fn in_mode(cfg: &GanomalyConfig, mode: BnAtScore) -> GanomalyConfig {
 }
 
 /// `auto` without validation data: the mode with the lower loss of the last epoch's generator on
-/// a seeded subsample of at most [`AUTO_TRAINING_SAMPLE`] training images (running on a tie).
+/// a seeded subsample of at most [`AUTO_TRAINING_SAMPLE`] training images (compared as
+/// [`auto_merit`] does).
 fn mode_on_training_images(
     netg: &NetG,
     cfg: &GanomalyConfig,
@@ -261,6 +279,7 @@ fn mode_on_training_images(
         let (merit, _, shown) = sample.merit(netg, &in_mode(cfg, mode), device)?;
         ctx.progress
             .record(&format!("training-image loss, BN {}", mode.name()), epoch, shown);
+        let merit = auto_merit(merit, mode);
         if best.is_none_or(|(b, _)| merit > b) {
             best = Some((merit, mode));
         }
@@ -376,6 +395,10 @@ pub(crate) fn fit_observed(
                     _ => format!("{series}, BN {}", mode.name()),
                 };
                 ctx.progress.record(&series, epoch as u64, shown);
+                let merit = match modes.len() {
+                    1 => merit,
+                    _ => auto_merit(merit, mode),
+                };
                 if best.as_ref().is_none_or(|(b, _, _)| merit > *b) {
                     best = Some((merit, snapshot.clone(), mode));
                 }
