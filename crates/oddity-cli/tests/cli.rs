@@ -456,7 +456,7 @@ fn demo_runs_every_shipped_format_and_the_image_model() {
     }
     // The default GANomaly row ranks anomalies first (issue 24: it showed 0.46 with running statistics).
     let row = out.lines().find(|l| l.contains("BN auto (default)")).unwrap();
-    let cells: Vec<&str> = row.split('│').map(str::trim).filter(|c| !c.is_empty()).collect();
+    let cells: Vec<&str> = row.split(['│', '┆']).map(str::trim).filter(|c| !c.is_empty()).collect();
     let auc: f64 = cells[3].parse().unwrap_or_else(|_| panic!("no ROC-AUC in {row}"));
     assert!(auc > 0.75, "{row}");
 }
