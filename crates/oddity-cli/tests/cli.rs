@@ -454,14 +454,20 @@ fn demo_runs_every_shipped_format_and_the_image_model() {
         "annthyroid_21feat_normalised.csv",
         "cmc-nominal.arff",
         "cardio.parquet",
-        "mnist-small, BN running (anomaly 0)",
-        "mnist-small, BN batch (anomaly 0)",
+        "mnist-small (anomaly 0), BN auto (default) = ",
+        "mnist-small (anomaly 0), BN running",
+        "mnist-small (anomaly 0), BN batch",
         "6_cardio.npz",
         "dplan",
         "ACC AE+k-means",
     ] {
         assert!(out.contains(name), "demo output lacks {name}:\n{out}");
     }
+    // The default GANomaly row ranks anomalies first (issue 24: it showed 0.46 with running statistics).
+    let row = out.lines().find(|l| l.contains("BN auto (default)")).unwrap();
+    let cells: Vec<&str> = row.split(['│', '┆']).map(str::trim).filter(|c| !c.is_empty()).collect();
+    let auc: f64 = cells[3].parse().unwrap_or_else(|_| panic!("no ROC-AUC in {row}"));
+    assert!(auc > 0.75, "{row}");
 }
 
 #[test]

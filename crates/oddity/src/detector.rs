@@ -93,6 +93,13 @@ pub trait Model: Sized + Send + Sync {
     /// Rebuilds the model from its config and the tensors written by [`Model::save_weights`].
     fn load_weights(config: &Self::Config, path: &Path) -> Result<Self>;
 
+    /// The config as fitted, when fitting settles a hyperparameter the config left open (GANomaly's
+    /// `bn_at_score = auto`): kept by [`Detector`] and written to `model.json` in place of the
+    /// requested one. `None` (the default): the requested config.
+    fn fitted_config(&self) -> Option<Self::Config> {
+        None
+    }
+
     /// Models that reconstruct their input (GANomaly's generator, autoencoders): each sample as
     /// the model sees it next to its reconstruction, for pictures. `None` for the others.
     fn reconstruct(&self, _data: &Dataset) -> Result<Option<Reconstruction>> {
@@ -178,6 +185,7 @@ impl<M: Model> Detector<M> {
             &config.memory(train.layout(), train.n()),
         )?;
         let model = M::fit(&config, train, ctx)?;
+        let config = model.fitted_config().unwrap_or(config);
         let scores = model.score(train)?;
         check_scores(&scores, train.n())?;
         let threshold = threshold_from_scores(&scores, common.contamination);

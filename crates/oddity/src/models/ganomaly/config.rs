@@ -26,17 +26,45 @@ pub enum ScoreNorm {
 }
 
 /// Which statistics batch norm uses when scoring.
+///
+/// The paper does not say; the official code scores in training mode (batch statistics: it
+/// never calls `eval()`, see `lib/model.py` `test`). Running statistics make a sample's score
+/// independent of the batch it is scored in, but after a short run they lag behind the weights
+/// and can invert the ranking (docs/bench/ganomaly.md), so oddity chooses between the two on the
+/// validation data, like the epoch (`auto`, the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum BnAtScore {
+    /// Chosen when fitting, like the epoch: every epoch is judged in both modes on the validation
+    /// data (lowest validation loss on held-out normals, or best ROC-AUC when the validation data
+    /// has anomalies) and the best (epoch, mode) pair is kept; batch statistics only when better
+    /// by more than 2% (`train::AUTO_BATCH_MARGIN`), since their scores depend on the batch.
+    /// Without validation data, the last epoch's loss on (up to [`AUTO_TRAINING_SAMPLE`]) training
+    /// images decides. A fitted model records the mode it chose (`model.json`'s config says
+    /// `running` or `batch`).
+    #[default]
+    Auto,
     /// Running statistics learnt in training (PyTorch `eval()` mode): a sample's score does not
     /// depend on the other samples scored with it.
-    #[default]
     Running,
     /// Batch statistics of each scoring batch of `batch_size` samples, as the official code does
     /// (it never switches to `eval()`); scores then depend on the batch composition.
     Batch,
 }
+
+impl BnAtScore {
+    pub fn name(self) -> &'static str {
+        match self {
+            BnAtScore::Auto => "auto",
+            BnAtScore::Running => "running",
+            BnAtScore::Batch => "batch",
+        }
+    }
+}
+
+/// Training images (a seeded subsample) on which `bn_at_score = auto` chooses the batch-norm
+/// mode when there is no validation data.
+pub const AUTO_TRAINING_SAMPLE: usize = 1024;
 
 /// GANomaly hyperparameters (paper + official code; see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,8 +108,9 @@ pub struct GanomalyConfig {
     pub epochs: usize,
     /// Norm of z − ẑ for the score. Default `l1`, the paper's formula (Eq. 8); `l2` is the official code.
     pub score_norm: ScoreNorm,
-    /// Batch-norm statistics when scoring. Default `running` (proper eval mode); `batch` is what the
-    /// official code does.
+    /// Batch-norm statistics when scoring: `auto` (default: chosen on the validation data like the
+    /// epoch, see [`BnAtScore::Auto`]), `running` (PyTorch's eval mode) or `batch` (the official
+    /// code's scoring).
     pub bn_at_score: BnAtScore,
     /// Where to compute: `cpu` (default) or a GPU backend oddity was built with (see `backend.rs`).
     pub device: String,
@@ -106,7 +135,7 @@ impl Default for GanomalyConfig {
             batch_size: 64,
             epochs: 15,
             score_norm: ScoreNorm::L1,
-            bn_at_score: BnAtScore::Running,
+            bn_at_score: BnAtScore::Auto,
             device: "cpu".into(),
         }
     }
@@ -272,7 +301,7 @@ mod tests {
         assert_eq!((c.w_adv, c.w_con, c.w_enc), (1.0, 50.0, 1.0));
         assert_eq!((c.lr, c.beta1, c.beta2), (2e-4, 0.5, 0.999));
         assert_eq!((c.batch_size, c.epochs), (64, 15));
-        assert_eq!((c.score_norm, c.bn_at_score), (ScoreNorm::L1, BnAtScore::Running));
+        assert_eq!((c.score_norm, c.bn_at_score), (ScoreNorm::L1, BnAtScore::Auto));
         assert!(c.validate().is_ok());
         let parsed: GanomalyConfig = serde_json::from_value(json!({})).unwrap();
         assert_eq!(parsed, c);
@@ -282,6 +311,9 @@ mod tests {
     fn serde_names_and_unknown_fields() {
         let c: GanomalyConfig = serde_json::from_value(json!({"score_norm": "l2", "bn_at_score": "batch"})).unwrap();
         assert_eq!((c.score_norm, c.bn_at_score), (ScoreNorm::L2, BnAtScore::Batch));
+        for mode in [BnAtScore::Auto, BnAtScore::Running, BnAtScore::Batch] {
+            assert_eq!(serde_json::to_value(mode).unwrap(), json!(mode.name()));
+        }
         assert!(serde_json::from_value::<GanomalyConfig>(json!({"score_norm": "l3"})).is_err());
         assert!(serde_json::from_value::<GanomalyConfig>(json!({"nzz": 3})).is_err());
     }

@@ -24,9 +24,17 @@
 //! validation loss w_con·L_con + w_enc·L_enc (the generator's data terms; D's features change
 //! from epoch to epoch, so L_adv is left out). Without a validation set the last epoch is kept.
 //!
+//! Batch-norm statistics at scoring (`bn_at_score`): `auto` (the default) judges every epoch in
+//! both modes — running statistics (PyTorch's `eval()`) and the scoring batch's statistics (the
+//! official code, which never calls `eval()`) — and keeps the best (epoch, mode) pair; the fitted
+//! model's config (`model.json`) records the mode kept. Why: after short runs the running
+//! statistics lag behind the weights and can rank normals above anomalies (docs/bench/ganomaly.md).
+//!
 //! Weights: the generator's tensors (batch-norm running statistics included) in a safetensors
 //! file written by burn-store; the discriminator is only needed for training and is not saved.
 
+#[cfg(test)]
+mod bn_measure;
 mod config;
 mod loss;
 pub(crate) mod nets;
@@ -79,10 +87,19 @@ impl Ganomaly {
         &self.config
     }
 
-    /// The same generator scoring with other batch-norm statistics (to report both modes from one fit).
+    /// The same generator scoring with other batch-norm statistics (to report both modes from one
+    /// fit); `auto` keeps the mode chosen when fitting.
     pub fn with_bn_at_score(mut self, mode: BnAtScore) -> Self {
-        self.config.bn_at_score = mode;
+        if mode != BnAtScore::Auto {
+            self.config.bn_at_score = mode;
+        }
         self
+    }
+
+    /// The batch-norm statistics this model scores with (`running` or `batch`; for a model fitted
+    /// with `bn_at_score = auto`, the one chosen).
+    pub fn bn_at_score(&self) -> BnAtScore {
+        self.config.bn_at_score
     }
 }
 
@@ -127,10 +144,11 @@ pub(crate) fn prepare(data: &Dataset, cfg: &GanomalyConfig) -> Result<Images> {
     Ok(Images { n: data.n(), x })
 }
 
-/// The batch-norm statistics scoring uses (`bn_at_score`).
+/// The batch-norm statistics scoring uses (`bn_at_score`). A fitted or loaded model never holds
+/// `auto` (fitting resolves it, loading refuses it); were it to, running statistics are used.
 pub(crate) fn score_mode(cfg: &GanomalyConfig) -> BnMode {
     match cfg.bn_at_score {
-        BnAtScore::Running => BnMode::Running,
+        BnAtScore::Running | BnAtScore::Auto => BnMode::Running,
         BnAtScore::Batch => BnMode::Batch,
     }
 }
@@ -203,12 +221,20 @@ impl Model for Ganomaly {
             let fp = checkpoint::fingerprint(Self::KIND, ctx.seed, config, &["epochs", "lr", "device"], train);
             Checkpointer::new(c, Self::KIND, fp)
         });
-        let netg = train::fit(config, &train_images, val.as_ref(), &device, ctx, ckpt.as_ref())?;
+        let (netg, bn_at_score) = train::fit(config, &train_images, val.as_ref(), &device, ctx, ckpt.as_ref())?;
         Ok(Ganomaly {
-            config: config.clone(),
+            config: GanomalyConfig {
+                bn_at_score,
+                ..config.clone()
+            },
             device,
             netg,
         })
+    }
+
+    /// The config with `bn_at_score` as chosen (`auto` resolved to `running` or `batch`).
+    fn fitted_config(&self) -> Option<GanomalyConfig> {
+        Some(self.config.clone())
     }
 
     fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
@@ -277,6 +303,16 @@ impl Model for Ganomaly {
             return Err(Error::format(
                 path,
                 format!("GANomaly weights do not fit this config: {result}"),
+            ));
+        }
+        if config.bn_at_score == BnAtScore::Auto {
+            return Err(Error::config(
+                "bn_at_score",
+                format!(
+                    "is `auto` for the weights {}: `auto` is chosen when fitting, and a fitted model's config \
+                     says `running` or `batch`",
+                    path.display()
+                ),
             ));
         }
         Ok(Ganomaly {
@@ -365,14 +401,8 @@ mod tests {
     fn normals_only_validation_keeps_the_epoch_with_the_lowest_validation_loss() {
         use rand::Rng;
         let cfg = GanomalyConfig {
-            isize: 16,
-            nz: 4,
-            ngf: 4,
-            ndf: 4,
-            batch_size: 8,
-            epochs: 6,
-            lr: 0.05,
-            ..GanomalyConfig::default()
+            bn_at_score: BnAtScore::Running,
+            ..tiny_fast(6)
         };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let x: Vec<f32> = (0..48 * 256).map(|_| rng.random::<f32>()).collect();
@@ -397,6 +427,122 @@ mod tests {
         let (_, series, kept) = v.merit(&model.netg, &cfg, &model.device).unwrap();
         assert_eq!(series, "validation loss per epoch");
         assert_eq!(kept, losses[best], "{losses:?}");
+    }
+
+    /// isize 16, nz 4, ngf = ndf = 4, batch 8, a high learning rate: fits in well under a second.
+    fn tiny_fast(epochs: usize) -> GanomalyConfig {
+        GanomalyConfig {
+            isize: 16,
+            nz: 4,
+            ngf: 4,
+            ndf: 4,
+            batch_size: 8,
+            epochs,
+            lr: 0.05,
+            ..GanomalyConfig::default()
+        }
+    }
+
+    /// `n` seeded noise images of 16×16.
+    fn noise(n: usize, seed: u64) -> Dataset {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        images(1, 16, 16, (0..n * 256).map(|_| rng.random::<f32>()).collect())
+    }
+
+    /// The kept epoch's validation loss in the mode kept: the lowest value of the mode's series.
+    fn kept_loss(model: &Ganomaly, val: &Dataset) -> f64 {
+        let v = Validation::new(prepare(val, &model.config).unwrap(), vec![]);
+        v.merit(&model.netg, &model.config, &model.device).unwrap().2
+    }
+
+    /// `auto` judges each epoch in both modes and keeps the better pair: the kept (epoch, mode)
+    /// has the lowest validation loss of both fixed-mode fits (same seed, same training), and
+    /// scores as the fixed-mode fit of that mode does; the fitted config records the mode.
+    #[test]
+    fn auto_keeps_the_epoch_and_batch_norm_mode_with_the_lowest_validation_loss() {
+        let (train, val) = (noise(32, 2), noise(16, 3));
+        let fit = |mode: BnAtScore| {
+            let recorder = crate::report::HistoryRecorder::new(&crate::progress::Silent);
+            let cfg = GanomalyConfig {
+                bn_at_score: mode,
+                ..tiny_fast(4)
+            };
+            let ctx = FitContext::new(4, &recorder).with_validation(&val);
+            (Ganomaly::fit(&cfg, &train, &ctx).unwrap(), recorder.take())
+        };
+        let (running, _) = fit(BnAtScore::Running);
+        let (batch, _) = fit(BnAtScore::Batch);
+        let (auto, history) = fit(BnAtScore::Auto);
+        let series = |name: &str| history.iter().find(|s| s.name == name).unwrap().values.clone();
+        let (r, b) = (
+            series("validation loss per epoch, BN running"),
+            series("validation loss per epoch, BN batch"),
+        );
+        assert_eq!((r.len(), b.len()), (4, 4));
+        let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+        assert_eq!(kept_loss(&running, &val), min(&r));
+        assert_eq!(kept_loss(&batch, &val), min(&b));
+        let margin = 1.0 + train::AUTO_BATCH_MARGIN;
+        let want = if min(&b) * margin >= min(&r) {
+            (BnAtScore::Running, &running)
+        } else {
+            (BnAtScore::Batch, &batch)
+        };
+        assert_eq!(auto.bn_at_score(), want.0, "running {r:?}, batch {b:?}");
+        assert_eq!(auto.fitted_config().unwrap().bn_at_score, want.0);
+        assert_eq!(auto.score(&val).unwrap(), want.1.score(&val).unwrap());
+        assert_eq!(kept_loss(&auto, &val), kept_loss(want.1, &val));
+        // This seed's data makes the two modes differ (else the test shows nothing).
+        assert_ne!(min(&r), min(&b));
+    }
+
+    /// Without validation data `auto` compares the last epoch's loss on training images in both
+    /// modes; a fixed mode is kept as given; a saved model cannot be loaded as `auto`.
+    #[test]
+    fn auto_without_validation_data_chooses_on_training_images() {
+        let train = noise(40, 5);
+        let recorder = crate::report::HistoryRecorder::new(&crate::progress::Silent);
+        let model = Ganomaly::fit(&tiny_fast(2), &train, &FitContext::new(6, &recorder)).unwrap();
+        let history = recorder.take();
+        let loss = |m: &str| {
+            let s = history
+                .iter()
+                .find(|s| s.name == format!("training-image loss, BN {m}"))
+                .unwrap();
+            assert_eq!(s.steps, [2]);
+            s.values[0]
+        };
+        let (r, b) = (loss("running"), loss("batch"));
+        let want = if b * (1.0 + train::AUTO_BATCH_MARGIN) >= r {
+            BnAtScore::Running
+        } else {
+            BnAtScore::Batch
+        };
+        assert_eq!(model.bn_at_score(), want, "running {r}, batch {b}");
+        // The same value as the training images' loss in that mode (all 40 < the sample cap).
+        assert_eq!(
+            kept_loss(&model, &train),
+            if want == BnAtScore::Running { r } else { b }
+        );
+        let fixed = GanomalyConfig {
+            bn_at_score: BnAtScore::Batch,
+            ..tiny_fast(2)
+        };
+        let fixed = Ganomaly::fit(&fixed, &train, &FitContext::new(6, &crate::progress::Silent)).unwrap();
+        assert_eq!(fixed.bn_at_score(), BnAtScore::Batch);
+        assert_eq!(model.with_bn_at_score(BnAtScore::Auto).bn_at_score(), want);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        fixed.save_weights(&path).unwrap();
+        let e = Ganomaly::load_weights(&tiny_fast(2), &path).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidConfig { field, .. } if field == "bn_at_score")
+                && e.to_string().contains("w.safetensors"),
+            "{e}"
+        );
+        assert!(Ganomaly::load_weights(&fixed.config, &path).is_ok());
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //!
 //! Epoch selection: when a validation set is given (see [`super::Ganomaly`]'s `fit`), the
 //! generator of the epoch with the best validation ROC-AUC (anomalies in the set) or the lowest
-//! validation loss (normals only) is kept; otherwise the last epoch's.
+//! validation loss (normals only) is kept; otherwise the last epoch's. With `bn_at_score = auto`
+//! every epoch is judged in both batch-norm modes and the best (epoch, mode) pair is kept, batch
+//! statistics only when better by more than [`AUTO_BATCH_MARGIN`].
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
@@ -20,7 +22,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::config::GanomalyConfig;
+use super::config::{AUTO_TRAINING_SAMPLE, BnAtScore, GanomalyConfig};
 use super::loss;
 use super::nets::{BnMode, DcganInit, NetD, NetG};
 use super::{score_images, score_mode};
@@ -60,8 +62,9 @@ impl Validation {
         }
     }
 
-    /// The epoch's merit (higher is better) and the series it is recorded under: ROC-AUC with
-    /// anomalies, else minus the mean data loss w_con·L_con + w_enc·L_enc in scoring mode.
+    /// The epoch's merit (higher is better), the series it is recorded under and the value
+    /// recorded: ROC-AUC with anomalies, else minus the mean data loss w_con·L_con + w_enc·L_enc,
+    /// with `cfg.bn_at_score`'s batch-norm statistics.
     pub(crate) fn merit(&self, netg: &NetG, cfg: &GanomalyConfig, device: &Device) -> Result<(f64, &'static str, f64)> {
         if let Some(flags) = &self.flags {
             let auc = roc_auc(flags, &score_images(netg, &self.images, cfg, device)?)?;
@@ -113,6 +116,9 @@ struct LoopState {
     /// The best epoch's merit (see [`Validation`]); `best_auc` in checkpoints of oddity ≤ 0.1.
     #[serde(alias = "best_auc")]
     best: Option<f64>,
+    /// The best epoch's batch-norm mode (`bn_at_score = auto`); absent in checkpoints of oddity ≤ 0.1.
+    #[serde(default)]
+    best_mode: Option<BnAtScore>,
     last_losses: String,
 }
 
@@ -212,7 +218,78 @@ pub(crate) fn step(
     Ok((nets, err_g_value, err_d_value))
 }
 
-/// Trains GANomaly; returns the generator (in validation mode on `device`).
+/// The batch-norm modes an epoch is judged in: the configured one, or both for `auto` (running
+/// first, so that it wins a tie).
+fn candidate_modes(cfg: &GanomalyConfig) -> &'static [BnAtScore] {
+    match cfg.bn_at_score {
+        BnAtScore::Auto => &[BnAtScore::Running, BnAtScore::Batch],
+        BnAtScore::Running => &[BnAtScore::Running],
+        BnAtScore::Batch => &[BnAtScore::Batch],
+    }
+}
+
+/// How much better (relative to the criterion's value) batch statistics must judge an epoch for
+/// `auto` to keep them over running statistics: a near-tie keeps running statistics, whose scores
+/// do not depend on the batch a sample is scored in. Measured in docs/bench/ganomaly.md: where
+/// running statistics inverted the ranking (MNIST subset, 2–3 epochs; full MNIST, 1–2 epochs)
+/// their validation loss was 7–58% higher; where batch statistics were lower by less, it was by
+/// at most 0.5%.
+pub const AUTO_BATCH_MARGIN: f64 = 0.02;
+
+/// An epoch's merit (higher is better, see [`Validation::merit`]) as `auto` compares it across
+/// modes: batch statistics' lowered by [`AUTO_BATCH_MARGIN`] of its size.
+pub(crate) fn auto_merit(merit: f64, mode: BnAtScore) -> f64 {
+    match mode {
+        BnAtScore::Batch => merit - AUTO_BATCH_MARGIN * merit.abs(),
+        _ => merit,
+    }
+}
+
+/// `cfg` scoring with `mode`.
+fn in_mode(cfg: &GanomalyConfig, mode: BnAtScore) -> GanomalyConfig {
+    GanomalyConfig {
+        bn_at_score: mode,
+        ..cfg.clone()
+    }
+}
+
+/// `auto` without validation data: the mode with the lower loss of the last epoch's generator on
+/// a seeded subsample of at most [`AUTO_TRAINING_SAMPLE`] training images (compared as
+/// [`auto_merit`] does).
+fn mode_on_training_images(
+    netg: &NetG,
+    cfg: &GanomalyConfig,
+    train: &Images,
+    device: &Device,
+    ctx: &FitContext,
+    epoch: u64,
+) -> Result<BnAtScore> {
+    let mut idx: Vec<usize> = (0..train.n).collect();
+    // A stream of its own: the choice does not move the training draws.
+    idx.shuffle(&mut ChaCha8Rng::seed_from_u64(ctx.seed ^ 0xb0a7_5c0e));
+    idx.truncate(AUTO_TRAINING_SAMPLE);
+    idx.sort_unstable();
+    let dim = cfg.nc * cfg.isize * cfg.isize;
+    let mut x = Vec::with_capacity(idx.len() * dim);
+    for &i in &idx {
+        x.extend_from_slice(&train.x[i * dim..(i + 1) * dim]);
+    }
+    let sample = Validation::new(Images { n: idx.len(), x }, vec![]);
+    let mut best: Option<(f64, BnAtScore)> = None;
+    for &mode in candidate_modes(cfg) {
+        let (merit, _, shown) = sample.merit(netg, &in_mode(cfg, mode), device)?;
+        ctx.progress
+            .record(&format!("training-image loss, BN {}", mode.name()), epoch, shown);
+        let merit = auto_merit(merit, mode);
+        if best.is_none_or(|(b, _)| merit > b) {
+            best = Some((merit, mode));
+        }
+    }
+    Ok(best.map_or(BnAtScore::Running, |(_, m)| m))
+}
+
+/// Trains GANomaly; returns the generator (in validation mode on `device`) and the batch-norm mode
+/// to score with (`cfg.bn_at_score`, or the one chosen for `auto`).
 pub(crate) fn fit(
     cfg: &GanomalyConfig,
     train: &Images,
@@ -220,7 +297,20 @@ pub(crate) fn fit(
     device: &Device,
     ctx: &FitContext,
     ckpt: Option<&Checkpointer>,
-) -> Result<NetG> {
+) -> Result<(NetG, BnAtScore)> {
+    fit_observed(cfg, train, val, device, ctx, ckpt, None)
+}
+
+/// [`fit`], calling `observe` with every epoch's generator (for measurements).
+pub(crate) fn fit_observed(
+    cfg: &GanomalyConfig,
+    train: &Images,
+    val: Option<&Validation>,
+    device: &Device,
+    ctx: &FitContext,
+    ckpt: Option<&Checkpointer>,
+    mut observe: Option<&mut dyn FnMut(usize, &NetG)>,
+) -> Result<(NetG, BnAtScore)> {
     if train.n < 2 {
         return Err(Error::InvalidData(format!(
             "GANomaly needs at least 2 training images (batch norm), got {}",
@@ -235,7 +325,8 @@ pub(crate) fn fit(
     let bs = cfg.batch_size.min(train.n);
     let n_batches = train.n / bs;
     let mut order: Vec<usize> = (0..train.n).collect();
-    let mut best: Option<(f64, NetG)> = None;
+    // The best epoch's merit, generator and batch-norm mode.
+    let mut best: Option<(f64, NetG, BnAtScore)> = None;
     let mut last_losses = String::new();
     let mut first_epoch = 1;
     if let Some(ck) = ckpt
@@ -252,7 +343,12 @@ pub(crate) fn fit(
         last_losses = st.last_losses;
         if let Some(merit) = st.best {
             let g = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device);
-            best = Some((merit, load_module(g, &p(BEST_G))?));
+            // Checkpoints without a mode were written with a fixed `bn_at_score`.
+            let mode = st.best_mode.unwrap_or(match cfg.bn_at_score {
+                BnAtScore::Auto => BnAtScore::Running,
+                fixed => fixed,
+            });
+            best = Some((merit, load_module(g, &p(BEST_G))?, mode));
         }
         first_epoch = saved.step as usize + 1;
     }
@@ -287,19 +383,34 @@ pub(crate) fn fit(
             .record("generator loss per epoch", epoch as u64, sum_g / nb);
         ctx.progress
             .record("discriminator loss per epoch", epoch as u64, sum_d / nb);
+        if let Some(observe) = observe.as_mut() {
+            observe(epoch, &nets.netg.valid());
+        }
         if let Some(val) = val {
             let snapshot = nets.netg.valid();
-            let (merit, series, shown) = val.merit(&snapshot, cfg, device)?;
-            ctx.progress.record(series, epoch as u64, shown);
-            if best.as_ref().is_none_or(|(b, _)| merit > *b) {
-                best = Some((merit, snapshot));
+            let modes = candidate_modes(cfg);
+            for &mode in modes {
+                let (merit, series, shown) = val.merit(&snapshot, &in_mode(cfg, mode), device)?;
+                let series = match modes.len() {
+                    1 => series.to_string(),
+                    _ => format!("{series}, BN {}", mode.name()),
+                };
+                ctx.progress.record(&series, epoch as u64, shown);
+                let merit = match modes.len() {
+                    1 => merit,
+                    _ => auto_merit(merit, mode),
+                };
+                if best.as_ref().is_none_or(|(b, _, _)| merit > *b) {
+                    best = Some((merit, snapshot.clone(), mode));
+                }
             }
         }
         if let Some(ck) = ckpt {
             let state = LoopState {
                 rng: StreamPosition::of(&rng),
                 order: order.clone(),
-                best: best.as_ref().map(|(a, _)| *a),
+                best: best.as_ref().map(|(a, _, _)| *a),
+                best_mode: best.as_ref().map(|(_, _, m)| *m),
                 last_losses: last_losses.clone(),
             };
             ck.save(epoch as u64, &state, |dir| {
@@ -308,14 +419,21 @@ pub(crate) fn fit(
                 save_optimizer(&nets.opt_g, &dir.join(OPT_G))?;
                 save_optimizer(&nets.opt_d, &dir.join(OPT_D))?;
                 match &best {
-                    Some((_, g)) => save_module(g, &dir.join(BEST_G)),
+                    Some((_, g, _)) => save_module(g, &dir.join(BEST_G)),
                     None => Ok(()),
                 }
             })?;
         }
     }
     Ok(match best {
-        Some((_, g)) => g,
-        None => nets.netg.valid(),
+        Some((_, g, mode)) => (g, mode),
+        None => {
+            let g = nets.netg.valid();
+            let mode = match cfg.bn_at_score {
+                BnAtScore::Auto => mode_on_training_images(&g, cfg, train, device, ctx, cfg.epochs as u64)?,
+                fixed => fixed,
+            };
+            (g, mode)
+        }
     })
 }
