@@ -246,6 +246,8 @@ fn image_models(dir: &Path, bars: &Bars) -> Result<(Vec<MetricRecord>, String)> 
                 metric: metric.to_string(),
                 value,
                 seconds,
+                category: None,
+                defect: None,
             });
         }
     }
