@@ -41,6 +41,22 @@ impl Geometry {
         self.batch * self.in_h * self.in_w * self.channels
     }
 
+    /// Calls `f(tap, pixel)` for every kernel tap of output position (oy, ox) that falls inside the
+    /// image: `tap` indexes the (kh, kw) block of an im2col row, `pixel` the input pixel (row-major).
+    #[inline]
+    fn taps(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
+        for ky in 0..self.k_h {
+            let Some(iy) = Self::src(oy, ky, self.stride[0], self.pad[0], self.dilation[0], self.in_h) else {
+                continue;
+            };
+            for kx in 0..self.k_w {
+                if let Some(ix) = Self::src(ox, kx, self.stride[1], self.pad[1], self.dilation[1], self.in_w) {
+                    f(ky * self.k_w + kx, iy * self.in_w + ix);
+                }
+            }
+        }
+    }
+
     /// The input row (or column) a kernel tap reads for an output position, if inside the image.
     #[inline]
     fn src(o: usize, k: usize, stride: usize, pad: usize, dil: usize, size: usize) -> Option<usize> {
@@ -99,19 +115,10 @@ pub fn im2col(x: &[f32], g: &Geometry) -> Vec<f32> {
                 let r = first + i;
                 let (b, p) = (r / per_image, r % per_image);
                 let (oy, ox) = (p / g.out_w, p % g.out_w);
-                for ky in 0..g.k_h {
-                    let Some(iy) = Geometry::src(oy, ky, g.stride[0], g.pad[0], g.dilation[0], g.in_h) else {
-                        continue;
-                    };
-                    for kx in 0..g.k_w {
-                        let Some(ix) = Geometry::src(ox, kx, g.stride[1], g.pad[1], g.dilation[1], g.in_w) else {
-                            continue;
-                        };
-                        let s = ((b * g.in_h + iy) * g.in_w + ix) * c;
-                        let d = (ky * g.k_w + kx) * c;
-                        row[d..d + c].copy_from_slice(&x[s..s + c]);
-                    }
-                }
+                g.taps(oy, ox, |tap, pixel| {
+                    let s = (b * g.in_h * g.in_w + pixel) * c;
+                    row[tap * c..][..c].copy_from_slice(&x[s..s + c]);
+                });
             }
         });
     cols
@@ -128,19 +135,10 @@ pub fn col2im(cols: &[f32], g: &Geometry) -> Vec<f32> {
         for p in 0..per_image {
             let (oy, ox) = (p / g.out_w, p % g.out_w);
             let row = &cols[(b * per_image + p) * kcols..][..kcols];
-            for ky in 0..g.k_h {
-                let Some(iy) = Geometry::src(oy, ky, g.stride[0], g.pad[0], g.dilation[0], g.in_h) else {
-                    continue;
-                };
-                for kx in 0..g.k_w {
-                    let Some(ix) = Geometry::src(ox, kx, g.stride[1], g.pad[1], g.dilation[1], g.in_w) else {
-                        continue;
-                    };
-                    let dst = &mut img[(iy * g.in_w + ix) * c..][..c];
-                    let src = &row[(ky * g.k_w + kx) * c..][..c];
-                    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
-                }
-            }
+            g.taps(oy, ox, |tap, pixel| {
+                let dst = &mut img[pixel * c..][..c];
+                dst.iter_mut().zip(&row[tap * c..][..c]).for_each(|(d, s)| *d += s);
+            });
         }
     });
     x
