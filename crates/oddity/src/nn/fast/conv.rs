@@ -10,7 +10,10 @@ use burn_autodiff::ops::{Backward, Ops};
 use burn_flex::{Flex, FlexTensor};
 use burn_std::ops::{ConvOptions, ConvTransposeOptions};
 
+use rayon::prelude::*;
+
 use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
+use super::layout::{dims4, nhwc_tensor, nhwc_values};
 use super::kernels::{self, Geometry, Mat};
 use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
 
@@ -181,63 +184,70 @@ impl Plan {
             [g.batch, self.c_out, g.out_h, g.out_w]
         }
     }
-
-    fn in_hw(&self) -> usize {
-        let g = &self.geometry;
-        if self.transposed {
-            g.out_h * g.out_w
-        } else {
-            g.in_h * g.in_w
-        }
-    }
-
-    fn out_hw(&self) -> usize {
-        let [_, _, h, w] = self.out_shape();
-        h * w
-    }
 }
 
-/// The layer's output.
+/// The layer's output, as an NHWC view ([`super::layout`]).
 pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTensor>) -> FlexTensor {
     let g = &plan.geometry;
-    let (x, w) = (values(x), values(w));
-    let x_rows = kernels::nchw_to_nhwc(&x, g.batch, plan.c_in, plan.in_hw());
-    let out_nhwc = if plan.transposed {
-        // cols[B·H·W, kk·c_out] = x · W, then scattered into y.
+    let x_rows = nhwc_values(x);
+    let w = values(w);
+    let [_, c_out, out_h, out_w] = plan.out_shape();
+    let mut out = vec![0.0f32; g.batch * c_out * out_h * out_w];
+    let per_chunk = g.images_per_chunk();
+    let mut cols = vec![0.0f32; per_chunk * g.rows_per_image() * g.cols()];
+    if plan.transposed {
+        // Per chunk of images: cols[rows, kk·c_out] = x · W, scattered (col2im) into y.
         let wm = kernels::weight_to_matrix(&w, plan.c_in, plan.c_out, plan.kk());
-        let cols = kernels::matmul(
-            Mat::rows(&x_rows, plan.c_in),
-            Mat::rows(&wm, g.cols()),
-            g.rows(),
-            plan.c_in,
-            g.cols(),
-        );
-        kernels::col2im(&cols, g)
+        for (first, n) in chunks(g.batch, per_chunk) {
+            let sub = g.with_batch(n);
+            kernels::matmul_into(
+                &mut cols,
+                Mat::rows(&x_rows[first * g.rows_per_image() * plan.c_in..], plan.c_in),
+                Mat::rows(&wm, g.cols()),
+                sub.rows(),
+                plan.c_in,
+                g.cols(),
+                false,
+            );
+            kernels::col2im_into(&cols, &sub, &mut out[first * g.in_image_len()..]);
+        }
     } else {
-        // y[B·OH·OW, c_out] = im2col(x) · Wᵀ.
+        // Per chunk of images: y[rows, c_out] = im2col(x) · Wᵀ.
         let wm = kernels::weight_to_matrix(&w, plan.c_out, plan.c_in, plan.kk());
-        let cols = kernels::im2col(&x_rows, g);
-        kernels::matmul(
-            Mat::rows(&cols, g.cols()),
-            Mat::t(&wm, g.cols()),
-            g.rows(),
-            g.cols(),
-            plan.c_out,
-        )
-    };
-    let mut out = kernels::nhwc_to_nchw(&out_nhwc, g.batch, plan.c_out, plan.out_hw());
-    if let Some(bias) = bias {
-        let bias = values(bias);
-        for plane in out.chunks_mut(plan.out_hw()).enumerate() {
-            let (i, plane) = plane;
-            let v = bias[i % plan.c_out];
-            plane.iter_mut().for_each(|y| *y += v);
+        for (first, n) in chunks(g.batch, per_chunk) {
+            let sub = g.with_batch(n);
+            kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, &mut cols);
+            kernels::matmul_into(
+                &mut out[first * g.rows_per_image() * plan.c_out..],
+                Mat::rows(&cols, g.cols()),
+                Mat::t(&wm, g.cols()),
+                sub.rows(),
+                g.cols(),
+                plan.c_out,
+                false,
+            );
         }
     }
-    tensor(out, &plan.out_shape())
+    if let Some(bias) = bias {
+        let bias = values(bias);
+        out.par_chunks_mut(c_out * 256).for_each(|rows| {
+            for row in rows.chunks_mut(c_out) {
+                row.iter_mut().zip(bias.iter()).for_each(|(y, b)| *y += b);
+            }
+        });
+    }
+    nhwc_tensor(out, plan.out_shape())
 }
 
-/// Gradients of the layer's input, weight and bias (each computed only when asked for).
+/// `(first image, images)` of each chunk of a batch.
+fn chunks(batch: usize, per_chunk: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..batch)
+        .step_by(per_chunk.max(1))
+        .map(move |first| (first, per_chunk.min(batch - first)))
+}
+
+/// Gradients of the layer's input, weight and bias (each computed only when asked for); the input's
+/// as an NHWC view.
 pub struct Grads {
     pub x: Option<FlexTensor>,
     pub w: Option<FlexTensor>,
@@ -246,9 +256,9 @@ pub struct Grads {
 
 pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, need: [bool; 3]) -> Grads {
     let g = &plan.geometry;
-    let (xv, wv, dyv) = (values(x), values(w), values(dy));
-    let dy_rows = kernels::nchw_to_nhwc(&dyv, g.batch, plan.c_out, plan.out_hw());
-    let w_shape = w.layout().shape().to_vec();
+    let (x_shape, w_shape) = (dims4(x), dims4(w));
+    let wv = values(w);
+    let dy_rows = nhwc_values(dy);
     let bias = need[2].then(|| {
         let mut sums = vec![0.0f32; plan.c_out];
         for row in dy_rows.chunks(plan.c_out) {
@@ -256,64 +266,82 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
         }
         tensor(sums, &[plan.c_out])
     });
-    let (dx, dw) = if plan.transposed {
-        // forward: cols = x_rows · Wm, y = col2im(cols)  ⇒  dcols = im2col(dy).
-        let dcols = kernels::im2col(&dy_rows, g);
+    let x_rows = need[1].then(|| nhwc_values(x));
+    let per_chunk = g.images_per_chunk();
+    let mut cols = vec![0.0f32; per_chunk * g.rows_per_image() * g.cols()];
+    let rows_in = |first: usize| first * g.rows_per_image();
+    let mut dx = need[0].then(|| vec![0.0f32; x_shape.iter().product()]);
+    let mut dwm = need[1].then(|| vec![0.0f32; g.cols() * if plan.transposed { plan.c_in } else { plan.c_out }]);
+    if plan.transposed {
+        // forward: cols = x_rows · Wm, y = col2im(cols)  ⇒  dcols = im2col(dy),
+        // dx_rows = dcols · Wmᵀ, dWm = x_rowsᵀ · dcols.
         let wm = kernels::weight_to_matrix(&wv, plan.c_in, plan.c_out, plan.kk());
-        let dx = need[0].then(|| {
-            let rows = kernels::matmul(
-                Mat::rows(&dcols, g.cols()),
-                Mat::t(&wm, g.cols()),
-                g.rows(),
-                g.cols(),
-                plan.c_in,
-            );
-            kernels::nhwc_to_nchw(&rows, g.batch, plan.c_in, plan.in_hw())
-        });
-        let dw = need[1].then(|| {
-            let x_rows = kernels::nchw_to_nhwc(&xv, g.batch, plan.c_in, plan.in_hw());
-            let m = kernels::matmul(
-                Mat::t(&x_rows, plan.c_in),
-                Mat::rows(&dcols, g.cols()),
-                plan.c_in,
-                g.rows(),
-                g.cols(),
-            );
-            kernels::matrix_to_weight(&m, plan.c_in, plan.c_out, plan.kk())
-        });
-        (dx, dw)
+        for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
+            let sub = g.with_batch(n);
+            kernels::im2col_into(&dy_rows[first * g.in_image_len()..], &sub, &mut cols);
+            if let Some(dx) = dx.as_mut() {
+                kernels::matmul_into(
+                    &mut dx[rows_in(first) * plan.c_in..],
+                    Mat::rows(&cols, g.cols()),
+                    Mat::t(&wm, g.cols()),
+                    sub.rows(),
+                    g.cols(),
+                    plan.c_in,
+                    false,
+                );
+            }
+            if let (Some(dwm), Some(x_rows)) = (dwm.as_mut(), x_rows.as_ref()) {
+                kernels::matmul_into(
+                    dwm,
+                    Mat::t(&x_rows[rows_in(first) * plan.c_in..], plan.c_in),
+                    Mat::rows(&cols, g.cols()),
+                    plan.c_in,
+                    sub.rows(),
+                    g.cols(),
+                    i > 0,
+                );
+            }
+        }
     } else {
-        // forward: y_rows = cols · Wmᵀ  ⇒  dcols = dy_rows · Wm, dWm = dy_rowsᵀ · cols.
+        // forward: y_rows = cols · Wmᵀ  ⇒  dcols = dy_rows · Wm (then col2im), dWm = dy_rowsᵀ · cols.
         let wm = kernels::weight_to_matrix(&wv, plan.c_out, plan.c_in, plan.kk());
-        let dx = need[0].then(|| {
-            let dcols = kernels::matmul(
-                Mat::rows(&dy_rows, plan.c_out),
-                Mat::rows(&wm, g.cols()),
-                g.rows(),
-                plan.c_out,
-                g.cols(),
-            );
-            let dx_rows = kernels::col2im(&dcols, g);
-            kernels::nhwc_to_nchw(&dx_rows, g.batch, plan.c_in, plan.in_hw())
-        });
-        let dw = need[1].then(|| {
-            let x_rows = kernels::nchw_to_nhwc(&xv, g.batch, plan.c_in, plan.in_hw());
-            let cols = kernels::im2col(&x_rows, g);
-            let m = kernels::matmul(
-                Mat::t(&dy_rows, plan.c_out),
-                Mat::rows(&cols, g.cols()),
-                plan.c_out,
-                g.rows(),
-                g.cols(),
-            );
-            kernels::matrix_to_weight(&m, plan.c_out, plan.c_in, plan.kk())
-        });
-        (dx, dw)
+        for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
+            let sub = g.with_batch(n);
+            let dy_chunk = &dy_rows[rows_in(first) * plan.c_out..];
+            if let Some(dx) = dx.as_mut() {
+                kernels::matmul_into(
+                    &mut cols,
+                    Mat::rows(dy_chunk, plan.c_out),
+                    Mat::rows(&wm, g.cols()),
+                    sub.rows(),
+                    plan.c_out,
+                    g.cols(),
+                    false,
+                );
+                kernels::col2im_into(&cols, &sub, &mut dx[first * g.in_image_len()..]);
+            }
+            if let (Some(dwm), Some(x_rows)) = (dwm.as_mut(), x_rows.as_ref()) {
+                kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, &mut cols);
+                kernels::matmul_into(
+                    dwm,
+                    Mat::t(dy_chunk, plan.c_out),
+                    Mat::rows(&cols, g.cols()),
+                    plan.c_out,
+                    sub.rows(),
+                    g.cols(),
+                    i > 0,
+                );
+            }
+        }
+    }
+    let (a, c) = if plan.transposed {
+        (plan.c_in, plan.c_out)
+    } else {
+        (plan.c_out, plan.c_in)
     };
-    let x_shape = x.layout().shape().to_vec();
     Grads {
-        x: dx.map(|d| tensor(d, &x_shape)),
-        w: dw.map(|d| tensor(d, &w_shape)),
+        x: dx.map(|d| nhwc_tensor(d, x_shape)),
+        w: dwm.map(|m| tensor(kernels::matrix_to_weight(&m, a, c, plan.kk()), &w_shape)),
         bias,
     }
 }

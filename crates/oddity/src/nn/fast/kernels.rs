@@ -70,6 +70,45 @@ fn chunk_rows(row_len: usize) -> usize {
     (16_384 / row_len.max(1)).max(1)
 }
 
+/// Target size of one chunk's im2col matrix, in f32s (4 MiB): small enough to be reused from cache
+/// instead of faulting in a fresh `B·OH·OW × K` buffer (64 MiB for GANomaly's second layer at batch 256).
+const CHUNK_FLOATS: usize = 1 << 20;
+
+impl Geometry {
+    /// Images per chunk of the batch: the im2col matrix of one chunk stays near [`CHUNK_FLOATS`].
+    /// It depends on the sizes alone (not on the thread count), so sums over chunks run in one order.
+    pub fn images_per_chunk(&self) -> usize {
+        let per_image = self.out_h * self.out_w * self.cols();
+        (CHUNK_FLOATS / per_image.max(1)).clamp(1, self.batch.max(1))
+    }
+
+    /// The same geometry for `n` images.
+    pub fn with_batch(&self, n: usize) -> Self {
+        Self { batch: n, ..*self }
+    }
+
+    /// Values of one image of the convolution's input (NHWC).
+    pub fn in_image_len(&self) -> usize {
+        self.in_h * self.in_w * self.channels
+    }
+
+    /// Rows of the im2col matrix per image.
+    pub fn rows_per_image(&self) -> usize {
+        self.out_h * self.out_w
+    }
+
+    /// True when every tap of output position (oy, ox) falls inside the image.
+    #[inline]
+    fn window_inside(&self, oy: usize, ox: usize) -> bool {
+        let inside = |o: usize, s: usize, p: usize, d: usize, k: usize, size: usize| {
+            let first = o * s;
+            first >= p && first - p + d * (k - 1) < size
+        };
+        inside(oy, self.stride[0], self.pad[0], self.dilation[0], self.k_h, self.in_h)
+            && inside(ox, self.stride[1], self.pad[1], self.dilation[1], self.k_w, self.in_w)
+    }
+}
+
 /// `[B, C, H·W]` → `[B, H·W, C]`.
 pub fn nchw_to_nhwc(x: &[f32], b: usize, c: usize, hw: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; b * c * hw];
@@ -80,6 +119,7 @@ pub fn nchw_to_nhwc(x: &[f32], b: usize, c: usize, hw: usize) -> Vec<f32> {
 }
 
 /// `[B, H·W, C]` → `[B, C, H·W]`.
+#[cfg(test)]
 pub fn nhwc_to_nchw(x: &[f32], b: usize, c: usize, hw: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; b * c * hw];
     out.par_chunks_mut(c * hw)
@@ -102,46 +142,52 @@ fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
     }
 }
 
-/// im2col of an NHWC input: `[B·OH·OW, KH·KW·C]`, zero where a tap falls in the padding.
-pub fn im2col(x: &[f32], g: &Geometry) -> Vec<f32> {
+/// im2col of the NHWC images `x` (`g.batch` of them) into `cols` (`[B·OH·OW, KH·KW·C]`, at least that
+/// long): zero where a tap falls in the padding.
+pub fn im2col_into(x: &[f32], g: &Geometry, cols: &mut [f32]) {
     let (c, kcols) = (g.channels, g.cols());
-    let mut cols = vec![0.0f32; g.rows() * kcols];
-    let per_image = g.out_h * g.out_w;
-    cols.par_chunks_mut(kcols * chunk_rows(kcols))
+    let per_image = g.rows_per_image();
+    let rows = chunk_rows(kcols);
+    cols[..g.rows() * kcols]
+        .par_chunks_mut(kcols * rows)
         .enumerate()
         .for_each(|(chunk, dst)| {
-            let first = chunk * chunk_rows(kcols);
+            let first = chunk * rows;
             for (i, row) in dst.chunks_mut(kcols).enumerate() {
                 let r = first + i;
                 let (b, p) = (r / per_image, r % per_image);
                 let (oy, ox) = (p / g.out_w, p % g.out_w);
+                if !g.window_inside(oy, ox) {
+                    row.fill(0.0);
+                }
                 g.taps(oy, ox, |tap, pixel| {
                     let s = (b * g.in_h * g.in_w + pixel) * c;
                     row[tap * c..][..c].copy_from_slice(&x[s..s + c]);
                 });
             }
         });
-    cols
 }
 
-/// col2im into an NHWC tensor: the adjoint of [`im2col`] (taps falling on one input pixel are summed,
-/// in a fixed order, so results do not depend on the thread count).
-pub fn col2im(cols: &[f32], g: &Geometry) -> Vec<f32> {
+/// col2im into the NHWC images `x` (`g.batch` of them, overwritten): the adjoint of [`im2col_into`]
+/// (taps falling on one input pixel are summed in a fixed order, so results do not depend on the
+/// thread count).
+pub fn col2im_into(cols: &[f32], g: &Geometry, x: &mut [f32]) {
     let (c, kcols) = (g.channels, g.cols());
-    let image_len = g.in_h * g.in_w * c;
-    let per_image = g.out_h * g.out_w;
-    let mut x = vec![0.0f32; g.in_len()];
-    x.par_chunks_mut(image_len).enumerate().for_each(|(b, img)| {
-        for p in 0..per_image {
-            let (oy, ox) = (p / g.out_w, p % g.out_w);
-            let row = &cols[(b * per_image + p) * kcols..][..kcols];
-            g.taps(oy, ox, |tap, pixel| {
-                let dst = &mut img[pixel * c..][..c];
-                dst.iter_mut().zip(&row[tap * c..][..c]).for_each(|(d, s)| *d += s);
-            });
-        }
-    });
-    x
+    let per_image = g.rows_per_image();
+    x[..g.in_len()]
+        .par_chunks_mut(g.in_image_len())
+        .enumerate()
+        .for_each(|(b, img)| {
+            img.fill(0.0);
+            for p in 0..per_image {
+                let (oy, ox) = (p / g.out_w, p % g.out_w);
+                let row = &cols[(b * per_image + p) * kcols..][..kcols];
+                g.taps(oy, ox, |tap, pixel| {
+                    let dst = &mut img[pixel * c..][..c];
+                    dst.iter_mut().zip(&row[tap * c..][..c]).for_each(|(d, s)| *d += s);
+                });
+            }
+        });
 }
 
 /// `[A, C, KH, KW]` → `[A, KH·KW·C]` (a weight as a matrix whose columns match [`im2col`]).
@@ -185,12 +231,21 @@ impl<'a> Mat<'a> {
     }
 }
 
-/// `a[m×k] · b[k×n]` into a new row-major `m×n` matrix, threads from rayon's pool.
-pub fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
-    assert!(a.fits(m, k) && b.fits(k, n), "conv gemm: operand smaller than its view");
-    let mut dst = vec![0.0f32; m * n];
-    if m == 0 || n == 0 || k == 0 {
-        return dst;
+/// `dst[m×n] (+)= a[m×k] · b[k×n]`, `dst` row-major (its first `m·n` values); added to what `dst`
+/// holds when `accumulate`, else overwritten. Threads from rayon's pool.
+pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize, accumulate: bool) {
+    assert!(
+        a.fits(m, k) && b.fits(k, n) && dst.len() >= m * n,
+        "conv gemm: operand smaller than its view"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return;
     }
     let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 && m * n * k >= 1 << 18 {
@@ -198,8 +253,8 @@ pub fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: `fits` checked above that every element the views address lies inside the operands,
-    // and `dst` is a fresh row-major m×n buffer (column stride 1, row stride n).
+    // SAFETY: the assertion above checked that every element the views address lies inside the
+    // operands and that `dst` holds a row-major m×n matrix (column stride 1, row stride n).
     unsafe {
         gemm::gemm(
             m,
@@ -208,14 +263,14 @@ pub fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
             dst.as_mut_ptr(),
             1,
             n as isize,
-            false,
+            accumulate,
             a.data.as_ptr(),
             a.cs as isize,
             a.rs as isize,
             b.data.as_ptr(),
             b.cs as isize,
             b.rs as isize,
-            0.0,
+            if accumulate { 1.0 } else { 0.0 },
             1.0,
             false,
             false,
@@ -223,7 +278,6 @@ pub fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
             parallelism,
         );
     }
-    dst
 }
 
 #[cfg(test)]
@@ -234,6 +288,24 @@ mod tests {
         (0..n)
             .map(|i| (((i as u32).wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
             .collect()
+    }
+
+    fn im2col(x: &[f32], g: &Geometry) -> Vec<f32> {
+        let mut cols = vec![f32::NAN; g.rows() * g.cols()];
+        im2col_into(x, g, &mut cols);
+        cols
+    }
+
+    fn col2im(cols: &[f32], g: &Geometry) -> Vec<f32> {
+        let mut x = vec![f32::NAN; g.in_len()];
+        col2im_into(cols, g, &mut x);
+        x
+    }
+
+    fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut dst = vec![f32::NAN; m * n];
+        matmul_into(&mut dst, a, b, m, k, n, false);
+        dst
     }
 
     fn geom(stride: usize, pad: usize, k: usize, h: usize) -> Geometry {
@@ -271,6 +343,56 @@ mod tests {
                 .sum();
             assert!((lhs - rhs).abs() < 1e-3 * lhs.abs().max(1.0), "{g:?}: {lhs} vs {rhs}");
         }
+    }
+
+    #[test]
+    fn im2col_into_a_reused_buffer_matches_the_definition() {
+        // The buffer starts as NaN: every value must be written, padding taps as zeros.
+        for g in [geom(2, 1, 4, 8), geom(1, 1, 3, 5), geom(2, 2, 5, 7), geom(1, 0, 4, 4)] {
+            let x = seq(g.in_len(), 7);
+            let cols = im2col(&x, &g);
+            let c = g.channels;
+            for (r, row) in cols.chunks(g.cols()).enumerate() {
+                let (b, p) = (r / g.rows_per_image(), r % g.rows_per_image());
+                let (oy, ox) = (p / g.out_w, p % g.out_w);
+                for ky in 0..g.k_h {
+                    for kx in 0..g.k_w {
+                        let iy = (oy * g.stride[0] + ky) as isize - g.pad[0] as isize;
+                        let ix = (ox * g.stride[1] + kx) as isize - g.pad[1] as isize;
+                        let inside = (0..g.in_h as isize).contains(&iy) && (0..g.in_w as isize).contains(&ix);
+                        for ch in 0..c {
+                            let want = if inside {
+                                x[((b * g.in_h + iy as usize) * g.in_w + ix as usize) * c + ch]
+                            } else {
+                                0.0
+                            };
+                            assert_eq!(row[(ky * g.k_w + kx) * c + ch], want, "{g:?} row {r}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn matmul_into_accumulates_when_asked() {
+        let (m, k, n) = (9, 7, 5);
+        let (a, b) = (seq(m * k, 8), seq(k * n, 9));
+        let once = matmul(Mat::rows(&a, k), Mat::rows(&b, n), m, k, n);
+        let mut twice = once.clone();
+        matmul_into(&mut twice, Mat::rows(&a, k), Mat::rows(&b, n), m, k, n, true);
+        for (t, o) in twice.iter().zip(&once) {
+            assert!((t - 2.0 * o).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn chunks_stay_near_their_target_and_cover_the_batch() {
+        let g = Geometry { batch: 256, ..geom(2, 1, 4, 16) };
+        let per = g.images_per_chunk();
+        assert!(per >= 1 && per <= g.batch);
+        assert!(per * g.rows_per_image() * g.cols() <= CHUNK_FLOATS);
+        assert_eq!(Geometry { batch: 3, ..g }.images_per_chunk(), 3);
     }
 
     #[test]

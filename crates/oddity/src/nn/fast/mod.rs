@@ -12,6 +12,7 @@
 mod autodiff;
 mod conv;
 mod kernels;
+mod layout;
 mod norm;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,11 @@
 //! Batch normalisation fused with the activation after it (one pass for statistics, one for the
-//! output; two for the backward), and the activation alone — on NCHW f32 `flex` tensors.
+//! output; two for the backward), and the activation alone — on f32 `flex` tensors, computed in NHWC
+//! order (outputs are NHWC views, [`super::layout`]).
 //!
 //! Same function as burn's `batch_norm_train` / `batch_norm` followed by `relu` / `leaky_relu`:
 //! biased batch variance, `(x − mean) / sqrt(var + ε) · γ + β`. Statistics are summed in f64 per
-//! channel in a fixed order, so results do not depend on the thread count.
+//! channel over fixed blocks of rows, combined in block order, so results do not depend on the thread
+//! count.
 
 use burn::tensor::Tensor;
 use burn::tensor::activation::{leaky_relu, relu};
@@ -15,6 +17,7 @@ use burn_flex::{Flex, FlexTensor};
 use rayon::prelude::*;
 
 use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
+use super::layout::{dims4, nhwc_tensor, nhwc_values};
 use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
 
 /// The activation applied after batch norm (or alone, [`activation`]).
@@ -147,7 +150,9 @@ pub fn batch_norm_eval_act(
                 .zip(&scale)
                 .map(|((b, m), s)| b - m * s)
                 .collect();
-            unroute(Routed::Plain(affine_act(&x, &scale, &shift, act)))
+            let dims = dims4(&x);
+            let out = affine_act(&nhwc_values(&x), &scale, &shift, act);
+            unroute(Routed::Plain(nhwc_tensor(out, dims)))
         }
         (x, g, b, m, v) => slow(restore(x), restore(g), restore(b), restore(m), restore(v)),
     }
@@ -161,10 +166,9 @@ pub fn activation(x: Tensor<4>, act: Activation) -> Tensor<4> {
     match route(x) {
         Ok(x) if all_f32(&[&x]) => {
             count_fast_call();
-            let [b, c, h, w] = dims4(x.flex());
-            let ones = vec![1.0; c];
-            let zeros = vec![0.0; c];
-            let out = affine_act(x.flex(), &ones, &zeros, act);
+            let dims = dims4(x.flex());
+            let c = dims[1];
+            let out = nhwc_tensor(affine_act(&nhwc_values(x.flex()), &vec![1.0; c], &vec![0.0; c], act), dims);
             if !any_tracked(&[Some(&x)]) {
                 return unroute(Routed::Plain(out));
             }
@@ -172,7 +176,7 @@ pub fn activation(x: Tensor<4>, act: Activation) -> Tensor<4> {
             let state = ActState {
                 act,
                 y: out.clone(),
-                dims: [b, c, h, w],
+                dims,
             };
             unroute(Routed::Tracked(record(ActBackward, [&x], state, out)))
         }
@@ -180,42 +184,66 @@ pub fn activation(x: Tensor<4>, act: Activation) -> Tensor<4> {
     }
 }
 
-fn dims4(t: &FlexTensor) -> [usize; 4] {
-    let s = t.layout().shape();
-    [s[0], s[1], s[2], s[3]]
-}
+/// Rows (pixels) per block of the per-channel sums: fixed, so the summation order is too.
+const STAT_ROWS: usize = 512;
 
-/// `act(x · scale[c] + shift[c])` over NCHW planes.
-fn affine_act(x: &FlexTensor, scale: &[f32], shift: &[f32], act: Activation) -> FlexTensor {
-    let [b, c, h, w] = dims4(x);
-    let hw = h * w;
-    let xv = values(x);
-    let mut out = vec![0.0f32; b * c * hw];
-    out.par_chunks_mut(hw.max(1))
-        .zip(xv.par_chunks(hw.max(1)))
-        .enumerate()
-        .for_each(|(p, (o, x))| {
-            let (s, t) = (scale[p % c], shift[p % c]);
-            o.iter_mut().zip(x).for_each(|(o, x)| *o = act.apply(x * s + t));
+/// `act(x · scale[c] + shift[c])` over NHWC rows of `c = scale.len()` channels.
+fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f32> {
+    let c = scale.len().max(1);
+    let mut out = vec![0.0f32; x.len()];
+    out.par_chunks_mut(c * STAT_ROWS)
+        .zip(x.par_chunks(c * STAT_ROWS))
+        .for_each(|(o, x)| {
+            for (o, x) in o.chunks_mut(c).zip(x.chunks(c)) {
+                for (((o, x), s), t) in o.iter_mut().zip(x).zip(scale).zip(shift) {
+                    *o = act.apply(x * s + t);
+                }
+            }
         });
-    tensor(out, &[b, c, h, w])
+    out
 }
 
-/// Per channel: (mean, 1/sqrt(var + ε), biased var), summed in f64.
-fn channel_stats(x: &[f32], [b, c, h, w]: [usize; 4], epsilon: f64) -> Vec<(f32, f32, f32)> {
-    let hw = h * w;
-    let n = (b * hw) as f64;
-    (0..c)
+/// Per channel, `Σ f(row values)` over NHWC rows in f64: blocks of [`STAT_ROWS`] rows in parallel,
+/// combined in block order.
+fn channel_sums(c: usize, rows: usize, f: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
+    let blocks: Vec<Vec<f64>> = (0..rows.div_ceil(STAT_ROWS))
         .into_par_iter()
-        .map(|ch| {
-            let planes = || (0..b).map(move |i| &x[(i * c + ch) * hw..][..hw]);
-            let mean = planes().flat_map(|p| p.iter()).map(|&v| v as f64).sum::<f64>() / n;
-            let var = planes()
-                .flat_map(|p| p.iter())
-                .map(|&v| (v as f64 - mean).powi(2))
-                .sum::<f64>()
-                / n;
-            (mean as f32, (1.0 / (var + epsilon).sqrt()) as f32, var as f32)
+        .map(|blk| {
+            let mut acc = vec![0.0f64; c];
+            for r in blk * STAT_ROWS..((blk + 1) * STAT_ROWS).min(rows) {
+                f(r, &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![0.0f64; c];
+    for acc in blocks {
+        total.iter_mut().zip(acc).for_each(|(t, a)| *t += a);
+    }
+    total
+}
+
+/// Per channel: (mean, 1/sqrt(var + ε), biased var) of NHWC rows, summed in f64.
+fn channel_stats(x: &[f32], c: usize, epsilon: f64) -> Vec<(f32, f32, f32)> {
+    let rows = x.len() / c.max(1);
+    let n = rows as f64;
+    let row = |r: usize| &x[r * c..][..c];
+    let mean: Vec<f64> = channel_sums(c, rows, |r, acc| {
+        acc.iter_mut().zip(row(r)).for_each(|(a, &v)| *a += v as f64);
+    })
+    .into_iter()
+    .map(|s| s / n)
+    .collect();
+    let var = channel_sums(c, rows, |r, acc| {
+        for ((a, &v), m) in acc.iter_mut().zip(row(r)).zip(&mean) {
+            *a += (v as f64 - m).powi(2);
+        }
+    });
+    mean.iter()
+        .zip(var)
+        .map(|(m, v)| {
+            let v = v / n;
+            (*m as f32, (1.0 / (v + epsilon).sqrt()) as f32, v as f32)
         })
         .collect()
 }
@@ -223,11 +251,13 @@ fn channel_stats(x: &[f32], [b, c, h, w]: [usize; 4], epsilon: f64) -> Vec<(f32,
 fn train(x: Routed, g: Routed, b: Routed, epsilon: f64, act: Activation) -> BatchNormOutput {
     let dims = dims4(x.flex());
     let c = dims[1];
-    let stats = channel_stats(&values(x.flex()), dims, epsilon);
+    let xv = nhwc_values(x.flex());
+    let stats = channel_stats(&xv, c, epsilon);
     let (gv, bv) = (values(g.flex()).into_owned(), values(b.flex()).into_owned());
     let scale: Vec<f32> = (0..c).map(|i| gv[i] * stats[i].1).collect();
     let shift: Vec<f32> = (0..c).map(|i| bv[i] - stats[i].0 * scale[i]).collect();
-    let out = affine_act(x.flex(), &scale, &shift, act);
+    let out = nhwc_tensor(affine_act(&xv, &scale, &shift, act), dims);
+    drop(xv);
     let mean = tensor(stats.iter().map(|s| s.0).collect(), &[c]);
     let variance = tensor(stats.iter().map(|s| s.2).collect(), &[c]);
     if !any_tracked(&[Some(&x), Some(&g), Some(&b)]) {
@@ -275,47 +305,52 @@ impl Backward<Flex, 3> for BnBackward {
     fn backward(self, ops: Ops<BnState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
         let s = ops.state;
-        let [b, c, h, w] = s.dims;
-        let hw = h * w;
-        let n = (b * hw) as f64;
-        let (x, y, dy) = (values(&s.x), values(&s.y), values(&dy));
-        let plane = |i: usize, ch: usize| (i * c + ch) * hw..(i * c + ch + 1) * hw;
+        let c = s.dims[1];
+        let (x, y, dy) = (nhwc_values(&s.x), nhwc_values(&s.y), nhwc_values(&dy));
+        let rows = x.len() / c.max(1);
+        let n = rows as f64;
         // Per channel: Σ dz and Σ dz·x̂, with dz = dy · act'(y).
-        let sums: Vec<(f64, f64)> = (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                let (m, r) = (s.mean[ch], s.rstd[ch]);
-                let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                for i in 0..b {
-                    let p = plane(i, ch);
-                    for ((x, y), dy) in x[p.clone()].iter().zip(&y[p.clone()]).zip(&dy[p]) {
-                        let dz = dy * s.act.slope_at_output(*y);
-                        s1 += dz as f64;
-                        s2 += (dz * (x - m) * r) as f64;
-                    }
-                }
-                (s1, s2)
-            })
-            .collect();
+        let row = |r: usize| r * c..(r + 1) * c;
+        let s1 = channel_sums(c, rows, |r, acc| {
+            let p = row(r);
+            for ((a, y), dy) in acc.iter_mut().zip(&y[p.clone()]).zip(&dy[p]) {
+                *a += (dy * s.act.slope_at_output(*y)) as f64;
+            }
+        });
+        let s2 = channel_sums(c, rows, |r, acc| {
+            let p = row(r);
+            for (ch, ((a, x), (y, dy))) in acc
+                .iter_mut()
+                .zip(&x[p.clone()])
+                .zip(y[p.clone()].iter().zip(&dy[p]))
+                .enumerate()
+            {
+                let dz = dy * s.act.slope_at_output(*y);
+                *a += (dz * (x - s.mean[ch]) * s.rstd[ch]) as f64;
+            }
+        });
+        let sums: Vec<(f64, f64)> = s1.into_iter().zip(s2).collect();
         let [node_x, node_g, node_b] = &ops.parents;
         if let Some(node) = node_x {
-            let mut dx = vec![0.0f32; b * c * hw];
-            dx.par_chunks_mut(hw.max(1)).enumerate().for_each(|(p, out)| {
-                let ch = p % c;
-                let (m, r) = (s.mean[ch], s.rstd[ch]);
-                let (mean_dz, mean_dz_xhat) = ((sums[ch].0 / n) as f32, (sums[ch].1 / n) as f32);
-                let k = s.gamma[ch] * r;
-                let range = p * hw..(p + 1) * hw;
-                for ((o, x), (y, dy)) in out
-                    .iter_mut()
-                    .zip(&x[range.clone()])
-                    .zip(y[range.clone()].iter().zip(&dy[range]))
-                {
-                    let dz = dy * s.act.slope_at_output(*y);
-                    *o = k * (dz - mean_dz - (x - m) * r * mean_dz_xhat);
-                }
-            });
-            grads.register::<Flex>(node.id, tensor(dx, &s.dims));
+            let coef: Vec<(f32, f32, f32, f32)> = (0..c)
+                .map(|ch| {
+                    let (mean_dz, mean_dz_xhat) = ((sums[ch].0 / n) as f32, (sums[ch].1 / n) as f32);
+                    (s.gamma[ch] * s.rstd[ch], mean_dz, mean_dz_xhat * s.rstd[ch], s.mean[ch])
+                })
+                .collect();
+            let mut dx = vec![0.0f32; x.len()];
+            dx.par_chunks_mut(c * STAT_ROWS)
+                .enumerate()
+                .for_each(|(blk, out)| {
+                    let base = blk * STAT_ROWS * c;
+                    for (i, o) in out.iter_mut().enumerate() {
+                        let (k, mean_dz, slope, m) = coef[i % c];
+                        let j = base + i;
+                        let dz = dy[j] * s.act.slope_at_output(y[j]);
+                        *o = k * (dz - mean_dz - (x[j] - m) * slope);
+                    }
+                });
+            grads.register::<Flex>(node.id, nhwc_tensor(dx, s.dims));
         }
         if let Some(node) = node_g {
             grads.register::<Flex>(node.id, tensor(sums.iter().map(|v| v.1 as f32).collect(), &[c]));
@@ -343,7 +378,7 @@ impl Backward<Flex, 1> for ActBackward {
         let dy = grads.consume::<Flex>(&ops.node);
         let [Some(node)] = &ops.parents else { return };
         let s = ops.state;
-        let (y, dy) = (values(&s.y), values(&dy));
+        let (y, dy) = (nhwc_values(&s.y), nhwc_values(&dy));
         let mut dx = vec![0.0f32; y.len()];
         dx.par_chunks_mut(4096)
             .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
@@ -352,6 +387,6 @@ impl Backward<Flex, 1> for ActBackward {
                     .zip(y.iter().zip(dy))
                     .for_each(|(o, (y, dy))| *o = dy * s.act.slope_at_output(*y));
             });
-        grads.register::<Flex>(node.id, tensor(dx, &s.dims));
+        grads.register::<Flex>(node.id, nhwc_tensor(dx, s.dims));
     }
 }

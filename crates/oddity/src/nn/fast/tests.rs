@@ -238,3 +238,91 @@ fn batch_norm_eval_and_activation_match_burn() {
     assert!(!fast.is_empty());
     close(&fast, &burn, "activation dx");
 }
+
+#[test]
+fn conv_layers_over_several_batch_chunks_match_burn() {
+    // Large enough that the batch is cut into chunks of images (16 + 1 and 32 + 1): the weight
+    // gradient is summed over chunks, the outputs and input gradients are written chunk by chunk.
+    let dev = Device::flex().autodiff();
+    let layer: Conv2d = Conv2dConfig::new([16, 4], [4, 4])
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_bias(true)
+        .init(&dev);
+    let x = seeded([17, 16, 32, 32], 80, &dev);
+    let r = both(&layer, &x, conv2d, |l| l.weight.val(), |l| l.bias.as_ref().map(Param::val));
+    check("chunked conv", r);
+    let layer: ConvTranspose2d = ConvTranspose2dConfig::new([16, 8], [4, 4])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .with_bias(true)
+        .init(&dev);
+    let x = seeded([33, 16, 16, 16], 81, &dev);
+    let r = both(
+        &layer,
+        &x,
+        conv_transpose2d,
+        |l| l.weight.val(),
+        |l| l.bias.as_ref().map(Param::val),
+    );
+    check("chunked transposed conv", r);
+}
+
+#[test]
+fn a_stack_of_fast_layers_matches_burn_end_to_end() {
+    // conv → BN+LeakyReLU → conv → BN+ReLU → transposed conv → ReLU → transposed conv → tanh: the
+    // fast layers hand NHWC views to each other and to burn's own operations (tanh, the loss); the
+    // output and the gradient of the input and of every weight must match burn's composition.
+    use super::{Activation, activation, batch_norm_act};
+    let dev = Device::flex().autodiff();
+    let conv = |cin, cout| -> Conv2d {
+        Conv2dConfig::new([cin, cout], [4, 4])
+            .with_stride([2, 2])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .with_bias(false)
+            .init(&dev)
+    };
+    let up = |cin, cout| -> ConvTranspose2d {
+        ConvTranspose2dConfig::new([cin, cout], [4, 4])
+            .with_stride([2, 2])
+            .with_padding([1, 1])
+            .with_bias(true)
+            .init(&dev)
+    };
+    let (c1, c2, u1, u2) = (conv(3, 8), conv(8, 16), up(16, 8), up(8, 3));
+    let gamma = |n, s| -> Tensor<1> { seeded([1, 1, 1, n], s, &dev).reshape([n]).add_scalar(1.0) };
+    let (g1, b1, g2, b2) = (gamma(8, 90), gamma(8, 91), gamma(16, 92), gamma(16, 93));
+    let x0 = seeded([4, 3, 16, 16], 94, &dev);
+    let [fast, burn] = [true, false].map(|on| {
+        set_fast_kernels(on);
+        let x = x0.clone().require_grad();
+        let (g1, b1, g2, b2) = (g1.clone().require_grad(), b1.clone(), g2.clone(), b2.clone().require_grad());
+        let calls = fast_calls();
+        let h = batch_norm_act(conv2d(&c1, x.clone()), g1.clone(), b1, 1e-5, Activation::LeakyRelu(0.2)).output;
+        let h = batch_norm_act(conv2d(&c2, h), g2, b2.clone(), 1e-5, Activation::Relu).output;
+        let h = activation(conv_transpose2d(&u1, h), Activation::Relu);
+        let y = conv_transpose2d(&u2, h).tanh();
+        assert_eq!(fast_calls() - calls, 7 * usize::from(on), "fast layers taken: {on}");
+        let grads = (y.clone() * seeded([4, 3, 16, 16], 95, &dev)).sum().backward();
+        set_fast_kernels(true);
+        let w = |t: Tensor<4>| t.grad(&grads).map(values).unwrap_or_default();
+        let v1 = |t: Tensor<1>| t.grad(&grads).map(vec1).unwrap_or_default();
+        [
+            values(y),
+            w(x),
+            w(c1.weight.val()),
+            w(c2.weight.val()),
+            w(u1.weight.val()),
+            w(u2.weight.val()),
+            v1(g1),
+            v1(b2),
+        ]
+    });
+    for (k, what) in ["output", "dx", "dw conv1", "dw conv2", "dw up1", "dw up2", "dgamma1", "dbeta2"]
+        .iter()
+        .enumerate()
+    {
+        assert!(!fast[k].is_empty(), "{what} missing");
+        close(&fast[k], &burn[k], &format!("stack {what}"));
+    }
+}
