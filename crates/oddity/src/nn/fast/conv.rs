@@ -194,14 +194,15 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
     let [_, c_out, out_h, out_w] = plan.out_shape();
     let mut out = vec![0.0f32; g.batch * c_out * out_h * out_w];
     let per_chunk = g.images_per_chunk();
-    let mut cols = vec![0.0f32; per_chunk * g.rows_per_image() * g.cols()];
+    let mut scratch = Scratch::take(per_chunk * g.rows_per_image() * g.cols());
+    let cols = scratch.as_mut();
     if plan.transposed {
         // Per chunk of images: cols[rows, kk·c_out] = x · W, scattered (col2im) into y.
         let wm = kernels::weight_to_matrix(&w, plan.c_in, plan.c_out, plan.kk());
         for (first, n) in chunks(g.batch, per_chunk) {
             let sub = g.with_batch(n);
             kernels::matmul_into(
-                &mut cols,
+                cols,
                 Mat::rows(&x_rows[first * g.rows_per_image() * plan.c_in..], plan.c_in),
                 Mat::rows(&wm, g.cols()),
                 sub.rows(),
@@ -209,17 +210,17 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
                 g.cols(),
                 false,
             );
-            kernels::col2im_into(&cols, &sub, &mut out[first * g.in_image_len()..]);
+            kernels::col2im_into(cols, &sub, &mut out[first * g.in_image_len()..]);
         }
     } else {
         // Per chunk of images: y[rows, c_out] = im2col(x) · Wᵀ.
         let wm = kernels::weight_to_matrix(&w, plan.c_out, plan.c_in, plan.kk());
         for (first, n) in chunks(g.batch, per_chunk) {
             let sub = g.with_batch(n);
-            kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, &mut cols);
+            kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
             kernels::matmul_into(
                 &mut out[first * g.rows_per_image() * plan.c_out..],
-                Mat::rows(&cols, g.cols()),
+                Mat::rows(cols, g.cols()),
                 Mat::t(&wm, g.cols()),
                 sub.rows(),
                 g.cols(),
@@ -237,6 +238,38 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
         });
     }
     nhwc_tensor(out, plan.out_shape())
+}
+
+thread_local! {
+    /// The im2col buffer, kept between calls on this thread (a few MiB; see `images_per_chunk`).
+    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// This thread's im2col buffer while a layer runs (its values are stale: every user overwrites
+/// what it reads); handed back on drop. A nested call simply gets a fresh one.
+struct Scratch {
+    buf: Vec<f32>,
+    len: usize,
+}
+
+impl Scratch {
+    fn take(len: usize) -> Self {
+        let mut buf = SCRATCH.take();
+        if buf.len() < len {
+            buf = vec![0.0; len];
+        }
+        Self { buf, len }
+    }
+
+    fn as_mut(&mut self) -> &mut [f32] {
+        &mut self.buf[..self.len]
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        SCRATCH.set(std::mem::take(&mut self.buf));
+    }
 }
 
 /// `(first image, images)` of each chunk of a batch.
@@ -268,7 +301,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     });
     let x_rows = need[1].then(|| nhwc_values(x));
     let per_chunk = g.images_per_chunk();
-    let mut cols = vec![0.0f32; per_chunk * g.rows_per_image() * g.cols()];
+    let mut scratch = Scratch::take(per_chunk * g.rows_per_image() * g.cols());
+    let cols = scratch.as_mut();
     let rows_in = |first: usize| first * g.rows_per_image();
     let mut dx = need[0].then(|| vec![0.0f32; x_shape.iter().product()]);
     let mut dwm = need[1].then(|| vec![0.0f32; g.cols() * if plan.transposed { plan.c_in } else { plan.c_out }]);
@@ -278,11 +312,11 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
         let wm = kernels::weight_to_matrix(&wv, plan.c_in, plan.c_out, plan.kk());
         for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
             let sub = g.with_batch(n);
-            kernels::im2col_into(&dy_rows[first * g.in_image_len()..], &sub, &mut cols);
+            kernels::im2col_into(&dy_rows[first * g.in_image_len()..], &sub, cols);
             if let Some(dx) = dx.as_mut() {
                 kernels::matmul_into(
                     &mut dx[rows_in(first) * plan.c_in..],
-                    Mat::rows(&cols, g.cols()),
+                    Mat::rows(cols, g.cols()),
                     Mat::t(&wm, g.cols()),
                     sub.rows(),
                     g.cols(),
@@ -294,7 +328,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                 kernels::matmul_into(
                     dwm,
                     Mat::t(&x_rows[rows_in(first) * plan.c_in..], plan.c_in),
-                    Mat::rows(&cols, g.cols()),
+                    Mat::rows(cols, g.cols()),
                     plan.c_in,
                     sub.rows(),
                     g.cols(),
@@ -310,7 +344,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
             let dy_chunk = &dy_rows[rows_in(first) * plan.c_out..];
             if let Some(dx) = dx.as_mut() {
                 kernels::matmul_into(
-                    &mut cols,
+                    cols,
                     Mat::rows(dy_chunk, plan.c_out),
                     Mat::rows(&wm, g.cols()),
                     sub.rows(),
@@ -318,14 +352,14 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                     g.cols(),
                     false,
                 );
-                kernels::col2im_into(&cols, &sub, &mut dx[first * g.in_image_len()..]);
+                kernels::col2im_into(cols, &sub, &mut dx[first * g.in_image_len()..]);
             }
             if let (Some(dwm), Some(x_rows)) = (dwm.as_mut(), x_rows.as_ref()) {
-                kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, &mut cols);
+                kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
                 kernels::matmul_into(
                     dwm,
                     Mat::t(dy_chunk, plan.c_out),
-                    Mat::rows(&cols, g.cols()),
+                    Mat::rows(cols, g.cols()),
                     plan.c_out,
                     sub.rows(),
                     g.cols(),

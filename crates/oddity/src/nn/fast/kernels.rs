@@ -157,12 +157,20 @@ pub fn im2col_into(x: &[f32], g: &Geometry, cols: &mut [f32]) {
                 let r = first + i;
                 let (b, p) = (r / per_image, r % per_image);
                 let (oy, ox) = (p / g.out_w, p % g.out_w);
-                if !g.window_inside(oy, ox) {
-                    row.fill(0.0);
+                let image = &x[b * g.in_image_len()..][..g.in_image_len()];
+                if g.window_inside(oy, ox) && g.dilation[1] == 1 {
+                    // Each kernel row reads k_w·c consecutive values.
+                    let run = g.k_w * c;
+                    let x0 = ox * g.stride[1] - g.pad[1];
+                    for ky in 0..g.k_h {
+                        let iy = oy * g.stride[0] + ky * g.dilation[0] - g.pad[0];
+                        row[ky * run..][..run].copy_from_slice(&image[(iy * g.in_w + x0) * c..][..run]);
+                    }
+                    continue;
                 }
+                row.fill(0.0);
                 g.taps(oy, ox, |tap, pixel| {
-                    let s = (b * g.in_h * g.in_w + pixel) * c;
-                    row[tap * c..][..c].copy_from_slice(&x[s..s + c]);
+                    row[tap * c..][..c].copy_from_slice(&image[pixel * c..][..c]);
                 });
             }
         });
@@ -182,6 +190,17 @@ pub fn col2im_into(cols: &[f32], g: &Geometry, x: &mut [f32]) {
             for p in 0..per_image {
                 let (oy, ox) = (p / g.out_w, p % g.out_w);
                 let row = &cols[(b * per_image + p) * kcols..][..kcols];
+                if g.window_inside(oy, ox) && g.dilation[1] == 1 {
+                    // Each kernel row adds into k_w·c consecutive values (same order as the taps).
+                    let run = g.k_w * c;
+                    let x0 = ox * g.stride[1] - g.pad[1];
+                    for ky in 0..g.k_h {
+                        let iy = oy * g.stride[0] + ky * g.dilation[0] - g.pad[0];
+                        let dst = &mut img[(iy * g.in_w + x0) * c..][..run];
+                        dst.iter_mut().zip(&row[ky * run..][..run]).for_each(|(d, s)| *d += s);
+                    }
+                    continue;
+                }
                 g.taps(oy, ox, |tap, pixel| {
                     let dst = &mut img[pixel * c..][..c];
                     dst.iter_mut().zip(&row[tap * c..][..c]).for_each(|(d, s)| *d += s);
