@@ -251,8 +251,9 @@ impl<'a> Mat<'a> {
 }
 
 /// `dst[m×n] (+)= a[m×k] · b[k×n]`, `dst` row-major (its first `m·n` values); added to what `dst`
-/// holds when `accumulate`, else overwritten. Threads from rayon's pool.
-pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize, accumulate: bool) {
+/// holds when `accumulate`, else overwritten. Up to `threads` threads from rayon's pool.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize, accumulate: bool, threads: usize) {
     assert!(
         a.fits(m, k) && b.fits(k, n) && dst.len() >= m * n,
         "conv gemm: operand smaller than its view"
@@ -266,7 +267,6 @@ pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize
         }
         return;
     }
-    let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 && m * n * k >= 1 << 18 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -323,7 +323,7 @@ mod tests {
 
     fn matmul(a: Mat, b: Mat, m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut dst = vec![f32::NAN; m * n];
-        matmul_into(&mut dst, a, b, m, k, n, false);
+        matmul_into(&mut dst, a, b, m, k, n, false, 2);
         dst
     }
 
@@ -399,7 +399,7 @@ mod tests {
         let (a, b) = (seq(m * k, 8), seq(k * n, 9));
         let once = matmul(Mat::rows(&a, k), Mat::rows(&b, n), m, k, n);
         let mut twice = once.clone();
-        matmul_into(&mut twice, Mat::rows(&a, k), Mat::rows(&b, n), m, k, n, true);
+        matmul_into(&mut twice, Mat::rows(&a, k), Mat::rows(&b, n), m, k, n, true, 2);
         for (t, o) in twice.iter().zip(&once) {
             assert!((t - 2.0 * o).abs() < 1e-5);
         }
