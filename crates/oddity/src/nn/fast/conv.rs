@@ -192,43 +192,59 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
     let x_rows = nhwc_values(x);
     let w = values(w);
     let [_, c_out, out_h, out_w] = plan.out_shape();
-    let mut out = vec![0.0f32; g.batch * c_out * out_h * out_w];
+    let out_per_image = c_out * out_h * out_w;
+    let mut out = vec![0.0f32; g.batch * out_per_image];
     let per_chunk = g.images_per_chunk();
-    let mut scratch = Scratch::take(per_chunk * g.rows_per_image() * g.cols());
-    let cols = scratch.as_mut();
-    if plan.transposed {
-        // Per chunk of images: cols[rows, kk·c_out] = x · W, scattered (col2im) into y.
-        let wm = kernels::weight_to_matrix(&w, plan.c_in, plan.c_out, plan.kk());
-        for (first, n) in chunks(g.batch, per_chunk) {
-            let sub = g.with_batch(n);
+    let wm = if plan.transposed {
+        kernels::weight_to_matrix(&w, plan.c_in, plan.c_out, plan.kk())
+    } else {
+        kernels::weight_to_matrix(&w, plan.c_out, plan.c_in, plan.kk())
+    };
+    // The output of the chunk of images starting at `first`.
+    let chunk = |first: usize, out: &mut [f32], threads: usize| {
+        let sub = g.with_batch(out.len() / out_per_image);
+        let mut scratch = Scratch::take(sub.rows() * g.cols());
+        let cols = scratch.as_mut();
+        if plan.transposed {
+            // cols[rows, kk·c_out] = x · W, scattered (col2im) into y.
+            let x = &x_rows[first * g.rows_per_image() * plan.c_in..];
             kernels::matmul_into(
                 cols,
-                Mat::rows(&x_rows[first * g.rows_per_image() * plan.c_in..], plan.c_in),
+                Mat::rows(x, plan.c_in),
                 Mat::rows(&wm, g.cols()),
                 sub.rows(),
                 plan.c_in,
                 g.cols(),
                 false,
-                rayon::current_num_threads(),
+                threads,
             );
-            kernels::col2im_into(cols, &sub, &mut out[first * g.in_image_len()..]);
-        }
-    } else {
-        // Per chunk of images: y[rows, c_out] = im2col(x) · Wᵀ.
-        let wm = kernels::weight_to_matrix(&w, plan.c_out, plan.c_in, plan.kk());
-        for (first, n) in chunks(g.batch, per_chunk) {
-            let sub = g.with_batch(n);
+            kernels::col2im_into(cols, &sub, out);
+        } else {
+            // y[rows, c_out] = im2col(x) · Wᵀ.
             kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
             kernels::matmul_into(
-                &mut out[first * g.rows_per_image() * plan.c_out..],
+                out,
                 Mat::rows(cols, g.cols()),
                 Mat::t(&wm, g.cols()),
                 sub.rows(),
                 g.cols(),
                 plan.c_out,
                 false,
-                rayon::current_num_threads(),
+                threads,
             );
+        }
+    };
+    let threads = rayon::current_num_threads();
+    let chunk_len = per_chunk * out_per_image;
+    if g.batch > per_chunk && threads > 1 {
+        // Several chunks: side by side, one thread each (better use of the cores than splitting each
+        // product; every output value is computed the same way whatever the thread count).
+        out.par_chunks_mut(chunk_len)
+            .enumerate()
+            .for_each(|(i, o)| chunk(i * per_chunk, o, 1));
+    } else {
+        for (i, o) in out.chunks_mut(chunk_len).enumerate() {
+            chunk(i * per_chunk, o, threads);
         }
     }
     if let Some(bias) = bias {
