@@ -183,11 +183,15 @@ pub(crate) fn step(
         mut opt_g,
         mut opt_d,
     } = nets;
-    // G step
+    // G step. D's parameters are constants here (a copy without gradients, sharing D's running
+    // statistics): the official code also computes D's weight gradients in this backward pass and
+    // then discards them; G's gradients and D's running statistics are the same either way.
     let out = netg.forward(x.clone(), BnMode::Train);
-    let (_, feat_real) = netd.forward(x.clone(), BnMode::Train);
-    let (_, feat_fake) = netd.forward(out.fake.clone(), BnMode::Train);
-    let err_g = loss::adversarial(feat_real.detach(), feat_fake).mul_scalar(cfg.w_adv)
+    let frozen_d = netd.clone().no_grad();
+    let feat_real = frozen_d.encoder.features(x.clone(), BnMode::Train);
+    let feat_fake = frozen_d.encoder.features(out.fake.clone(), BnMode::Train);
+    drop(frozen_d);
+    let err_g = loss::adversarial(feat_real, feat_fake).mul_scalar(cfg.w_adv)
         + loss::contextual(x.clone(), out.fake.clone()).mul_scalar(cfg.w_con)
         + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
     let err_g_value = value(&err_g)?;
