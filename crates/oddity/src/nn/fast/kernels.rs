@@ -1,11 +1,12 @@
-//! The CPU kernels behind [`super`]: layout changes, im2col / col2im in NHWC, and one GEMM per layer
-//! over the whole batch (the `gemm` crate; AVX-512 / AVX2 / SSE chosen at run time from CPUID).
+//! The CPU kernels behind [`super`]: layout changes, im2col / col2im in NHWC, and GEMMs over chunks of
+//! the batch (the `gemm` crate; AVX-512 / AVX2 / SSE chosen at run time from CPUID).
 //!
 //! burn-flex 0.22.1 runs a convolution as one GEMM per image and per 512-pixel tile, and its
 //! backward through a transposed convolution and a batch↔channel swapped convolution: on the small
 //! feature maps of GANomaly and DCEC that gives products with 1–64 columns, where packing dominates
-//! (profile: ../shared/notes/speed-profile-2026-12-02.md). Here the batch is folded into the row
-//! dimension of every product, so each layer is one product with B·H·W rows.
+//! (profile: ../shared/notes/speed-profile-2026-12-02.md). Here the images of a chunk are folded into
+//! the row dimension of every product (a few thousand rows), and a chunk's im2col matrix stays small
+//! enough to be reused from cache.
 
 use rayon::prelude::*;
 

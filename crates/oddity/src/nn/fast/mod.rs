@@ -1,12 +1,13 @@
-//! The image models' layers on fast `flex` CPU kernels: 2-D convolutions as one batched GEMM per
-//! product ([`conv2d`], [`conv_transpose2d`]) and batch norm fused with its activation
+//! The image models' layers on fast `flex` CPU kernels: 2-D convolutions as GEMMs over chunks of the
+//! batch ([`conv2d`], [`conv_transpose2d`]) and batch norm fused with its activation
 //! ([`batch_norm_act`]), forward and backward.
 //!
 //! Each function takes burn's own layers and tensors (weights and model files are unchanged) and
 //! computes the same function as burn's composition. On a `flex` tensor — with or without autodiff —
 //! it runs the kernels here and registers its own backward step with burn's autodiff graph
-//! (`burn_autodiff::ops::Backward`); on any other backend (the GPU features) it calls burn. Why: burn-flex
-//! runs these layers as many small per-image GEMMs and elementwise passes
+//! (`burn_autodiff::ops::Backward`); on any other backend (the GPU features) it calls burn. Outputs
+//! are NHWC views with NCHW shape ([`layout`]), so consecutive fast layers pass data without layout
+//! copies. Why: burn-flex runs these layers as many small per-image GEMMs and elementwise passes
 //! (../shared/notes/speed-profile-2026-12-02.md, docs/bench/speed.md).
 
 mod autodiff;
