@@ -189,18 +189,44 @@ const STAT_ROWS: usize = 512;
 
 /// `act(x · scale[c] + shift[c])` over NHWC rows of `c = scale.len()` channels.
 fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f32> {
-    let c = scale.len().max(1);
-    let mut out = vec![0.0f32; x.len()];
-    out.par_chunks_mut(c * STAT_ROWS)
-        .zip(x.par_chunks(c * STAT_ROWS))
-        .for_each(|(o, x)| {
-            for (o, x) in o.chunks_mut(c).zip(x.chunks(c)) {
-                for (((o, x), s), t) in o.iter_mut().zip(x).zip(scale).zip(shift) {
-                    *o = act.apply(x * s + t);
+    // One copy of the loop per activation, so each compiles to vector code.
+    fn with(x: &[f32], scale: &[f32], shift: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
+        let c = scale.len().max(1);
+        let mut out = vec![0.0f32; x.len()];
+        out.par_chunks_mut(c * STAT_ROWS)
+            .zip(x.par_chunks(c * STAT_ROWS))
+            .for_each(|(o, x)| {
+                for (o, x) in o.chunks_mut(c).zip(x.chunks(c)) {
+                    for (((o, x), s), t) in o.iter_mut().zip(x).zip(scale).zip(shift) {
+                        *o = f(x * s + t);
+                    }
                 }
-            }
-        });
-    out
+            });
+        out
+    }
+    match act {
+        Activation::Identity => with(x, scale, shift, |z| Activation::Identity.apply(z)),
+        Activation::Relu => with(x, scale, shift, |z| Activation::Relu.apply(z)),
+        Activation::LeakyRelu(a) => with(x, scale, shift, move |z| Activation::LeakyRelu(a).apply(z)),
+    }
+}
+
+/// `dy · act'(y)` elementwise, one copy of the loop per activation (see [`affine_act`]).
+fn act_grad(y: &[f32], dy: &[f32], act: Activation) -> Vec<f32> {
+    fn with(y: &[f32], dy: &[f32], slope: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
+        let mut dx = vec![0.0f32; y.len()];
+        dx.par_chunks_mut(4096)
+            .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
+            .for_each(|(o, (y, dy))| {
+                o.iter_mut().zip(y.iter().zip(dy)).for_each(|(o, (y, dy))| *o = dy * slope(*y));
+            });
+        dx
+    }
+    match act {
+        Activation::Identity => with(y, dy, |y| Activation::Identity.slope_at_output(y)),
+        Activation::Relu => with(y, dy, |y| Activation::Relu.slope_at_output(y)),
+        Activation::LeakyRelu(a) => with(y, dy, move |y| Activation::LeakyRelu(a).slope_at_output(y)),
+    }
 }
 
 /// Per channel, `Σ f(row values)` over NHWC rows in f64: blocks of [`STAT_ROWS`] rows in parallel,
@@ -309,23 +335,16 @@ impl Backward<Flex, 3> for BnBackward {
         let (x, y, dy) = (nhwc_values(&s.x), nhwc_values(&s.y), nhwc_values(&dy));
         let rows = x.len() / c.max(1);
         let n = rows as f64;
-        // Per channel: Σ dz and Σ dz·x̂, with dz = dy · act'(y).
+        // dz = dy · act'(y); per channel: Σ dz and Σ dz·x̂.
+        let mut dz = act_grad(&y, &dy, s.act);
+        drop((y, dy));
         let row = |r: usize| r * c..(r + 1) * c;
         let s1 = channel_sums(c, rows, |r, acc| {
-            let p = row(r);
-            for ((a, y), dy) in acc.iter_mut().zip(&y[p.clone()]).zip(&dy[p]) {
-                *a += (dy * s.act.slope_at_output(*y)) as f64;
-            }
+            acc.iter_mut().zip(&dz[row(r)]).for_each(|(a, dz)| *a += *dz as f64);
         });
         let s2 = channel_sums(c, rows, |r, acc| {
             let p = row(r);
-            for (ch, ((a, x), (y, dy))) in acc
-                .iter_mut()
-                .zip(&x[p.clone()])
-                .zip(y[p.clone()].iter().zip(&dy[p]))
-                .enumerate()
-            {
-                let dz = dy * s.act.slope_at_output(*y);
+            for (ch, ((a, x), dz)) in acc.iter_mut().zip(&x[p.clone()]).zip(&dz[p]).enumerate() {
                 *a += (dz * (x - s.mean[ch]) * s.rstd[ch]) as f64;
             }
         });
@@ -338,19 +357,19 @@ impl Backward<Flex, 3> for BnBackward {
                     (s.gamma[ch] * s.rstd[ch], mean_dz, mean_dz_xhat * s.rstd[ch], s.mean[ch])
                 })
                 .collect();
-            let mut dx = vec![0.0f32; x.len()];
-            dx.par_chunks_mut(c * STAT_ROWS)
+            // dx = γ·r·(dz − mean dz − x̂·mean(dz·x̂)), written over dz.
+            dz.par_chunks_mut(c * STAT_ROWS)
                 .enumerate()
                 .for_each(|(blk, out)| {
                     let base = blk * STAT_ROWS * c;
-                    for (i, o) in out.iter_mut().enumerate() {
-                        let (k, mean_dz, slope, m) = coef[i % c];
-                        let j = base + i;
-                        let dz = dy[j] * s.act.slope_at_output(y[j]);
-                        *o = k * (dz - mean_dz - (x[j] - m) * slope);
+                    for (r, o) in out.chunks_mut(c).enumerate() {
+                        let x = &x[base + r * c..][..c];
+                        for ((o, x), (k, mean_dz, slope, m)) in o.iter_mut().zip(x).zip(&coef) {
+                            *o = k * (*o - mean_dz - (x - m) * slope);
+                        }
                     }
                 });
-            grads.register::<Flex>(node.id, nhwc_tensor(dx, s.dims));
+            grads.register::<Flex>(node.id, nhwc_tensor(dz, s.dims));
         }
         if let Some(node) = node_g {
             grads.register::<Flex>(node.id, tensor(sums.iter().map(|v| v.1 as f32).collect(), &[c]));
@@ -379,14 +398,7 @@ impl Backward<Flex, 1> for ActBackward {
         let [Some(node)] = &ops.parents else { return };
         let s = ops.state;
         let (y, dy) = (nhwc_values(&s.y), nhwc_values(&dy));
-        let mut dx = vec![0.0f32; y.len()];
-        dx.par_chunks_mut(4096)
-            .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
-            .for_each(|(o, (y, dy))| {
-                o.iter_mut()
-                    .zip(y.iter().zip(dy))
-                    .for_each(|(o, (y, dy))| *o = dy * s.act.slope_at_output(*y));
-            });
+        let dx = act_grad(&y, &dy, s.act);
         grads.register::<Flex>(node.id, nhwc_tensor(dx, s.dims));
     }
 }
