@@ -3,11 +3,12 @@
 //! kept; for each epoch budget B, the epoch each batch-norm mode would keep (lowest validation
 //! loss in that mode among epochs 1..=B), the pair `auto` keeps, and the test ROC-AUC / AUC-PR of
 //! each. A run with `epochs = B` trains exactly the first B epochs of this run (same seed, same
-//! draws), so one run answers every budget. Not a check: run by hand, in the release profile:
+//! draws), so one run answers every budget. Not a check: run by hand, in the release profile (the
+//! test runs in `crates/oddity`, so give absolute paths):
 //!
 //! ```sh
-//! ODDITY_MNIST=../shared/data/mnist ODDITY_CLASSES=0,1,2 ODDITY_SEEDS=0,1 ODDITY_EPOCHS=5 \
-//!   ODDITY_BUDGETS=2,3,5 ODDITY_MAX_TRAIN=2000 ODDITY_VAL_FRACTION=0.02 ODDITY_OUT=bn.jsonl \
+//! ODDITY_MNIST=$(realpath ../shared/data/mnist) ODDITY_CLASSES=0,1,2 ODDITY_SEEDS=0,1 ODDITY_EPOCHS=5 \
+//!   ODDITY_BUDGETS=2,3,5 ODDITY_MAX_TRAIN=2000 ODDITY_VAL_FRACTION=0.02 ODDITY_OUT=$PWD/bn.jsonl \
 //!   cargo test --release --workspace --lib ganomaly::bn_measure -- --ignored --nocapture
 //! ```
 //!
