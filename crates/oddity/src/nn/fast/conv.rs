@@ -13,8 +13,8 @@ use burn_std::ops::{ConvOptions, ConvTransposeOptions};
 use rayon::prelude::*;
 
 use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
-use super::layout::{dims4, nhwc_tensor, nhwc_values};
 use super::kernels::{self, Geometry, Mat};
+use super::layout::{dims4, nhwc_tensor, nhwc_values};
 use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
 
 /// `layer.forward(x)`, through the fast kernels where they apply.

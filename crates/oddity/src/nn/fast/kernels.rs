@@ -408,7 +408,10 @@ mod tests {
 
     #[test]
     fn chunks_stay_near_their_target_and_cover_the_batch() {
-        let g = Geometry { batch: 256, ..geom(2, 1, 4, 16) };
+        let g = Geometry {
+            batch: 256,
+            ..geom(2, 1, 4, 16)
+        };
         let per = g.images_per_chunk();
         assert!(per >= 1 && per <= g.batch);
         assert!(per * g.rows_per_image() * g.cols() <= CHUNK_FLOATS);

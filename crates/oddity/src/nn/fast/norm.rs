@@ -168,7 +168,10 @@ pub fn activation(x: Tensor<4>, act: Activation) -> Tensor<4> {
             count_fast_call();
             let dims = dims4(x.flex());
             let c = dims[1];
-            let out = nhwc_tensor(affine_act(&nhwc_values(x.flex()), &vec![1.0; c], &vec![0.0; c], act), dims);
+            let out = nhwc_tensor(
+                affine_act(&nhwc_values(x.flex()), &vec![1.0; c], &vec![0.0; c], act),
+                dims,
+            );
             if !any_tracked(&[Some(&x)]) {
                 return unroute(Routed::Plain(out));
             }
@@ -218,7 +221,9 @@ fn act_grad(y: &[f32], dy: &[f32], act: Activation) -> Vec<f32> {
         dx.par_chunks_mut(4096)
             .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
             .for_each(|(o, (y, dy))| {
-                o.iter_mut().zip(y.iter().zip(dy)).for_each(|(o, (y, dy))| *o = dy * slope(*y));
+                o.iter_mut()
+                    .zip(y.iter().zip(dy))
+                    .for_each(|(o, (y, dy))| *o = dy * slope(*y));
             });
         dx
     }
@@ -358,17 +363,15 @@ impl Backward<Flex, 3> for BnBackward {
                 })
                 .collect();
             // dx = γ·r·(dz − mean dz − x̂·mean(dz·x̂)), written over dz.
-            dz.par_chunks_mut(c * STAT_ROWS)
-                .enumerate()
-                .for_each(|(blk, out)| {
-                    let base = blk * STAT_ROWS * c;
-                    for (r, o) in out.chunks_mut(c).enumerate() {
-                        let x = &x[base + r * c..][..c];
-                        for ((o, x), (k, mean_dz, slope, m)) in o.iter_mut().zip(x).zip(&coef) {
-                            *o = k * (*o - mean_dz - (x - m) * slope);
-                        }
+            dz.par_chunks_mut(c * STAT_ROWS).enumerate().for_each(|(blk, out)| {
+                let base = blk * STAT_ROWS * c;
+                for (r, o) in out.chunks_mut(c).enumerate() {
+                    let x = &x[base + r * c..][..c];
+                    for ((o, x), (k, mean_dz, slope, m)) in o.iter_mut().zip(x).zip(&coef) {
+                        *o = k * (*o - mean_dz - (x - m) * slope);
                     }
-                });
+                }
+            });
             grads.register::<Flex>(node.id, nhwc_tensor(dz, s.dims));
         }
         if let Some(node) = node_g {

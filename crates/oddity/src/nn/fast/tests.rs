@@ -250,7 +250,13 @@ fn conv_layers_over_several_batch_chunks_match_burn() {
         .with_bias(true)
         .init(&dev);
     let x = seeded([17, 16, 32, 32], 80, &dev);
-    let r = both(&layer, &x, conv2d, |l| l.weight.val(), |l| l.bias.as_ref().map(Param::val));
+    let r = both(
+        &layer,
+        &x,
+        conv2d,
+        |l| l.weight.val(),
+        |l| l.bias.as_ref().map(Param::val),
+    );
     check("chunked conv", r);
     let layer: ConvTranspose2d = ConvTranspose2dConfig::new([16, 8], [4, 4])
         .with_stride([2, 2])
@@ -296,7 +302,12 @@ fn a_stack_of_fast_layers_matches_burn_end_to_end() {
     let [fast, burn] = [true, false].map(|on| {
         set_fast_kernels(on);
         let x = x0.clone().require_grad();
-        let (g1, b1, g2, b2) = (g1.clone().require_grad(), b1.clone(), g2.clone(), b2.clone().require_grad());
+        let (g1, b1, g2, b2) = (
+            g1.clone().require_grad(),
+            b1.clone(),
+            g2.clone(),
+            b2.clone().require_grad(),
+        );
         let calls = fast_calls();
         let h = batch_norm_act(conv2d(&c1, x.clone()), g1.clone(), b1, 1e-5, Activation::LeakyRelu(0.2)).output;
         let h = batch_norm_act(conv2d(&c2, h), g2, b2.clone(), 1e-5, Activation::Relu).output;
@@ -318,9 +329,11 @@ fn a_stack_of_fast_layers_matches_burn_end_to_end() {
             v1(b2),
         ]
     });
-    for (k, what) in ["output", "dx", "dw conv1", "dw conv2", "dw up1", "dw up2", "dgamma1", "dbeta2"]
-        .iter()
-        .enumerate()
+    for (k, what) in [
+        "output", "dx", "dw conv1", "dw conv2", "dw up1", "dw up2", "dgamma1", "dbeta2",
+    ]
+    .iter()
+    .enumerate()
     {
         assert!(!fast[k].is_empty(), "{what} missing");
         close(&fast[k], &burn[k], &format!("stack {what}"));
