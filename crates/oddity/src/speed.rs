@@ -6,6 +6,7 @@
 //! Inputs are uniform in [−1, 1) from a fixed seed: dense convolutions take the same time whatever
 //! the pixel values. Each figure is the median over timed steps after warm-up steps.
 
+pub mod curve;
 pub mod peak;
 
 use std::time::Instant;

@@ -1,6 +1,7 @@
 //! `oddity bench`: benchmark protocols over many files, written as results files and tables;
 //! timing of inner pieces (`dplan-step`, `speed`).
 
+mod curve;
 mod speed;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ pub enum Bench {
     /// Training and scoring throughput of the conv networks (GANomaly step, GANomaly scoring,
     /// DCEC pretraining step), side by side with PyTorch on the same CPU (bench/speed_reference.py).
     Speed(speed::Args),
+    /// GANomaly and DCEC training curves on oddity's kernels and on burn's own ops from the same
+    /// seed, with the largest gap between them.
+    Curve(curve::Args),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +66,7 @@ pub fn run(bench: Bench) -> Result<()> {
             Ok(())
         }
         Bench::Speed(a) => speed::run(a),
+        Bench::Curve(a) => curve::run(a),
     }
 }
 

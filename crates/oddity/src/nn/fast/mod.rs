@@ -45,6 +45,12 @@ thread_local! {
     static FAST_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Calls that took the fast path on this thread so far.
+#[cfg(test)]
+pub(crate) fn fast_calls() -> usize {
+    FAST_CALLS.with(std::cell::Cell::get)
+}
+
 fn count_fast_call() {
     #[cfg(test)]
     FAST_CALLS.with(|c| c.set(c.get() + 1));

@@ -6,11 +6,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{FAST_CALLS, conv_transpose2d, conv2d, set_fast_kernels};
-
-fn fast_calls() -> usize {
-    FAST_CALLS.with(std::cell::Cell::get)
-}
+use super::{conv_transpose2d, conv2d, fast_calls, set_fast_kernels};
 
 fn values(t: Tensor<4>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
