@@ -373,6 +373,12 @@ fn bad_configs_are_typed_errors() {
         matches!(e, Error::Shape(_)) && e.to_string().contains("arch=mlp"),
         "{e}"
     );
+    // Augmentation rotates images: tabular data is refused, naming the setting.
+    let e = entry
+        .fit(&Settings::parse(&["arch=mlp", "augment=true"]).unwrap(), &data, &ctx)
+        .err()
+        .unwrap();
+    assert_eq!(field_of(e), "augment");
     // Unknown keys and values.
     assert!(
         entry
@@ -386,18 +392,21 @@ fn bad_configs_are_typed_errors() {
     assert!(matches!(m.score(&other), Err(Error::Shape(_))));
 }
 
+/// With and without DEC-DA's augmentation: a resumed pretraining gives the uninterrupted fit's
+/// scores, the same seed the same scores, and augmentation a different model.
 #[test]
 fn pretraining_resumed_from_a_checkpoint_equals_an_uninterrupted_fit() {
     let data = mnist().select(&(0..300).collect::<Vec<_>>()).unwrap();
-    let cfg = |pretrain_epochs| DeepClusterConfig {
+    let cfg = |pretrain_epochs, augment| DeepClusterConfig {
         conv_filters: vec![4, 8, 8],
         pretrain_epochs,
         maxiter: 20,
         update_interval: 5,
         n_init: 2,
+        augment,
         ..Default::default()
     };
-    let fit = |epochs, ckpt: Option<(&Path, bool)>| {
+    let fit = |epochs, augment, ckpt: Option<(&Path, bool)>| {
         let mut ctx = FitContext::new(6, &Silent);
         if let Some((dir, resume)) = ckpt {
             ctx = ctx.with_checkpoint(oddity::checkpoint::Checkpointing {
@@ -405,11 +414,21 @@ fn pretraining_resumed_from_a_checkpoint_equals_an_uninterrupted_fit() {
                 resume,
             });
         }
-        DeepCluster::fit(&cfg(epochs), &data, &ctx).unwrap()
+        DeepCluster::fit(&cfg(epochs, augment), &data, &ctx).unwrap()
     };
-    let straight = fit(3, None).score(&data).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let ck = tmp.path().join("ck");
-    fit(1, Some((&ck, false)));
-    assert_eq!(fit(3, Some((&ck, true))).score(&data).unwrap(), straight);
+    let mut straight = Vec::new();
+    for augment in [false, true] {
+        let scores = fit(3, augment, None).score(&data).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let ck = tmp.path().join("ck");
+        fit(1, augment, Some((&ck, false)));
+        assert_eq!(
+            fit(3, augment, Some((&ck, true))).score(&data).unwrap(),
+            scores,
+            "augment={augment}"
+        );
+        straight.push(scores);
+    }
+    assert_eq!(fit(3, true, None).score(&data).unwrap(), straight[1]);
+    assert_ne!(straight[0], straight[1], "augmentation did not change the fit");
 }

@@ -115,6 +115,15 @@ pub struct DeepClusterConfig {
     /// to at most this L2 norm (burn's `GradientClippingConfig::Norm`, per tensor). Default 0 =
     /// off, as in DEC / IDEC / DCEC.
     pub clip_norm: f64,
+    /// DEC-DA's data augmentation (Guo et al. 2018): pretraining and fine-tuning batches are random
+    /// rotations and shifts of the images; the target distribution P and the final assignments use
+    /// the clean images. Default false: DEC, IDEC and DCEC train without it. Images only.
+    pub augment: bool,
+    /// Largest random shift with `augment`, as a fraction of height and width. Default 0.1: DEC-DA's
+    /// `ImageDataGenerator(width_shift_range=0.1, height_shift_range=0.1, …)`.
+    pub augment_shift: f64,
+    /// Largest random rotation with `augment`, in degrees. Default 10: DEC-DA's `rotation_range=10`.
+    pub augment_degrees: f64,
     /// Maximum fine-tuning iterations (mini-batches). Default 20000: DCEC / IDEC `--maxiter 2e4`.
     pub maxiter: usize,
     /// Iterations between updates of the target distribution P (and the stopping check).
@@ -159,6 +168,9 @@ impl Default for DeepClusterConfig {
             lr: 1e-3,
             batch_size: 256,
             clip_norm: 0.0,
+            augment: false,
+            augment_shift: 0.1,
+            augment_degrees: 10.0,
             maxiter: 20_000,
             update_interval: 140,
             tol: 0.001,
@@ -202,6 +214,21 @@ impl ModelConfig for DeepClusterConfig {
             return Err(Error::config(
                 "clip_norm",
                 format!("must be finite and >= 0 (0 = off), got {}", self.clip_norm),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.augment_shift) {
+            return Err(Error::config(
+                "augment_shift",
+                format!(
+                    "must be in [0, 1) (a fraction of the image size), got {}",
+                    self.augment_shift
+                ),
+            ));
+        }
+        if !(0.0..=180.0).contains(&self.augment_degrees) {
+            return Err(Error::config(
+                "augment_degrees",
+                format!("must be in [0, 180], got {}", self.augment_degrees),
             ));
         }
         if self.n_clusters < 2 {
@@ -306,6 +333,22 @@ mod tests {
         let mut c = DeepClusterConfig::default();
         f(&mut c);
         c
+    }
+
+    #[test]
+    fn augment_shift_must_be_a_fraction_below_one() {
+        assert_eq!(field(with(|c| c.augment_shift = -0.1)), "augment_shift");
+        assert_eq!(field(with(|c| c.augment_shift = 1.0)), "augment_shift");
+        assert_eq!(field(with(|c| c.augment_shift = f64::NAN)), "augment_shift");
+        assert!(with(|c| c.augment_shift = 0.0).validate().is_ok());
+    }
+
+    #[test]
+    fn augment_degrees_must_be_between_0_and_180() {
+        assert_eq!(field(with(|c| c.augment_degrees = -1.0)), "augment_degrees");
+        assert_eq!(field(with(|c| c.augment_degrees = 181.0)), "augment_degrees");
+        assert_eq!(field(with(|c| c.augment_degrees = f64::INFINITY)), "augment_degrees");
+        assert!(with(|c| c.augment_degrees = 45.0).validate().is_ok());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! Weights: the autoencoder, the centroids and (with `refine`) the k-means-refined centroids in a
 //! safetensors file written by burn-store, with the input shape in its metadata.
 
+mod augment;
 pub mod autoencoder;
 pub mod clustering_layer;
 pub mod config;
@@ -77,6 +78,8 @@ pub struct FitStats {
 pub(crate) struct Rows {
     pub n: usize,
     pub dim: usize,
+    /// Each row as an image (1 × 1 × dim for tabular data).
+    pub shape: InputShape,
     pub x: Vec<f32>,
 }
 
@@ -131,9 +134,20 @@ fn prepare(data: &Dataset, cfg: &DeepClusterConfig, expect: Option<InputShape>) 
             e.w
         )));
     }
+    if cfg.augment && matches!(layout, Layout::Tabular { .. }) {
+        return Err(Error::config(
+            "augment",
+            format!(
+                "rotates and shifts images; {} is tabular ({} features)",
+                data.name(),
+                layout.dim()
+            ),
+        ));
+    }
     Ok(Rows {
         n: data.n(),
         dim: layout.dim(),
+        shape,
         x: data.x().to_vec(),
     })
 }
@@ -150,6 +164,8 @@ struct PretrainedInfo {
     input: InputShape,
     /// Informational: how it was trained.
     pretrain_epochs: usize,
+    #[serde(default)]
+    augment: bool,
     seed: u64,
 }
 
@@ -166,6 +182,7 @@ impl PretrainedInfo {
             embedding: cfg.embedding,
             input,
             pretrain_epochs: cfg.pretrain_epochs,
+            augment: cfg.augment,
             seed,
         }
     }

@@ -18,6 +18,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::augment::Augmenter;
 use super::autoencoder::{Autoencoder, InputShape};
 use super::clustering_layer::{kl_loss, kmeans_loss, soft_assign, target_distribution};
 use super::config::{ClusterLoss, DeepClusterConfig, Weighting};
@@ -32,12 +33,23 @@ use crate::progress::EpochClock;
 
 /// Rows `idx` of `x` as a `[b, dim]` tensor.
 pub(crate) fn batch(x: &Rows, idx: &[usize], device: &Device) -> Tensor<2> {
+    augmented_batch(x, idx, None, device)
+}
+
+/// Rows `idx` of `x` as a `[b, dim]` tensor, randomly rotated and shifted by `aug` when given.
+fn augmented_batch(x: &Rows, idx: &[usize], aug: Option<&mut Augmenter>, device: &Device) -> Tensor<2> {
     let mut v = Vec::with_capacity(idx.len() * x.dim);
     for &i in idx {
         v.extend_from_slice(x.row(i));
     }
+    if let Some(aug) = aug {
+        aug.apply(&mut v);
+    }
     Tensor::from_data(TensorData::new(v, [idx.len(), x.dim]), device)
 }
+
+/// The augmentation stream of fine-tuning (pretraining epoch e uses stream e).
+const FINETUNE_STREAM: u64 = u64::MAX;
 
 pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data()
@@ -129,8 +141,9 @@ pub(crate) fn pretrain(
             "samples",
         );
         let mut sum = 0f64;
+        let mut aug = Augmenter::new(cfg, x.shape, ctx.seed, epoch as u64);
         for chunk in order.chunks(bs) {
-            let xb = batch(x, chunk, ad);
+            let xb = augmented_batch(x, chunk, aug.as_mut(), ad);
             let loss = mse(ae.decode(ae.encode(xb.clone())), xb);
             sum += scalar(&loss)? as f64 * chunk.len() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &ae);
@@ -241,6 +254,7 @@ pub(crate) fn cluster(
     let t = Instant::now();
     ctx.progress.start("deep-cluster fine-tune", Some(cfg.maxiter as u64));
     let mut ite = 0;
+    let mut aug = Augmenter::new(cfg, x.shape, ctx.seed, FINETUNE_STREAM);
     stats.stopped_at_tol = false;
     while ite < cfg.maxiter {
         if ite % cfg.update_interval == 0 {
@@ -270,7 +284,7 @@ pub(crate) fn cluster(
         let end = (index + bs).min(x.n);
         let idx = &order[index..end];
         index = if end >= x.n { 0 } else { end };
-        let xb = batch(x, idx, ad);
+        let xb = augmented_batch(x, idx, aug.as_mut(), ad);
         let zb = net.ae.encode(xb.clone());
         let rec = mse(net.ae.decode(zb.clone()), xb);
         let lc = match cfg.loss {
