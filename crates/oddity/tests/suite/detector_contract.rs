@@ -103,7 +103,7 @@ fn scoring_data_of_another_shape_is_an_error() {
         .fit(&Settings::default(), &blob(4, 3), &FitContext::new(0, &Silent))
         .unwrap();
     let err = det.score(&blob(4, 4)).unwrap_err();
-    assert!(matches!(err, Error::Shape(_)), "{err}");
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
     assert!(
         err.to_string().contains("[4]") && err.to_string().contains("[3]"),
         "{err}"

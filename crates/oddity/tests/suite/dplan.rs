@@ -111,7 +111,7 @@ fn beats_isolation_forest_on_cardio_and_round_trips() {
     let back = oddity::registry::load(&path).unwrap();
     assert_eq!(back.kind(), "dplan");
     assert_eq!(back.score(&split.test).unwrap(), scores);
-    let typed = persist::load::<Dplan>(&path).unwrap();
+    let typed = persist::load::<Dplan>(&path, &oddity::backend::cpu()).unwrap();
     assert_eq!(typed.model.history, det.model.history);
 }
 
