@@ -384,7 +384,7 @@ fn scoring_with_a_model_of_another_width_fails_cleanly() {
         "--out",
         csv.to_str().unwrap(),
     ]);
-    assert_error(&o, 1, "expects [30]");
+    assert_error(&o, 1, "expected [30]");
     assert!(!csv.exists());
 }
 

@@ -347,7 +347,7 @@ impl Dataset {
         if expected != data.layout {
             return Err(Error::shape(
                 format!("{}: sample shape", data.name),
-                format!("{} as the model was fitted", expected.describe()),
+                format!("{} (as fitted)", expected.describe()),
                 data.layout.describe(),
             ));
         }

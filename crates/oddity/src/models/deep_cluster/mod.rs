@@ -121,7 +121,7 @@ fn prepare(data: &Dataset, cfg: &DeepClusterConfig, expect: Option<InputShape>) 
     {
         return Err(Error::shape(
             format!("{}: sample shape", data.name()),
-            format!("{}x{}x{} as fitted", e.c, e.h, e.w),
+            format!("{}x{}x{} (as fitted)", e.c, e.h, e.w),
             format!("{}x{}x{}", shape.c, shape.h, shape.w),
         ));
     }

@@ -311,7 +311,7 @@ impl Model for IForest {
         if data.dim() != self.n_features {
             return Err(Error::shape(
                 format!("{}: features per sample", data.name()),
-                format!("{} as the isolation forest was fitted", self.n_features),
+                format!("{} (as fitted)", self.n_features),
                 data.dim(),
             ));
         }
