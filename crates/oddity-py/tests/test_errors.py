@@ -2,14 +2,20 @@
 that Python can trigger. `UnsupportedFormat` (data files are not read from Python) and `Backend`
 (a failing tensor backend) cannot be triggered from Python."""
 
+import hashlib
 import json
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import oddity
 from oddity import _native
+
+#: Model directories of an older format (`device` in the config, no training-score mean / sd).
+FIXTURES = Path(__file__).resolve().parents[2] / "oddity" / "tests" / "fixtures" / "v1-device"
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +69,23 @@ def test_too_large_is_value_error(blob):
         _native.Model.fit("iforest", json.dumps({"n_estimators": 10**15}), blob[0])
 
 
-def test_io_is_os_error_and_file_not_found_when_missing(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        _native.Model.load(tmp_path / "missing")
+def test_io_is_os_error(iforest, tmp_path):
+    iforest.save(tmp_path / "m")
+    (tmp_path / "m" / "model.json").unlink()
+    (tmp_path / "m" / "model.json").mkdir()
+    with pytest.raises(OSError, match="model.json") as e:
+        _native.Model.load(tmp_path / "m")
+    assert not isinstance(e.value, FileNotFoundError)
+
+
+def test_io_is_file_not_found_error_when_missing(blob, tmp_path):
+    # a pretrained-autoencoder folder with weights but without its ae.json
+    (tmp_path / "ae.safetensors").write_bytes(b"")
+    det = oddity.DeepCluster(
+        arch="mlp", mlp_hidden=(8,), pretrain_epochs=1, maxiter=10, n_init=1, n_clusters=2, pretrained=str(tmp_path)
+    )
+    with pytest.raises(FileNotFoundError, match="ae.json"):
+        det.fit(blob[0])
 
 
 def test_model_file_is_os_error(iforest, tmp_path):
@@ -75,17 +95,28 @@ def test_model_file_is_os_error(iforest, tmp_path):
         _native.Model.load(tmp_path / "m")
 
 
-def test_format_is_os_error(iforest, tmp_path):
-    import hashlib
-
-    iforest.save(tmp_path / "m")
+def test_format_is_os_error(tmp_path):
+    # a GANomaly directory (an old-format fixture) whose weights are not a GANomaly weights file
+    m = tmp_path / "m"
+    shutil.copytree(FIXTURES / "ganomaly", m)
     junk = b"\x08\x00\x00\x00\x00\x00\x00\x00{}      "
-    (tmp_path / "m" / "weights.safetensors").write_bytes(junk)
-    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    (m / "weights.safetensors").write_bytes(junk)
+    meta = json.loads((m / "model.json").read_text())
     meta["weights_sha256"] = hashlib.sha256(junk).hexdigest()
-    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(OSError, match="weights.safetensors"):
-        _native.Model.load(tmp_path / "m")
+    (m / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(OSError, match="weights.safetensors") as e:
+        _native.Model.load(m)
+    assert not str(e.value).startswith("model directory")  # Format, not ModelFile
+
+
+def test_old_model_files_load_and_give_linear_probabilities():
+    det = oddity.load(FIXTURES / "deep-cluster")
+    X = np.asarray(det.decision_function(np.zeros((3, 30))))
+    assert X.shape == (3,)
+    proba = det.predict_proba(np.zeros((3, 30)))
+    assert proba.shape == (3, 2) and ((proba >= 0) & (proba <= 1)).all()
+    with pytest.raises(ValueError, match="refit"):
+        det.predict_proba(np.zeros((3, 30)), method="unify")
 
 
 def test_output_is_os_error(iforest, tmp_path):
