@@ -294,8 +294,12 @@ fn a_diverging_fit_stops_with_an_error_naming_the_epoch() {
         let e = entry
             .fit(&settings, &data, &FitContext::new(2, &Silent))
             .err()
-            .unwrap_or_else(|| panic!("{name}: lr 1e30 did not diverge"))
-            .to_string();
+            .unwrap_or_else(|| panic!("{name}: lr 1e30 did not diverge"));
+        assert!(
+            matches!(&e, Error::Diverged { at, .. } if at.starts_with("epoch ")),
+            "{name}: {e:?}"
+        );
+        let e = e.to_string();
         assert!(e.contains("diverged") && e.contains("epoch"), "{name}: {e}");
     }
 }
