@@ -89,6 +89,68 @@ fn fit_then_score_writes_a_csv_with_one_row_per_sample() {
     assert_eq!(stdout(&o), text);
 }
 
+/// The scaled score is the linear outlier probability from the training score range
+/// (`Detector::probability`), so a row scores the same alone as in a batch.
+#[test]
+fn scaled_score_uses_the_training_range_and_does_not_depend_on_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = data("adrepository/annthyroid_21feat_normalised.csv");
+    let model = dir.path().join("m");
+    let o = oddity(&[
+        "fit",
+        "--model",
+        "iforest",
+        "--data",
+        file.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--set",
+        "n_estimators=10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let score = |path: &Path| {
+        let o = oddity(&[
+            "score",
+            "--model-dir",
+            model.to_str().unwrap(),
+            "--data",
+            path.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rows: Vec<(f64, f64)> = stdout(&o)
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[1].parse().unwrap(), c[2].parse().unwrap())
+            })
+            .collect();
+        rows
+    };
+    let all = score(&file);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    let (lo, hi) = (
+        json["summary"]["train_score_min"].as_f64().unwrap(),
+        json["summary"]["train_score_max"].as_f64().unwrap(),
+    );
+    for &(s, scaled) in &all {
+        assert!(
+            (scaled - ((s - lo) / (hi - lo)).clamp(0.0, 1.0)).abs() < 1e-6,
+            "{s} -> {scaled}"
+        );
+    }
+    // The most anomalous row alone: the same scaled score as in the batch (it used to be 0).
+    let text = std::fs::read_to_string(&file).unwrap();
+    let top = all.iter().enumerate().max_by(|a, b| a.1.0.total_cmp(&b.1.0)).unwrap().0;
+    let lines: Vec<&str> = text.lines().collect();
+    let one = dir.path().join("one.csv");
+    std::fs::write(&one, format!("{}\n{}\n", lines[0], lines[top + 1])).unwrap();
+    let alone = score(&one);
+    assert_eq!(alone, vec![all[top]]);
+    assert!(alone[0].1 > 0.5, "{alone:?}");
+}
+
 #[test]
 fn eval_json_prints_one_record_per_metric_and_seed() {
     let o = oddity(&[
@@ -322,7 +384,7 @@ fn scoring_with_a_model_of_another_width_fails_cleanly() {
         "--out",
         csv.to_str().unwrap(),
     ]);
-    assert_error(&o, 1, "expects [30]");
+    assert_error(&o, 1, "expected [30]");
     assert!(!csv.exists());
 }
 

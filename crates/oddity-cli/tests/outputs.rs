@@ -396,12 +396,12 @@ fn score_checks_the_columns_the_model_was_fitted_on() {
         args.extend(extra);
         oddity(&args)
     };
-    let e = assert_error(&score(&cba, &[]), 1, "columns differ");
+    let e = assert_error(&score(&cba, &[]), 1, "columns: expected those the model was fitted on");
     assert!(
         e.contains("another order") && e.contains("--allow-reordered-columns"),
         "{e}"
     );
-    let e = assert_error(&score(&abx, &[]), 1, "columns differ");
+    let e = assert_error(&score(&abx, &[]), 1, "columns: expected those the model was fitted on");
     assert!(e.contains("missing c") && e.contains("not in the model x"), "{e}");
     let reference = score(&abc, &[]);
     assert!(reference.status.success(), "{}", stderr(&reference));

@@ -1,11 +1,20 @@
-//! oddity errors as Python exceptions, with the same message.
+//! oddity errors as Python exceptions, with the same message: one exception type per
+//! [`oddity::Error`] variant (the table is in docs/python.md, "Errors").
 
 use oddity::Error;
 use pyo3::PyErr;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 
-/// `ValueError` for bad input or hyperparameters (sizes too large for memory too), `OSError` (`FileNotFoundError` when missing) for
-/// files and model directories, `RuntimeError` for backend failures.
+pyo3::create_exception!(
+    oddity,
+    DivergedError,
+    PyRuntimeError,
+    "Training diverged (a NaN or infinite loss or weights): try a smaller learning rate."
+);
+
+/// `ValueError` for bad input, shapes or hyperparameters (sizes too large for memory too),
+/// `OSError` (`FileNotFoundError` when missing) for files and model directories,
+/// `oddity.DivergedError` (a `RuntimeError`) for a diverging fit, `RuntimeError` for backend failures.
 pub fn to_py(e: Error) -> PyErr {
     let msg = match &e {
         // NumPy users index from 0: the position as `X[row, col]` (the CLI's message counts from 1).
@@ -19,7 +28,7 @@ pub fn to_py(e: Error) -> PyErr {
     };
     match e {
         Error::InvalidConfig { .. }
-        | Error::Shape(_)
+        | Error::Shape { .. }
         | Error::InvalidData(_)
         | Error::NonFinite { .. }
         | Error::UnknownModel { .. }
@@ -30,6 +39,7 @@ pub fn to_py(e: Error) -> PyErr {
         | Error::UnsupportedFormat { .. }
         | Error::ModelFile { .. }
         | Error::Output { .. } => PyOSError::new_err(msg),
+        Error::Diverged { .. } => DivergedError::new_err(msg),
         Error::Backend(_) => PyRuntimeError::new_err(msg),
     }
 }

@@ -23,6 +23,7 @@ fn models() -> Vec<(&'static str, &'static str, String)> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<model::Model>()?;
+    m.add("DivergedError", m.py().get_type::<errors::DivergedError>())?;
     m.add_function(wrap_pyfunction!(models, m)?)?;
     m.add_function(wrap_pyfunction!(settings::check, m)?)?;
     m.add_function(wrap_pyfunction!(settings::default_config, m)?)?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use numpy::{PyArray1, PyReadonlyArray1};
 use oddity::data::{Labels, Layout};
-use oddity::detector::FitContext;
+use oddity::detector::{FitContext, ProbabilityMethod};
 use oddity::registry::{self, AnyDetector};
 use pyo3::prelude::*;
 
@@ -89,6 +89,19 @@ impl Model {
             })
             .py_err()?;
         Ok(PyArray1::from_vec(py, scores))
+    }
+
+    /// Outlier probabilities (float64) of `scores` (from `score`) by `method`, `"linear"` or
+    /// `"unify"`, from the training scores (`oddity::detector::FitSummary::probability`).
+    fn probability<'py>(
+        &self,
+        py: Python<'py>,
+        scores: PyReadonlyArray1<'py, f32>,
+        method: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let method: ProbabilityMethod = method.parse().py_err()?;
+        let p = self.inner.probability(scores.as_slice()?, method).py_err()?;
+        Ok(PyArray1::from_vec(py, p))
     }
 
     /// Registry name, e.g. `"iforest"`.

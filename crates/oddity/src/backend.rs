@@ -7,6 +7,11 @@ pub use burn::tensor::Device;
 
 use crate::error::{Error, Result};
 
+/// The CPU (burn's `flex` backend): the default device.
+pub fn cpu() -> Device {
+    Device::flex()
+}
+
 /// The device names this build understands, for help texts.
 pub fn available() -> Vec<&'static str> {
     let mut v = vec!["cpu"];

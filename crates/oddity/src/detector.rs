@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::backend::Device;
 use crate::checkpoint::Checkpointing;
 use crate::data::{Dataset, Layout};
 use crate::error::{Error, Result};
@@ -18,6 +19,7 @@ use crate::progress::Progress;
 pub const DEFAULT_CONTAMINATION: f64 = 0.1;
 
 /// What a fit needs besides the data and the config.
+#[derive(Clone)]
 pub struct FitContext<'a> {
     /// Seed for every random choice (same seed → same model on the same machine).
     pub seed: u64,
@@ -30,6 +32,9 @@ pub struct FitContext<'a> {
     /// flags, or normals only), e.g. by [`crate::eval::evaluate_leave_one_class_out`]. Models
     /// that select an epoch (GANomaly) use it instead of carving their own; the others ignore it.
     pub validation: Option<&'a Dataset>,
+    /// Where the burn models compute (default: the CPU). Not a hyperparameter: it is not saved,
+    /// and a model fitted on one device loads on any (see [`crate::registry::load_on`]).
+    pub device: Device,
 }
 
 impl<'a> FitContext<'a> {
@@ -39,7 +44,14 @@ impl<'a> FitContext<'a> {
             progress,
             checkpoint: None,
             validation: None,
+            device: crate::backend::cpu(),
         }
+    }
+
+    /// Fits on `device` (see [`FitContext::device`]).
+    pub fn with_device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
     }
 
     /// Chooses the epoch on `data` (see [`FitContext::validation`]).
@@ -90,8 +102,9 @@ pub trait Model: Sized + Send + Sync {
     /// path that is renamed into place afterwards.
     fn save_weights(&self, path: &Path) -> Result<()>;
 
-    /// Rebuilds the model from its config and the tensors written by [`Model::save_weights`].
-    fn load_weights(config: &Self::Config, path: &Path) -> Result<Self>;
+    /// Rebuilds the model from its config and the tensors written by [`Model::save_weights`], on
+    /// `device` (models without burn tensors ignore it).
+    fn load_weights(config: &Self::Config, path: &Path, device: &Device) -> Result<Self>;
 
     /// The config as fitted, when fitting settles a hyperparameter the config left open (GANomaly's
     /// `bn_at_score = auto`): kept by [`Detector`] and written to `model.json` in place of the
@@ -151,6 +164,13 @@ pub struct FitSummary {
     /// Smallest and largest training score (for min-max scaled scores / probabilities).
     pub train_score_min: f32,
     pub train_score_max: f32,
+    /// Mean and population standard deviation of the training scores (for `unify`
+    /// probabilities), computed in `f64` and kept as `f32` like the scores. Absent in model files
+    /// written before they were stored: see [`FitSummary::probability`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_score_mean: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_score_sd: Option<f32>,
     /// Layout of the samples the model was fitted on; scoring data must match.
     pub layout: Layout,
     /// Seed used for fitting.
@@ -161,6 +181,81 @@ pub struct FitSummary {
     /// with names must have the same ones in the same order. Absent in older model files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_names: Option<Vec<String>>,
+}
+
+/// How scores become outlier probabilities: PyOD's `predict_proba(method=…)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProbabilityMethod {
+    /// Min-max scaled by the training scores' range, clipped to [0, 1].
+    #[default]
+    Linear,
+    /// `erf((s − mean) / (sd·√2))` with the training scores' mean and population sd, clipped to
+    /// [0, 1] (Kriegel et al. 2011): everything at or below the training mean is 0.
+    Unify,
+}
+
+impl std::str::FromStr for ProbabilityMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "linear" => Ok(ProbabilityMethod::Linear),
+            "unify" => Ok(ProbabilityMethod::Unify),
+            _ => Err(Error::config(
+                "method",
+                format!("must be 'linear' or 'unify', got '{s}'"),
+            )),
+        }
+    }
+}
+
+impl FitSummary {
+    /// Outlier probability of each score, in [0, 1], from what was learnt on the training scores
+    /// (never from the scores given, so one sample gets the same value alone or in a batch).
+    /// A constant training score maps to 0 (`linear`) or to 0 / 1 below / above it (`unify`).
+    /// `unify` on a model file that predates the stored mean and sd is an [`Error::InvalidData`]
+    /// (refit the model); `linear` works for every model file.
+    pub fn probability(&self, scores: &[f32], method: ProbabilityMethod) -> Result<Vec<f64>> {
+        let p = |s: &f32| f64::from(*s);
+        Ok(match method {
+            ProbabilityMethod::Linear => {
+                let (lo, hi) = (f64::from(self.train_score_min), f64::from(self.train_score_max));
+                let range = hi - lo;
+                scores
+                    .iter()
+                    .map(|s| {
+                        if range > 0.0 {
+                            ((p(s) - lo) / range).clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            }
+            ProbabilityMethod::Unify => {
+                let (Some(mean), Some(sd)) = (self.train_score_mean, self.train_score_sd) else {
+                    return Err(Error::InvalidData(
+                        "unify probabilities need the training scores' mean and sd, which this model \
+                         file predates (refit the model, or use linear)"
+                            .into(),
+                    ));
+                };
+                let (mean, sd) = (f64::from(mean), f64::from(sd));
+                let z = |s: &f32| {
+                    if sd > 0.0 {
+                        (p(s) - mean) / (sd * std::f64::consts::SQRT_2)
+                    } else if p(s) > mean {
+                        f64::INFINITY
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                };
+                scores
+                    .iter()
+                    .map(|s| crate::metrics::erf(z(s)).clamp(0.0, 1.0))
+                    .collect()
+            }
+        })
+    }
 }
 
 /// A fitted model with its threshold: the thing users fit, score, save and load.
@@ -190,10 +285,13 @@ impl<M: Model> Detector<M> {
         check_scores(&scores, train.n())?;
         let threshold = threshold_from_scores(&scores, common.contamination);
         let (min, max) = min_max(&scores);
+        let (mean, sd) = mean_sd(&scores);
         let summary = FitSummary {
             threshold,
             train_score_min: min,
             train_score_max: max,
+            train_score_mean: Some(mean as f32),
+            train_score_sd: Some(sd as f32),
             layout: train.layout(),
             seed: ctx.seed,
             n_train: train.n(),
@@ -228,6 +326,11 @@ impl<M: Model> Detector<M> {
 
     pub fn threshold(&self) -> f32 {
         self.summary.threshold
+    }
+
+    /// Outlier probabilities of `scores` from the training scores (see [`FitSummary::probability`]).
+    pub fn probability(&self, scores: &[f32], method: ProbabilityMethod) -> Result<Vec<f64>> {
+        self.summary.probability(scores, method)
     }
 
     /// See [`Model::reconstruct`].
@@ -269,6 +372,30 @@ pub fn threshold_from_scores(scores: &[f32], contamination: f64) -> f32 {
     (below + (above - below) * (pos - lo as f64)) as f32
 }
 
+/// Mean and population standard deviation (numpy's `std`, ddof 0), in `f64` with compensated
+/// sums (so scores near the mean keep their sign and digits).
+fn mean_sd(s: &[f32]) -> (f64, f64) {
+    let n = s.len().max(1) as f64;
+    let mean = compensated_sum(s.iter().map(|&v| f64::from(v))) / n;
+    let var = compensated_sum(s.iter().map(|&v| (f64::from(v) - mean).powi(2))) / n;
+    (mean, var.sqrt())
+}
+
+/// Neumaier's compensated summation.
+fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut lost) = (0.0f64, 0.0f64);
+    for v in values {
+        let t = sum + v;
+        lost += if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
+        sum = t;
+    }
+    sum + lost
+}
+
 fn min_max(s: &[f32]) -> (f32, f32) {
     s.iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
@@ -289,6 +416,63 @@ mod tests {
         assert_eq!(threshold_from_scores(&[5.0, 1.0, 4.0, 2.0, 3.0, 3.0], 0.5), 3.0);
         assert_eq!(threshold_from_scores(&[7.0], 0.1), 7.0);
         assert_eq!(threshold_from_scores(&[2.0, 1.0], 0.5), 1.5);
+    }
+
+    fn summary_of(scores: &[f32]) -> FitSummary {
+        let (min, max) = min_max(scores);
+        let (mean, sd) = mean_sd(scores);
+        FitSummary {
+            threshold: 0.0,
+            train_score_min: min,
+            train_score_max: max,
+            train_score_mean: Some(mean as f32),
+            train_score_sd: Some(sd as f32),
+            layout: Layout::Tabular { d: 1 },
+            seed: 0,
+            n_train: scores.len(),
+            feature_names: None,
+        }
+    }
+
+    #[test]
+    fn probabilities_use_the_training_scores() {
+        let s = summary_of(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        let lin = s
+            .probability(&[0.0, 1.0, 2.0, 5.0, 9.0], ProbabilityMethod::Linear)
+            .unwrap();
+        assert_eq!(lin, vec![0.0, 0.0, 0.25, 1.0, 1.0]);
+        // One sample alone gets what it gets in a batch.
+        assert_eq!(s.probability(&[2.0], ProbabilityMethod::Linear).unwrap(), vec![0.25]);
+        // mean 3, population sd √2 (kept as f32): erf((s − 3) / 2)
+        let uni = s.probability(&[1.0, 3.0, 5.0], ProbabilityMethod::Unify).unwrap();
+        assert_eq!(uni[..2], [0.0, 0.0]);
+        assert!((uni[2] - 0.8427007929497149).abs() < 1e-7, "{uni:?}");
+    }
+
+    #[test]
+    fn constant_training_scores_and_old_files() {
+        let s = summary_of(&[2.0, 2.0]);
+        assert_eq!(
+            s.probability(&[1.0, 2.0, 3.0], ProbabilityMethod::Linear).unwrap(),
+            vec![0.0; 3]
+        );
+        assert_eq!(
+            s.probability(&[1.0, 2.0, 3.0], ProbabilityMethod::Unify).unwrap(),
+            vec![0.0, 0.0, 1.0]
+        );
+        let old = FitSummary {
+            train_score_mean: None,
+            train_score_sd: None,
+            ..summary_of(&[1.0, 3.0])
+        };
+        assert_eq!(old.probability(&[2.0], ProbabilityMethod::Linear).unwrap(), vec![0.5]);
+        let e = old.probability(&[2.0], ProbabilityMethod::Unify).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidData(_)) && e.to_string().contains("refit"),
+            "{e}"
+        );
+        assert!("softmax".parse::<ProbabilityMethod>().is_err());
+        assert_eq!("unify".parse::<ProbabilityMethod>().unwrap(), ProbabilityMethod::Unify);
     }
 
     #[test]

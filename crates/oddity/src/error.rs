@@ -12,9 +12,14 @@ pub enum Error {
     #[error("invalid config: `{field}` {reason}")]
     InvalidConfig { field: String, reason: String },
 
-    /// Data does not have the shape an operation needs.
-    #[error("shape mismatch: {0}")]
-    Shape(String),
+    /// Data does not have the shape an operation needs: `what` (naming the file or input and the
+    /// quantity) is `got` where `expected` was needed; a hint, if any, ends `got`.
+    #[error("shape mismatch: {what}: expected {expected}, got {got}")]
+    Shape {
+        what: String,
+        expected: String,
+        got: String,
+    },
 
     /// Input data is unusable for the operation (empty, wrong labels, ...).
     #[error("invalid data: {0}")]
@@ -70,6 +75,19 @@ pub enum Error {
     #[error("model directory {}: {reason}", path.display())]
     ModelFile { path: PathBuf, reason: String },
 
+    /// Training produced a non-finite loss or non-finite weights. `at` says where, counting from 1
+    /// (`epoch 3`, `epoch 2, batch 1`, `step 40 (episode 2)`, `iteration 7`); `what` names what
+    /// went non-finite (`the generator loss`, `non-finite weights`) and `loss` is its value when it
+    /// is a loss; `advice` (what to try, the checkpoint kept) ends the message.
+    #[error("{model} training diverged at {at}: {what}{}{advice}", loss.map_or(String::new(), |l| format!(" is {l}")))]
+    Diverged {
+        model: String,
+        at: String,
+        what: String,
+        loss: Option<f64>,
+        advice: String,
+    },
+
     /// The deep-learning backend failed.
     #[error("backend error: {0}")]
     Backend(String),
@@ -84,6 +102,32 @@ impl Error {
         Error::InvalidConfig {
             field: field.into(),
             reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Shape`].
+    pub fn shape(what: impl Into<String>, expected: impl std::fmt::Display, got: impl std::fmt::Display) -> Self {
+        Error::Shape {
+            what: what.into(),
+            expected: expected.to_string(),
+            got: got.to_string(),
+        }
+    }
+
+    /// Shorthand for [`Error::Diverged`].
+    pub fn diverged(
+        model: impl Into<String>,
+        at: impl Into<String>,
+        what: impl Into<String>,
+        loss: Option<f64>,
+        advice: impl Into<String>,
+    ) -> Self {
+        Error::Diverged {
+            model: model.into(),
+            at: at.into(),
+            what: what.into(),
+            loss,
+            advice: advice.into(),
         }
     }
 

@@ -14,6 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::backend::Device;
 use crate::detector::{Common, Detector, FitSummary, Model};
 use crate::error::{Error, Result};
 
@@ -210,19 +211,28 @@ pub fn read_model_file(dir: &Path) -> Result<ModelFile> {
     Ok(file)
 }
 
-/// Loads a model directory written by [`save`] for model type `M`.
-pub fn load<M: Model>(dir: &Path) -> Result<Detector<M>> {
+/// Config keys that older versions wrote into `model.json` and this one drops on load: `device`
+/// (now a fit / load argument, [`crate::detector::FitContext::device`]).
+const RETIRED_CONFIG_KEYS: &[&str] = &["device"];
+
+/// Loads a model directory written by [`save`] for model type `M`, onto `device`.
+pub fn load<M: Model>(dir: &Path, device: &Device) -> Result<Detector<M>> {
     let file = read_model_file(dir)?;
-    load_from_file(dir, file)
+    load_from_file(dir, file, device)
 }
 
-/// Builds the detector from an already-read `model.json`.
-pub fn load_from_file<M: Model>(dir: &Path, file: ModelFile) -> Result<Detector<M>> {
+/// Builds the detector from an already-read `model.json`, onto `device`.
+pub fn load_from_file<M: Model>(dir: &Path, mut file: ModelFile, device: &Device) -> Result<Detector<M>> {
     if file.kind != M::KIND {
         return Err(Error::model_file(
             dir,
             format!("holds a `{}` model, not `{}`", file.kind, M::KIND),
         ));
+    }
+    if let serde_json::Value::Object(config) = &mut file.config {
+        for key in RETIRED_CONFIG_KEYS {
+            config.remove(*key);
+        }
     }
     let config: M::Config = serde_json::from_value(file.config).map_err(|e| {
         Error::model_file(
@@ -238,7 +248,7 @@ pub fn load_from_file<M: Model>(dir: &Path, file: ModelFile) -> Result<Detector<
     file.common
         .validate()
         .map_err(|e| Error::model_file(dir, e.to_string()))?;
-    let model = M::load_weights(&config, &dir.join(WEIGHTS_FILE))?;
+    let model = M::load_weights(&config, &dir.join(WEIGHTS_FILE), device)?;
     Ok(Detector {
         model,
         config,

@@ -5,8 +5,11 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::backend::Device;
 use crate::data::Dataset;
-use crate::detector::{Common, Detector, FitContext, FitSummary, Model, ModelConfig, Reconstruction};
+use crate::detector::{
+    Common, Detector, FitContext, FitSummary, Model, ModelConfig, ProbabilityMethod, Reconstruction,
+};
 use crate::error::{Error, Result};
 use crate::models::deep_cluster::DeepCluster;
 use crate::models::deep_sad::DeepSad;
@@ -25,6 +28,8 @@ pub trait AnyDetector: Send + Sync {
     /// `true` = anomaly.
     fn predict(&self, data: &Dataset) -> Result<Vec<bool>>;
     fn threshold(&self) -> f32;
+    /// Outlier probabilities of `scores` (see [`FitSummary::probability`]).
+    fn probability(&self, scores: &[f32], method: ProbabilityMethod) -> Result<Vec<f64>>;
     fn summary(&self) -> &FitSummary;
     /// Scores of the training samples from fitting (`None` once loaded from disk).
     fn train_scores(&self) -> Option<&[f32]>;
@@ -49,6 +54,9 @@ impl<M: Model + 'static> AnyDetector for Detector<M> {
     }
     fn threshold(&self) -> f32 {
         Detector::threshold(self)
+    }
+    fn probability(&self, scores: &[f32], method: ProbabilityMethod) -> Result<Vec<f64>> {
+        Detector::probability(self, scores, method)
     }
     fn summary(&self) -> &FitSummary {
         &self.summary
@@ -107,7 +115,7 @@ pub struct ModelEntry {
     pub protocol: Protocol,
     default_config: fn() -> Value,
     fit: fn(Value, Common, &Dataset, &FitContext, &dyn Fn(&str) -> bool) -> Result<Box<dyn AnyDetector>>,
-    load: fn(&Path, ModelFile) -> Result<Box<dyn AnyDetector>>,
+    load: fn(&Path, ModelFile, &Device) -> Result<Box<dyn AnyDetector>>,
     /// Parses and validates a config (type errors name the model kind).
     check: fn(Value) -> Result<()>,
 }
@@ -125,7 +133,7 @@ impl ModelEntry {
                 config.infer_from_data(data, given);
                 Ok(Box::new(Detector::<M>::fit(config, common, data, ctx)?))
             },
-            load: |dir, file| Ok(Box::new(persist::load_from_file::<M>(dir, file)?)),
+            load: |dir, file, device| Ok(Box::new(persist::load_from_file::<M>(dir, file, device)?)),
             check: |config| validate_config::<M>(config).map(drop),
         }
     }
@@ -138,8 +146,17 @@ impl ModelEntry {
     /// Fits with the defaults overridden by `settings` (`key=value` pairs, see [`Settings`]);
     /// hyperparameters that follow from the data and are not in `settings` are inferred from
     /// `data` (see [`ModelConfig::infer_from_data`]).
+    /// A `device` setting overrides `ctx.device` (see [`Settings::device`]).
     pub fn fit(&self, settings: &Settings, data: &Dataset, ctx: &FitContext) -> Result<Box<dyn AnyDetector>> {
         let (config, common) = settings.apply(self)?;
+        let on_device;
+        let ctx = match settings.device()? {
+            Some(device) => {
+                on_device = ctx.clone().with_device(device);
+                &on_device
+            }
+            None => ctx,
+        };
         (self.fit)(config, common, data, ctx, &|key| settings.has(key))
     }
 }
@@ -191,16 +208,27 @@ pub fn find(name: &str) -> Result<ModelEntry> {
         })
 }
 
-/// Loads any model directory, dispatching on the kind recorded in `model.json`.
+/// Loads any model directory onto the CPU (see [`load_on`]).
 pub fn load(dir: &Path) -> Result<Box<dyn AnyDetector>> {
+    load_on(dir, &crate::backend::cpu())
+}
+
+/// Loads any model directory onto `device`, dispatching on the kind recorded in `model.json`.
+/// The device a model was fitted on is not recorded: any model loads on any device.
+pub fn load_on(dir: &Path, device: &Device) -> Result<Box<dyn AnyDetector>> {
     let file = persist::read_model_file(dir)?;
     let entry = find(&file.kind).map_err(|_| Error::model_file(dir, format!("unknown model kind `{}`", file.kind)))?;
-    (entry.load)(dir, file)
+    (entry.load)(dir, file, device)
 }
+
+/// The setting that chooses the device (see [`Settings`]).
+const DEVICE_KEY: &str = "device";
 
 /// Hyperparameter overrides given as `key=value` (CLI `--set`). Values are parsed as JSON when
 /// they are valid JSON (`100`, `0.5`, `true`, `"auto"`), else taken as strings (`auto`).
-/// `contamination` is shared by every model; every other key must be a field of the model's config.
+/// `contamination` is shared by every model; `device` (`cpu`, `cuda:1`, …) says where to fit, not
+/// what (it goes to [`FitContext::device`], not into the config); every other key must be a field
+/// of the model's config.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pairs: Vec<(String, Value)>,
@@ -231,6 +259,17 @@ impl Settings {
         self.pairs.iter().any(|(k, _)| k == key)
     }
 
+    /// The `device` setting, parsed (`None` when not given).
+    pub fn device(&self) -> Result<Option<Device>> {
+        let Some((_, v)) = self.pairs.iter().rev().find(|(k, _)| k == DEVICE_KEY) else {
+            return Ok(None);
+        };
+        let spec = v
+            .as_str()
+            .ok_or_else(|| Error::config(DEVICE_KEY, format!("must be a device name, got {v}")))?;
+        crate::backend::parse_device(spec).map(Some)
+    }
+
     pub fn set(mut self, key: &str, value: Value) -> Self {
         self.pairs.push((key.to_string(), value));
         self
@@ -244,7 +283,9 @@ impl Settings {
         };
         let mut common = Common::default();
         for (k, v) in &self.pairs {
-            if k == "contamination" {
+            if k == DEVICE_KEY {
+                self.device()?;
+            } else if k == "contamination" {
                 common.contamination = v
                     .as_f64()
                     .ok_or_else(|| Error::config("contamination", format!("must be a number, got {v}")))?;
@@ -252,7 +293,7 @@ impl Settings {
                 config.insert(k.clone(), v.clone());
             } else {
                 let mut known: Vec<&str> = config.keys().map(String::as_str).collect();
-                known.push("contamination");
+                known.extend(["contamination", DEVICE_KEY]);
                 return Err(Error::config(
                     k,
                     format!(
@@ -270,7 +311,11 @@ impl Settings {
             let type_error = matches!(&e, Error::InvalidConfig { field, .. } if field == entry.name);
             if type_error {
                 let defaults = entry.default_config();
-                for (k, v) in self.pairs.iter().filter(|(k, _)| k != "contamination") {
+                for (k, v) in self
+                    .pairs
+                    .iter()
+                    .filter(|(k, _)| k != "contamination" && k != DEVICE_KEY)
+                {
                     let mut one = defaults.clone();
                     one[k.as_str()] = v.clone();
                     if let Err(Error::InvalidConfig { field, reason }) = (entry.check)(one)

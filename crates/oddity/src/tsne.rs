@@ -31,7 +31,11 @@ pub fn subsample(n: usize, max_samples: usize, seed: u64) -> Vec<usize> {
 /// lowered to (n − 1) / 3 for small `n` (the crate needs 3·perplexity neighbours).
 pub fn tsne_2d(x: &[f32], d: usize, perplexity: f32, seed: u64) -> Result<Vec<f32>> {
     if d == 0 || !x.len().is_multiple_of(d) {
-        return Err(Error::Shape(format!("t-SNE: {} values are not rows of {d}", x.len())));
+        return Err(Error::shape(
+            "t-SNE: input",
+            format!("rows of {d} values"),
+            format!("{} values", x.len()),
+        ));
     }
     let n = x.len() / d;
     if n < 5 {

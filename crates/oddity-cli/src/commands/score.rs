@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use oddity::data::Labels;
-use oddity::metrics::min_max_scale;
+use oddity::detector::ProbabilityMethod;
 use oddity::report::folder::{DEFAULT_IMAGES, FolderPage, build_folder};
 use oddity::{Error, Result, registry};
 
@@ -32,6 +32,10 @@ pub struct Args {
     /// Images shown at each end of the ranking in the --report page [default: 8].
     #[arg(long, value_name = "K", requires = "report")]
     report_images: Option<usize>,
+    /// Where to compute: `cpu` or a GPU backend this build has (`cuda[:N]`, …); any model loads
+    /// on any device, whichever it was fitted on.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    device: String,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -41,13 +45,13 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.report {
         oddity::output::check_dir(dir)?;
     }
-    let det = registry::load(&args.model_dir)?;
+    let det = registry::load_on(&args.model_dir, &oddity::backend::parse_device(&args.device)?)?;
     let mut data = args.data.load_all_for(det.summary().layout)?;
     if let (true, Some(names)) = (args.allow_reordered_columns, &det.summary().feature_names) {
         data = data.reorder_columns(names)?;
     }
     let scores = det.score(&data)?;
-    let scaled = min_max_scale(&scores);
+    let scaled = det.probability(&scores, ProbabilityMethod::Linear)?;
     let threshold = det.threshold();
     let labels: Option<Vec<String>> = match data.labels() {
         Labels::None => None,
@@ -64,7 +68,7 @@ pub fn run(args: Args) -> Result<()> {
         if let Some(f) = files {
             let _ = write!(csv, "{},", csv_field(&f[i]));
         }
-        let _ = write!(csv, "{s},{m},{}", (*s > threshold) as u8);
+        let _ = write!(csv, "{s},{},{}", *m as f32, (*s > threshold) as u8);
         if let Some(l) = &labels {
             let _ = write!(csv, ",{}", csv_field(&l[i]));
         }

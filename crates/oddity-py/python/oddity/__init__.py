@@ -13,6 +13,7 @@ Models are saved as the same directories the `oddity` CLI writes and reads (`odd
 from . import _native
 from ._base import WEAKLY_SUPERVISED, BaseDetector, _register
 from ._errors import NotFittedError
+from ._native import DivergedError
 
 __version__ = _native.__version__
 
@@ -94,6 +95,7 @@ def models():
 __all__ = [
     "BaseDetector",
     "NotFittedError",
+    "DivergedError",
     "IForest",
     "GANomaly",
     "DPLAN",

@@ -211,8 +211,6 @@ class BaseDetector:
         self._set_fitted_attributes()
         self.decision_scores_ = np.asarray(self.detector_.train_scores, dtype=np.float64)
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
-        self._mu = float(np.mean(self.decision_scores_))
-        self._sigma = float(np.std(self.decision_scores_))
         return self
 
     def _labels(self, y, n):
@@ -236,7 +234,6 @@ class BaseDetector:
 
     def _set_fitted_attributes(self):
         self.threshold_ = float(self.detector_.threshold)
-        self._train_range = tuple(float(v) for v in self.detector_.train_score_range)
         shape = tuple(self.detector_.sample_shape)
         self.n_features_in_ = int(np.prod(shape))
         self.sample_shape_ = shape
@@ -277,14 +274,10 @@ class BaseDetector:
         clipped to [0, 1]. With `return_confidence`, also `predict_confidence(X)`."""
         if method not in ("linear", "unify"):
             raise ValueError(f"method must be 'linear' or 'unify', got {method!r}")
-        scores = self.decision_function(X)
-        if method == "linear":
-            lo, hi = self._train_range
-            p = np.clip((scores - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(scores)
-        else:
-            mu, sigma = self._train_moments()
-            z = (scores - mu) / (sigma * math.sqrt(2)) if sigma > 0 else np.where(scores > mu, np.inf, -np.inf)
-            p = np.clip(np.vectorize(math.erf, otypes=[np.float64])(z) if len(z) else z, 0.0, 1.0)
+        self._check_fitted()
+        scores32 = self.detector_.score(self._features(X), self.n_jobs)
+        p = np.asarray(self.detector_.probability(scores32, method), dtype=np.float64)
+        scores = np.asarray(scores32, dtype=np.float64)
         proba = np.column_stack([1.0 - p, p])
         if return_confidence:
             return proba, self._confidence(scores)
@@ -330,12 +323,6 @@ class BaseDetector:
                 "compute_rejection_stats need the training scores (fit it, or pickle it instead of save / load)"
             )
         return self.decision_scores_
-
-    def _train_moments(self):
-        self._check_fitted()
-        if getattr(self, "_mu", None) is None:
-            self._train_scores()
-        return self._mu, self._sigma
 
     def _confidence(self, scores):
         from ._confidence import confidence
@@ -417,7 +404,6 @@ class BaseDetector:
         # training score: decision_scores_, labels_ and the confidence methods exist only after fit().
         self.decision_scores_ = None
         self.labels_ = None
-        self._mu = self._sigma = None
         return self
 
     # ---- pickling (joblib, Spark closures): the model directory's files ------------------------

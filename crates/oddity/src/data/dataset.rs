@@ -90,10 +90,11 @@ impl Dataset {
             return Err(Error::InvalidData(format!("{name}: no samples (empty data)")));
         }
         if !x.len().is_multiple_of(dim) {
-            return Err(Error::Shape(format!(
-                "{name}: {} values is not a multiple of {dim} features per sample",
-                x.len()
-            )));
+            return Err(Error::shape(
+                format!("{name}: values"),
+                format!("a multiple of {dim} features per sample"),
+                x.len(),
+            ));
         }
         let n = x.len() / dim;
         if let Some(pos) = x.iter().position(|v| !v.is_finite()) {
@@ -107,7 +108,11 @@ impl Dataset {
         if let Some(len) = labels.len()
             && len != n
         {
-            return Err(Error::Shape(format!("{name}: {n} samples but {len} labels")));
+            return Err(Error::shape(
+                format!("{name}: labels"),
+                format!("{n}, one per sample"),
+                len,
+            ));
         }
         if let Labels::Classes { ids, names } = &labels
             && let Some(bad) = ids.iter().find(|&&id| id as usize >= names.len())
@@ -136,12 +141,11 @@ impl Dataset {
     /// Attaches feature names (one per feature).
     pub fn with_feature_names(mut self, names: Vec<String>) -> Result<Self> {
         if names.len() != self.dim() {
-            return Err(Error::Shape(format!(
-                "{}: {} feature names for {} features",
-                self.name,
+            return Err(Error::shape(
+                format!("{}: feature names", self.name),
+                format!("{}, one per feature", self.dim()),
                 names.len(),
-                self.dim()
-            )));
+            ));
         }
         // A map, not a scan per name: a one-hot ARFF can have millions of columns.
         let mut first = std::collections::HashMap::with_capacity(names.len());
@@ -171,10 +175,7 @@ impl Dataset {
             )));
         };
         if let Some(diff) = column_difference(names, own, false) {
-            return Err(Error::Shape(format!(
-                "{}: columns differ from those the model was fitted on: {diff}",
-                self.name
-            )));
+            return Err(columns_differ(&self.name, diff));
         }
         let at: std::collections::HashMap<&str, usize> = own.iter().enumerate().map(|(j, o)| (o.as_str(), j)).collect();
         let idx: Vec<usize> = names.iter().map(|n| at.get(n.as_str()).copied().unwrap_or(0)).collect();
@@ -196,22 +197,18 @@ impl Dataset {
         };
         match column_difference(want, got, true) {
             None => Ok(()),
-            Some(diff) => Err(Error::Shape(format!(
-                "{}: columns differ from those the model was fitted on: {diff}",
-                data.name
-            ))),
+            Some(diff) => Err(columns_differ(&data.name, diff)),
         }
     }
 
     /// Attaches the source file of each sample (one per sample).
     pub fn with_files(mut self, files: Vec<String>) -> Result<Self> {
         if files.len() != self.n {
-            return Err(Error::Shape(format!(
-                "{}: {} file names for {} samples",
-                self.name,
+            return Err(Error::shape(
+                format!("{}: file names", self.name),
+                format!("{}, one per sample", self.n),
                 files.len(),
-                self.n
-            )));
+            ));
         }
         self.files = Some(files);
         Ok(self)
@@ -293,10 +290,11 @@ impl Dataset {
     pub fn select(&self, idx: &[usize]) -> Result<Dataset> {
         let d = self.dim();
         if let Some(&bad) = idx.iter().find(|&&i| i >= self.n) {
-            return Err(Error::Shape(format!(
-                "{}: index {bad} out of {} samples",
-                self.name, self.n
-            )));
+            return Err(Error::shape(
+                format!("{}: sample index", self.name),
+                format!("below {}", self.n),
+                bad,
+            ));
         }
         let mut x = Vec::with_capacity(idx.len() * d);
         for &i in idx {
@@ -311,13 +309,14 @@ impl Dataset {
     /// Appends `other` (same layout, compatible labels) after `self`.
     pub fn concat(&self, other: &Dataset) -> Result<Dataset> {
         if self.layout != other.layout {
-            return Err(Error::Shape(format!(
-                "cannot join {} {} with {} {}",
-                self.name,
+            return Err(Error::shape(
+                format!(
+                    "joining {} and {}: sample shape of {}",
+                    self.name, other.name, other.name
+                ),
                 self.layout.describe(),
-                other.name,
-                other.layout.describe()
-            )));
+                other.layout.describe(),
+            ));
         }
         let labels = match (&self.labels, &other.labels) {
             (Labels::Anomaly(a), Labels::Anomaly(b)) => Labels::Anomaly([a.as_slice(), b].concat()),
@@ -346,15 +345,19 @@ impl Dataset {
     /// Checks that `other` has this dataset's sample layout (e.g. scoring data vs training data).
     pub fn check_layout(expected: Layout, data: &Dataset) -> Result<()> {
         if expected != data.layout {
-            return Err(Error::Shape(format!(
-                "{}: samples are {} but the model expects {}",
-                data.name,
+            return Err(Error::shape(
+                format!("{}: sample shape", data.name),
+                format!("{} (as fitted)", expected.describe()),
                 data.layout.describe(),
-                expected.describe()
-            )));
+            ));
         }
         Ok(())
     }
+}
+
+/// The error for data whose columns differ from the model's (`diff` from [`column_difference`]).
+fn columns_differ(name: &str, diff: String) -> Error {
+    Error::shape(format!("{name}: columns"), "those the model was fitted on", diff)
 }
 
 /// What differs between the model's columns `want` and the data's `got`; `None` when they are
@@ -434,7 +437,7 @@ mod tests {
         ));
         assert!(matches!(
             Dataset::tabular("t", 2, vec![1.0; 3], Labels::None),
-            Err(Error::Shape(_))
+            Err(Error::Shape { .. })
         ));
         assert!(matches!(
             Dataset::tabular("t", 0, vec![1.0; 3], Labels::None),
@@ -454,7 +457,7 @@ mod tests {
     #[test]
     fn label_count_must_match() {
         let r = Dataset::tabular("t", 1, vec![1.0, 2.0], Labels::Anomaly(vec![true]));
-        assert!(matches!(r, Err(Error::Shape(_))));
+        assert!(matches!(r, Err(Error::Shape { .. })));
     }
 
     #[test]

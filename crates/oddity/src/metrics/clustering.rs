@@ -34,11 +34,11 @@ fn compress(labels: &[u32]) -> (Vec<usize>, usize) {
 
 fn contingency(what: &str, truth: &[u32], pred: &[u32]) -> Result<Contingency> {
     if truth.len() != pred.len() {
-        return Err(Error::Shape(format!(
-            "{what}: {} true labels but {} predicted labels",
-            truth.len(),
-            pred.len()
-        )));
+        return Err(Error::shape(
+            format!("{what}: predicted labels"),
+            format!("{}, one per true label", truth.len()),
+            pred.len(),
+        ));
     }
     if truth.is_empty() {
         return Err(Error::InvalidData(format!("{what}: no samples")));
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn rejects_length_mismatch_and_empty() {
         for f in [clustering_accuracy, nmi, ari] {
-            assert!(matches!(f(&[0, 1], &[0]), Err(Error::Shape(_))));
+            assert!(matches!(f(&[0, 1], &[0]), Err(Error::Shape { .. })));
             assert!(matches!(f(&[], &[]), Err(Error::InvalidData(_))));
         }
     }

@@ -4,7 +4,7 @@
 //!   Higher score = more anomalous; `labels[i] == true` marks an anomaly (the positive class).
 //! - [`clustering`]: agreement of a clustering with ground-truth classes — [`clustering_accuracy`], [`nmi`],
 //!   [`ari`].
-//! - [`scaling`]: [`min_max_scale`] for putting scores of different detectors on one scale.
+//! - [`scaling`]: [`min_max_scale`] for putting scores of different detectors on one scale, [`erf`].
 //!
 //! All functions reject mismatched lengths ([`Error::Shape`](crate::Error::Shape)) and empty input
 //! ([`Error::InvalidData`](crate::Error::InvalidData)); the ranking metrics also reject non-finite scores
@@ -16,4 +16,4 @@ pub mod scaling;
 
 pub use clustering::{ari, clustering_accuracy, nmi};
 pub use ranking::{Curve, average_precision, pr_curve, roc_auc, roc_curve};
-pub use scaling::min_max_scale;
+pub use scaling::{erf, min_max_scale};

@@ -54,11 +54,11 @@ struct Steps {
 /// Checks the input and groups it by distinct score, highest first (sklearn's `_binary_clf_curve`).
 fn steps(what: &str, labels: &[bool], scores: &[f32]) -> Result<Steps> {
     if labels.len() != scores.len() {
-        return Err(Error::Shape(format!(
-            "{what}: {} labels but {} scores",
-            labels.len(),
-            scores.len()
-        )));
+        return Err(Error::shape(
+            format!("{what}: scores"),
+            format!("{}, one per label", labels.len()),
+            scores.len(),
+        ));
     }
     if labels.is_empty() {
         return Err(Error::InvalidData(format!("{what}: no samples")));
@@ -264,8 +264,8 @@ mod tests {
 
     #[test]
     fn rejects_length_mismatch() {
-        assert!(matches!(roc_auc(&[T, F], &[1.0]), Err(Error::Shape(_))));
-        assert!(matches!(pr_curve(&[T], &[1.0, 2.0]), Err(Error::Shape(_))));
+        assert!(matches!(roc_auc(&[T, F], &[1.0]), Err(Error::Shape { .. })));
+        assert!(matches!(pr_curve(&[T], &[1.0, 2.0]), Err(Error::Shape { .. })));
     }
 
     #[test]

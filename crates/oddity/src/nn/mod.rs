@@ -26,7 +26,11 @@ pub fn check_epoch_loss(model: &str, loss: f64, epoch: usize) -> crate::error::R
     if loss.is_finite() {
         return Ok(());
     }
-    Err(crate::error::Error::Backend(format!(
-        "{model} training diverged: the loss is {loss} in epoch {epoch} (try a smaller lr or set clip_norm)"
-    )))
+    Err(crate::error::Error::diverged(
+        model,
+        format!("epoch {epoch}"),
+        "the loss",
+        Some(loss),
+        " (try a smaller lr or set clip_norm)",
+    ))
 }

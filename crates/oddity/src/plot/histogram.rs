@@ -38,11 +38,11 @@ pub fn score_histogram(
     size: (u32, u32),
 ) -> Result<Figure> {
     if scores.len() != anomaly.len() || scores.is_empty() {
-        return Err(Error::Shape(format!(
-            "score histogram: {} scores and {} labels",
-            scores.len(),
-            anomaly.len()
-        )));
+        return Err(Error::shape(
+            "score histogram: labels",
+            format!("{}, one per score (at least one)", scores.len()),
+            anomaly.len(),
+        ));
     }
     let finite = scores.iter().copied().filter(|s| s.is_finite());
     let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {

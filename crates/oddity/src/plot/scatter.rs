@@ -43,11 +43,11 @@ pub fn color(g: u32) -> RGBColor {
 /// Checks the points and their groups.
 fn check(xy: &[f32], groups: &[u32]) -> Result<()> {
     if xy.len() != groups.len() * 2 {
-        return Err(Error::Shape(format!(
-            "scatter plot: {} coordinates for {} points",
+        return Err(Error::shape(
+            "scatter plot: coordinates",
+            format!("{}, two per point", groups.len() * 2),
             xy.len(),
-            groups.len()
-        )));
+        ));
     }
     if groups.is_empty() {
         return Err(Error::InvalidData("scatter plot: no points".into()));

@@ -58,11 +58,11 @@ pub struct FolderWritten {
 pub fn build_folder(det: &dyn AnyDetector, data: &Dataset, page: &FolderPage, out: &Path) -> Result<FolderWritten> {
     let n = data.n();
     if page.scores.len() != n {
-        return Err(Error::Shape(format!(
-            "{}: {} scores for {n} samples",
-            data.name(),
-            page.scores.len()
-        )));
+        return Err(Error::shape(
+            format!("{}: scores", data.name()),
+            format!("{n}, one per sample"),
+            page.scores.len(),
+        ));
     }
     let order = by_score_desc(page.scores);
     let k_top = page.images.min(n);
@@ -244,7 +244,7 @@ fn rows(
         if let Some(cells) = &thumbs.cells {
             let cell = cells
                 .get(offset + j)
-                .ok_or_else(|| Error::Shape("folder report: a thumbnail is missing".into()))?;
+                .ok_or_else(|| Error::shape("folder report: thumbnails", "one per shown image", "fewer"))?;
             let shown = if thumbs.heat { 3 } else { 1 };
             for (b64, alt) in cell.iter().zip(["input", "reconstruction", "heat map"]).take(shown) {
                 let _ = write!(

@@ -240,7 +240,7 @@ fn short_run_on_mnist_subset_beats_random_embeddings_and_reloads_identically() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m");
     oddity::persist::save(&det, &path).unwrap();
-    let loaded = oddity::persist::load::<DeepCluster>(&path).unwrap();
+    let loaded = oddity::persist::load::<DeepCluster>(&path, &oddity::backend::cpu()).unwrap();
     assert_eq!(loaded.model.assign(&unlabeled).unwrap(), clusters);
     assert_eq!(loaded.model.assign_refined(&unlabeled).unwrap().unwrap(), refined);
     assert_eq!(loaded.score(&unlabeled).unwrap(), det.train_scores.clone().unwrap());
@@ -370,7 +370,7 @@ fn bad_configs_are_typed_errors() {
     // The conv autoencoder needs images.
     let e = DeepCluster::fit(&DeepClusterConfig::default(), &data, &ctx).unwrap_err();
     assert!(
-        matches!(e, Error::Shape(_)) && e.to_string().contains("arch=mlp"),
+        matches!(e, Error::Shape { .. }) && e.to_string().contains("arch=mlp"),
         "{e}"
     );
     // Augmentation rotates images: tabular data is refused, naming the setting.
@@ -389,7 +389,7 @@ fn bad_configs_are_typed_errors() {
     // Images of another size than fitted on.
     let m = DeepCluster::fit(&tiny_mlp(), &data, &ctx).unwrap();
     let other = Dataset::new("img", Layout::Images { c: 1, h: 2, w: 3 }, vec![0.5; 12], Labels::None).unwrap();
-    assert!(matches!(m.score(&other), Err(Error::Shape(_))));
+    assert!(matches!(m.score(&other), Err(Error::Shape { .. })));
 }
 
 /// With and without DEC-DA's augmentation: a resumed pretraining gives the uninterrupted fit's

@@ -103,7 +103,7 @@ fn scoring_data_of_another_shape_is_an_error() {
         .fit(&Settings::default(), &blob(4, 3), &FitContext::new(0, &Silent))
         .unwrap();
     let err = det.score(&blob(4, 4)).unwrap_err();
-    assert!(matches!(err, Error::Shape(_)), "{err}");
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
     assert!(
         err.to_string().contains("[4]") && err.to_string().contains("[3]"),
         "{err}"
@@ -294,8 +294,12 @@ fn a_diverging_fit_stops_with_an_error_naming_the_epoch() {
         let e = entry
             .fit(&settings, &data, &FitContext::new(2, &Silent))
             .err()
-            .unwrap_or_else(|| panic!("{name}: lr 1e30 did not diverge"))
-            .to_string();
+            .unwrap_or_else(|| panic!("{name}: lr 1e30 did not diverge"));
+        assert!(
+            matches!(&e, Error::Diverged { at, .. } if at.starts_with("epoch ")),
+            "{name}: {e:?}"
+        );
+        let e = e.to_string();
         assert!(e.contains("diverged") && e.contains("epoch"), "{name}: {e}");
     }
 }

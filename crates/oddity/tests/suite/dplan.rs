@@ -111,7 +111,7 @@ fn beats_isolation_forest_on_cardio_and_round_trips() {
     let back = oddity::registry::load(&path).unwrap();
     assert_eq!(back.kind(), "dplan");
     assert_eq!(back.score(&split.test).unwrap(), scores);
-    let typed = persist::load::<Dplan>(&path).unwrap();
+    let typed = persist::load::<Dplan>(&path, &oddity::backend::cpu()).unwrap();
     assert_eq!(typed.model.history, det.model.history);
 }
 
@@ -230,8 +230,13 @@ fn a_diverging_run_stops_naming_the_step_and_keeps_the_last_good_checkpoint() {
     Detector::<Dplan>::fit(cfg(1, 2.5e-4), Common::default(), &split.train, &ctx).unwrap();
     let e = Detector::<Dplan>::fit(cfg(3, 1e30), Common::default(), &split.train, &ctx)
         .err()
-        .unwrap()
-        .to_string();
+        .unwrap();
+    assert!(
+        matches!(&e, oddity::Error::Diverged { model, at, loss: Some(_), .. }
+            if model == "dplan" && at.starts_with("step 4") && at.contains("(episode ")),
+        "{e:?}"
+    );
+    let e = e.to_string();
     assert!(e.contains("diverged") && e.contains("at step 4"), "{e}");
     assert!(
         e.contains("checkpoint of step 400") && e.contains(&ckpt.dir.display().to_string()),

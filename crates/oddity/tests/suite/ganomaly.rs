@@ -85,7 +85,7 @@ fn short_training_beats_untrained_floor_and_reloads_identically() {
     let path = dir.path().join("w.safetensors");
     model.save_weights(&path).unwrap();
     model.save_weights(&path).unwrap(); // overwriting works
-    let loaded = Ganomaly::load_weights(&cfg, &path).unwrap();
+    let loaded = Ganomaly::load_weights(&cfg, &path, &oddity::backend::cpu()).unwrap();
     assert_eq!(loaded.score(&test).unwrap(), scores);
     let running = model.with_bn_at_score(BnAtScore::Running).score(&test).unwrap();
     let loaded_running = loaded.with_bn_at_score(BnAtScore::Running).score(&test).unwrap();
@@ -161,7 +161,7 @@ fn detector_errors_are_typed() {
     let tab = Dataset::tabular("t", 4, vec![0.0; 8], Labels::None).unwrap();
     assert!(matches!(
         Ganomaly::fit(&cfg, &tab, &FitContext::new(1, &Silent)),
-        Err(Error::Shape(_))
+        Err(Error::Shape { .. })
     ));
     let bad = GanomalyConfig { nz: 0, ..cfg.clone() };
     assert!(matches!(
@@ -170,17 +170,23 @@ fn detector_errors_are_typed() {
     ));
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.safetensors");
-    assert!(matches!(Ganomaly::load_weights(&cfg, &missing), Err(Error::Io { .. })));
+    assert!(matches!(
+        Ganomaly::load_weights(&cfg, &missing, &oddity::backend::cpu()),
+        Err(Error::Io { .. })
+    ));
     let path = dir.path().join("w.safetensors");
     det.model.save_weights(&path).unwrap();
     let other = GanomalyConfig { nz: 50, ..cfg.clone() };
-    let e = Ganomaly::load_weights(&other, &path).unwrap_err();
+    let e = Ganomaly::load_weights(&other, &path, &oddity::backend::cpu()).unwrap_err();
     assert!(
         matches!(e, Error::Format { .. }) && e.to_string().contains("w.safetensors"),
         "{e}"
     );
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(matches!(Ganomaly::load_weights(&cfg, &path), Err(Error::Format { .. })));
+    assert!(matches!(
+        Ganomaly::load_weights(&cfg, &path, &oddity::backend::cpu()),
+        Err(Error::Format { .. })
+    ));
 }
 
 /// The leave-one-class-out protocol (run here with the fast Isolation Forest): the records match
@@ -345,7 +351,13 @@ fn a_diverging_run_stops_naming_the_epoch_and_keeps_the_last_good_checkpoint() {
     let ck = tmp.path().join("ck");
     fit_ckpt(&tiny(1), &train, &ck, false).unwrap();
     let wild = GanomalyConfig { lr: 1e30, ..tiny(3) };
-    let e = fit_ckpt(&wild, &train, &ck, true).unwrap_err().to_string();
+    let e = fit_ckpt(&wild, &train, &ck, true).unwrap_err();
+    assert!(
+        matches!(&e, Error::Diverged { model, at, loss: Some(_), .. }
+            if model == "GANomaly" && at.starts_with("epoch 2, batch")),
+        "{e:?}"
+    );
+    let e = e.to_string();
     assert!(e.contains("diverged") && e.contains("at epoch 2, batch"), "{e}");
     assert!(
         e.contains("checkpoint of epoch 1") && e.contains(&ck.display().to_string()),

@@ -289,7 +289,7 @@ fn scoring_checks_the_feature_count() {
         0,
     );
     let err = forest.score(&dataset(2, &[vec![0.0, 0.0]])).unwrap_err();
-    assert!(matches!(err, Error::Shape(_)), "{err}");
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
 }
 
 #[derive(Default)]
@@ -374,6 +374,7 @@ mod weights {
                 ..Default::default()
             },
             &dir.join("w.safetensors"),
+            &oddity::backend::cpu(),
         )
     }
 
@@ -526,6 +527,7 @@ mod weights {
                 ..Default::default()
             },
             &dir.path().join("w.safetensors"),
+            &oddity::backend::cpu(),
         );
         expect_model_file(r, "n_estimators = 21");
     }

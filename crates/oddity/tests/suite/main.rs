@@ -13,5 +13,6 @@ mod loaders_binary;
 mod loaders_tabular;
 mod metrics_sklearn;
 mod mvtec;
+mod old_model_files;
 mod report;
 mod weakly_supervised;

@@ -83,14 +83,19 @@ fn conv_steps(cfg: &DeepClusterConfig, input: InputShape) -> Result<Vec<Step>> {
     for (l, (&cout, &k)) in cfg.conv_filters.iter().zip(&cfg.conv_kernels).enumerate() {
         let pad = if l + 1 < layers || last_same { (k - 1) / 2 } else { 0 };
         let (Some(ho), Some(wo)) = (conv_out(h, k, pad), conv_out(w, k, pad)) else {
-            return Err(Error::Shape(format!(
-                "images of {}x{} are too small for {layers} stride-2 conv layers with kernels {:?} \
-                 (layer {} gets {h}x{w}); use arch=mlp or larger images",
-                input.h,
-                input.w,
-                cfg.conv_kernels,
-                l + 1
-            )));
+            return Err(Error::shape(
+                format!(
+                    "deep-cluster: image size for {layers} stride-2 conv layers with kernels {:?}",
+                    cfg.conv_kernels
+                ),
+                "larger images",
+                format!(
+                    "{}x{} (layer {} gets {h}x{w}); use arch=mlp or larger images",
+                    input.h,
+                    input.w,
+                    l + 1
+                ),
+            ));
         };
         steps.push(Step {
             k,
@@ -151,10 +156,13 @@ impl ConvAe {
             // (in − 1)·2 − 2·pad + k + out_pad = original side
             let out_pad = |small: usize, big: usize| -> Result<usize> {
                 let base = (small - 1) * 2 + s.k;
-                (big + 2 * s.pad)
-                    .checked_sub(base)
-                    .filter(|&p| p < 2)
-                    .ok_or_else(|| Error::Shape(format!("cannot mirror a {}x{} conv layer", s.k, s.k)))
+                (big + 2 * s.pad).checked_sub(base).filter(|&p| p < 2).ok_or_else(|| {
+                    Error::shape(
+                        format!("deep-cluster: the decoder's mirror of a {}x{} conv layer", s.k, s.k),
+                        format!("side {big}"),
+                        format!("no output padding that gives it from side {small}"),
+                    )
+                })
             };
             let ph = out_pad(s.size_out.0, s.size_in.0)?;
             let pw = out_pad(s.size_out.1, s.size_in.1)?;
@@ -384,7 +392,7 @@ mod tests {
         }
         assert!(matches!(
             Autoencoder::new(&cfg, InputShape { c: 1, h: 4, w: 4 }, &dev),
-            Err(Error::Shape(_))
+            Err(Error::Shape { .. })
         ));
     }
 

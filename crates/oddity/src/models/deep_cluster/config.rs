@@ -20,7 +20,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::parse_device;
 use crate::budget::{bytes, sum};
 use crate::data::Layout;
 use crate::detector::ModelConfig;
@@ -145,8 +144,6 @@ pub struct DeepClusterConfig {
     /// Directory of a pretrained autoencoder to reuse, or to write after pretraining when it holds
     /// none (`ae.safetensors` + `ae.json`). Empty (default): pretrain and keep nothing.
     pub pretrained: String,
-    /// Where to compute: `cpu` (default) or a GPU backend oddity was built with.
-    pub device: String,
 }
 
 impl Default for DeepClusterConfig {
@@ -179,7 +176,6 @@ impl Default for DeepClusterConfig {
             refine: true,
             score: ScoreKind::CentroidDistance,
             pretrained: String::new(),
-            device: "cpu".into(),
         }
     }
 }
@@ -312,7 +308,6 @@ impl ModelConfig for DeepClusterConfig {
         if self.kmeans_max_iter == 0 {
             return Err(Error::config("kmeans_max_iter", "must be at least 1, got 0"));
         }
-        parse_device(&self.device)?;
         Ok(())
     }
 }
@@ -416,7 +411,6 @@ mod tests {
         assert_eq!(field(with(|c| c.update_interval = 0)), "update_interval");
         assert_eq!(field(with(|c| c.tol = 2.0)), "tol");
         assert_eq!(field(with(|c| c.n_init = 0)), "n_init");
-        assert_eq!(field(with(|c| c.device = "tpu".into())), "device");
         assert!(with(|c| c.mlp_hidden = vec![]).validate().is_ok());
     }
 }

@@ -68,7 +68,11 @@ pub fn kmeans_with_progress(
     progress: &dyn Progress,
 ) -> Result<KMeans> {
     if d == 0 || x.is_empty() || !x.len().is_multiple_of(d) {
-        return Err(Error::Shape(format!("k-means: {} values are not rows of {d}", x.len())));
+        return Err(Error::shape(
+            "k-means: input",
+            format!("rows of {d} values"),
+            format!("{} values", x.len()),
+        ));
     }
     let n = x.len() / d;
     if k == 0 || k > n {

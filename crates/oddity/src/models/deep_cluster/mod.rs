@@ -39,7 +39,6 @@ pub use clustering_layer::{kl_loss, kmeans_loss, soft_assign, sq_distances, targ
 pub use config::{Arch, ClusterLoss, DeepClusterConfig, ScoreKind, Weighting};
 pub use train::schedule;
 
-use crate::backend::parse_device;
 use crate::checkpoint::{self, Checkpointer};
 use crate::data::{Dataset, Layout};
 use crate::detector::{FitContext, Model, Reconstruction};
@@ -113,26 +112,21 @@ impl std::fmt::Debug for DeepCluster {
 fn prepare(data: &Dataset, cfg: &DeepClusterConfig, expect: Option<InputShape>) -> Result<Rows> {
     let layout = data.layout();
     if cfg.arch == Arch::Conv && matches!(layout, Layout::Tabular { .. }) {
-        return Err(Error::Shape(format!(
-            "{}: arch=conv needs images [n, c, h, w], got tabular data with {} features (use arch=mlp)",
-            data.name(),
-            layout.dim()
-        )));
+        return Err(Error::shape(
+            format!("{}: input of arch=conv", data.name()),
+            "images [n, c, h, w]",
+            format!("tabular data with {} features (use arch=mlp)", layout.dim()),
+        ));
     }
     let shape = InputShape::of(layout);
     if let Some(e) = expect
         && e != shape
     {
-        return Err(Error::Shape(format!(
-            "{}: samples are {}x{}x{} but the model was fitted on {}x{}x{}",
-            data.name(),
-            shape.c,
-            shape.h,
-            shape.w,
-            e.c,
-            e.h,
-            e.w
-        )));
+        return Err(Error::shape(
+            format!("{}: sample shape", data.name()),
+            format!("{}x{}x{} (as fitted)", e.c, e.h, e.w),
+            format!("{}x{}x{}", shape.c, shape.h, shape.w),
+        ));
     }
     if cfg.augment && matches!(layout, Layout::Tabular { .. }) {
         return Err(Error::config(
@@ -342,7 +336,6 @@ impl DeepCluster {
 const FREE_ON_RESUME: &[&str] = &[
     "pretrain_epochs",
     "lr",
-    "device",
     "n_clusters",
     "alpha",
     "loss",
@@ -365,7 +358,7 @@ impl Model for DeepCluster {
     type Config = DeepClusterConfig;
 
     fn fit(config: &DeepClusterConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
-        let device = parse_device(&config.device)?;
+        let device = ctx.device.clone();
         let x = prepare(train, config, None)?;
         if config.n_clusters > x.n {
             return Err(Error::config(
@@ -468,8 +461,8 @@ impl Model for DeepCluster {
             .map_err(|e| Error::format(path, format!("writing deep-cluster weights: {e}")))
     }
 
-    fn load_weights(config: &DeepClusterConfig, path: &Path) -> Result<Self> {
-        let device = parse_device(&config.device)?;
+    fn load_weights(config: &DeepClusterConfig, path: &Path, device: &Device) -> Result<Self> {
+        let device = device.clone();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
             .map_err(|e| Error::format(path, format!("not a safetensors file: {e}")))?;

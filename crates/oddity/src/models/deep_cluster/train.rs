@@ -154,10 +154,13 @@ pub(crate) fn pretrain(
         stats.pretrain_loss = sum / x.n as f64;
         if !stats.pretrain_loss.is_finite() {
             let kept = crate::checkpoint::kept_note(ckpt, "epoch", epoch - 1, "lr");
-            return Err(Error::Backend(format!(
-                "deep-cluster pretraining diverged: the reconstruction loss is {} in epoch {epoch}{kept}",
-                stats.pretrain_loss
-            )));
+            return Err(Error::diverged(
+                "deep-cluster",
+                format!("pretraining epoch {epoch}"),
+                "the reconstruction loss",
+                Some(stats.pretrain_loss),
+                kept,
+            ));
         }
         ctx.progress
             .record("pretraining MSE per epoch", epoch as u64, stats.pretrain_loss);
@@ -260,9 +263,13 @@ pub(crate) fn cluster(
         if ite % cfg.update_interval == 0 {
             let q = assign_all(&net.clone().valid(), x, cfg.alpha, &device)?;
             if q.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Backend(format!(
-                    "deep-cluster fine-tuning diverged: non-finite soft assignments at iteration {ite} (try a smaller lr)"
-                )));
+                return Err(Error::diverged(
+                    "deep-cluster",
+                    format!("fine-tuning iteration {ite}"),
+                    "non-finite soft assignments",
+                    None,
+                    " (try a smaller lr)",
+                ));
             }
             let labels = argmax_rows(&q, k);
             let changed = labels.iter().zip(&last_labels).filter(|(a, b)| a != b).count();

@@ -232,8 +232,12 @@ impl Model for DeepSad {
         }
         ctx.progress.finish();
         if encoder.params.iter().any(|p| !p.is_finite()) {
-            return Err(Error::Backend(
-                "Deep SAD training diverged (non-finite weights); try a smaller lr".into(),
+            return Err(Error::diverged(
+                "Deep SAD",
+                format!("epoch {}", config.epochs),
+                "non-finite weights",
+                None,
+                " (try a smaller lr)",
             ));
         }
         Ok(DeepSad {
@@ -260,7 +264,7 @@ impl Model for DeepSad {
         t.write(path, Self::KIND, self.scaler.dim())
     }
 
-    fn load_weights(config: &DeepSadConfig, path: &Path) -> Result<Self> {
+    fn load_weights(config: &DeepSadConfig, path: &Path, _device: &crate::backend::Device) -> Result<Self> {
         let (mut file, d) = tabular::open(path, Self::KIND)?;
         let scaler = tabular::read_scaler(&mut file, path, d)?;
         let (dims, acts) = Self::encoder_shape(config, d);

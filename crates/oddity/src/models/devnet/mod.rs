@@ -177,7 +177,7 @@ impl Model for DevNet {
         t.write(path, Self::KIND, self.scaler.dim())
     }
 
-    fn load_weights(config: &DevNetConfig, path: &Path) -> Result<Self> {
+    fn load_weights(config: &DevNetConfig, path: &Path, _device: &crate::backend::Device) -> Result<Self> {
         let (mut file, d) = tabular::open(path, Self::KIND)?;
         let scaler = tabular::read_scaler(&mut file, path, d)?;
         let net = tabular::read_mlp(&mut file, path, "net", &Self::dims(config, d), &ACTS, true)?;

@@ -99,7 +99,7 @@ impl Model for Dplan {
         )
     }
 
-    fn load_weights(config: &DplanConfig, path: &Path) -> Result<Self> {
+    fn load_weights(config: &DplanConfig, path: &Path, _device: &crate::backend::Device) -> Result<Self> {
         let mut f = read_tensors(path)?;
         let d: usize = f
             .meta("n_features")?

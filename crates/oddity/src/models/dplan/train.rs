@@ -186,10 +186,8 @@ impl Agent {
 /// A non-finite Q-loss: the error names the step and episode, and the last good checkpoint.
 fn diverged(loss: f32, step: usize, steps_ep: usize, ckpt: Option<&Checkpointer>) -> Error {
     let kept = checkpoint::kept_note(ckpt, "step", (step - 1) / steps_ep * steps_ep, "learning_rate");
-    Error::InvalidData(format!(
-        "dplan training diverged: the Q-loss is {loss} at step {step} (episode {}){kept}",
-        (step - 1) / steps_ep + 1
-    ))
+    let at = format!("step {step} (episode {})", (step - 1) / steps_ep + 1);
+    Error::diverged("dplan", at, "the Q-loss", Some(f64::from(loss)), kept)
 }
 
 /// What the loop carries across episodes besides the networks and the replay memory.
@@ -333,8 +331,12 @@ pub fn train(
     ctx.progress.finish();
     let net = agent.net;
     if net.params.iter().any(|p| !p.is_finite()) {
-        return Err(Error::InvalidData(
-            "dplan: training diverged (non-finite Q-network weights); lower learning_rate".into(),
+        return Err(Error::diverged(
+            "dplan",
+            format!("step {total} (the end of training)"),
+            "non-finite Q-network weights",
+            None,
+            " (try a smaller learning_rate)",
         ));
     }
     Ok((net, log))

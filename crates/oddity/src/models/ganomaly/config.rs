@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::parse_device;
 use crate::budget::bytes;
 use crate::data::{Dataset, Layout};
 use crate::detector::ModelConfig;
@@ -112,8 +111,6 @@ pub struct GanomalyConfig {
     /// epoch, see [`BnAtScore::Auto`]), `running` (PyTorch's eval mode) or `batch` (the official
     /// code's scoring).
     pub bn_at_score: BnAtScore,
-    /// Where to compute: `cpu` (default) or a GPU backend oddity was built with (see `backend.rs`).
-    pub device: String,
 }
 
 impl Default for GanomalyConfig {
@@ -136,7 +133,6 @@ impl Default for GanomalyConfig {
             epochs: 15,
             score_norm: ScoreNorm::L1,
             bn_at_score: BnAtScore::Auto,
-            device: "cpu".into(),
         }
     }
 }
@@ -240,7 +236,6 @@ impl ModelConfig for GanomalyConfig {
         if self.epochs == 0 {
             return Err(Error::config("epochs", "must be at least 1, got 0"));
         }
-        parse_device(&self.device)?;
         Ok(())
     }
 }
@@ -384,10 +379,9 @@ mod tests {
     }
 
     #[test]
-    fn widths_and_device_are_checked() {
+    fn widths_are_checked() {
         assert_eq!(field(with(|c| c.nc = 0)), "nc");
         assert_eq!(field(with(|c| c.ngf = 1)), "ngf");
         assert_eq!(field(with(|c| c.ndf = 0)), "ndf");
-        assert_eq!(field(with(|c| c.device = "tpu".into())), "device");
     }
 }

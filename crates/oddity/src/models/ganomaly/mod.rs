@@ -54,7 +54,6 @@ pub use config::{BnAtScore, GanomalyConfig, ScoreNorm};
 pub use loss::{adversarial, bce, contextual, discriminator, encoder};
 pub use nets::{BnMode, Decoder, Encoder, GenOutput, NetD, NetG};
 
-use crate::backend::parse_device;
 use crate::checkpoint::{self, Checkpointer};
 use crate::data::{Dataset, Layout};
 use crate::detector::{FitContext, Model, Reconstruction};
@@ -106,7 +105,7 @@ impl Ganomaly {
 /// Resizes one `h × w` channel to `s × s` (see the module docs).
 fn resize_channel(src: &[f32], h: usize, w: usize, s: usize) -> Result<Vec<f32>> {
     let img: ImageBuffer<Luma<f32>, Vec<f32>> = ImageBuffer::from_raw(w as u32, h as u32, src.to_vec())
-        .ok_or_else(|| Error::Shape(format!("cannot view {} values as a {h}x{w} image", src.len())))?;
+        .ok_or_else(|| Error::shape("GANomaly: image channel", format!("{h}x{w} values"), src.len()))?;
     Ok(imageops::resize(&img, s as u32, s as u32, imageops::FilterType::Triangle).into_raw())
 }
 
@@ -115,18 +114,19 @@ pub(crate) fn prepare(data: &Dataset, cfg: &GanomalyConfig) -> Result<Images> {
     let (c, h, w) = match data.layout() {
         Layout::Images { c, h, w } => (c, h, w),
         Layout::Tabular { d } => {
-            return Err(Error::Shape(format!(
-                "{}: GANomaly needs images [n, c, h, w], got tabular data with {d} features per sample",
-                data.name()
-            )));
+            return Err(Error::shape(
+                format!("{}: GANomaly input", data.name()),
+                "images [n, c, h, w]",
+                format!("tabular data with {d} features per sample"),
+            ));
         }
     };
     if c != cfg.nc {
-        return Err(Error::Shape(format!(
-            "{}: images have {c} channel(s) but nc = {} (set nc={c})",
-            data.name(),
-            cfg.nc
-        )));
+        return Err(Error::shape(
+            format!("{}: image channels", data.name()),
+            format!("nc = {}", cfg.nc),
+            format!("{c} (set nc={c})"),
+        ));
     }
     let s = cfg.isize;
     let mut x = Vec::with_capacity(data.n() * c * s * s);
@@ -202,7 +202,7 @@ impl Model for Ganomaly {
     type Config = GanomalyConfig;
 
     fn fit(config: &GanomalyConfig, train: &Dataset, ctx: &FitContext) -> Result<Self> {
-        let device = parse_device(&config.device)?;
+        let device = ctx.device.clone();
         let validation = |va: &Dataset| -> Result<Validation> {
             let flags = va.anomaly_flags().map(<[bool]>::to_vec).unwrap_or_default();
             Ok(Validation::new(prepare(va, config)?, flags))
@@ -216,9 +216,9 @@ impl Model for Ganomaly {
             },
         };
         // A resumed run must train on the same data with the same seed and architecture; the
-        // schedule (epochs, lr) and the device may change.
+        // schedule (epochs, lr) may change (the device is not in the config).
         let ckpt = ctx.checkpoint.as_ref().map(|c| {
-            let fp = checkpoint::fingerprint(Self::KIND, ctx.seed, config, &["epochs", "lr", "device"], train);
+            let fp = checkpoint::fingerprint(Self::KIND, ctx.seed, config, &["epochs", "lr"], train);
             Checkpointer::new(c, Self::KIND, fp)
         });
         let (netg, bn_at_score) = train::fit(config, &train_images, val.as_ref(), &device, ctx, ckpt.as_ref())?;
@@ -280,8 +280,8 @@ impl Model for Ganomaly {
             .map_err(|e| Error::format(path, format!("writing GANomaly weights: {e}")))
     }
 
-    fn load_weights(config: &GanomalyConfig, path: &Path) -> Result<Self> {
-        let device = parse_device(&config.device)?;
+    fn load_weights(config: &GanomalyConfig, path: &Path, device: &Device) -> Result<Self> {
+        let device = device.clone();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
             .map_err(|e| Error::format(path, format!("not a safetensors file: {e}")))?;
@@ -331,7 +331,7 @@ mod tests {
     #[test]
     fn the_value_count_of_a_config_is_what_its_weights_file_holds() {
         let dir = tempfile::tempdir().unwrap();
-        let device = parse_device("cpu").unwrap();
+        let device = crate::backend::cpu();
         for (isize, nz, nc, ngf, extra) in [(16, 4, 1, 4, 0), (32, 8, 1, 8, 1), (64, 5, 3, 6, 2)] {
             let path = dir.path().join("w.safetensors");
             let mut store = SafetensorsStore::from_file(&path).overwrite(true);
@@ -356,7 +356,7 @@ mod tests {
     fn tabular_data_is_a_shape_error() {
         let data = Dataset::tabular("t.csv", 4, vec![0.5; 8], Labels::None).unwrap();
         let e = prepare(&data, &GanomalyConfig::default()).err().unwrap();
-        assert!(matches!(e, Error::Shape(_)), "{e}");
+        assert!(matches!(e, Error::Shape { .. }), "{e}");
         assert!(
             e.to_string().contains("t.csv") && e.to_string().contains("images"),
             "{e}"
@@ -367,7 +367,10 @@ mod tests {
     fn channel_count_must_match_nc() {
         let data = images(3, 32, 32, vec![0.5; 3 * 32 * 32]);
         let e = prepare(&data, &GanomalyConfig::default()).err().unwrap();
-        assert!(matches!(e, Error::Shape(_)) && e.to_string().contains("nc=3"), "{e}");
+        assert!(
+            matches!(e, Error::Shape { .. }) && e.to_string().contains("nc=3"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -536,13 +539,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.safetensors");
         fixed.save_weights(&path).unwrap();
-        let e = Ganomaly::load_weights(&tiny_fast(2), &path).unwrap_err();
+        let e = Ganomaly::load_weights(&tiny_fast(2), &path, &crate::backend::cpu()).unwrap_err();
         assert!(
             matches!(&e, Error::InvalidConfig { field, .. } if field == "bn_at_score")
                 && e.to_string().contains("w.safetensors"),
             "{e}"
         );
-        assert!(Ganomaly::load_weights(&fixed.config, &path).is_ok());
+        assert!(Ganomaly::load_weights(&fixed.config, &path, &crate::backend::cpu()).is_ok());
     }
 
     #[test]

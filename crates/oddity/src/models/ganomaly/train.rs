@@ -101,10 +101,13 @@ fn check_finite(loss: f32, which: &str, epoch: usize, batch: usize, ckpt: Option
         return Ok(());
     }
     let kept = checkpoint::kept_note(ckpt, "epoch", epoch - 1, "lr");
-    Err(Error::Backend(format!(
-        "GANomaly training diverged: the {which} loss is {loss} at epoch {epoch}, batch {}{kept}",
-        batch + 1
-    )))
+    Err(Error::diverged(
+        "GANomaly",
+        format!("epoch {epoch}, batch {}", batch + 1),
+        format!("the {which} loss"),
+        Some(f64::from(loss)),
+        kept,
+    ))
 }
 
 /// What the loop carries from one epoch to the next besides the networks and optimisers.

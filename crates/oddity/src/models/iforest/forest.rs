@@ -309,12 +309,11 @@ impl Model for IForest {
 
     fn score(&self, data: &Dataset) -> Result<Vec<f32>> {
         if data.dim() != self.n_features {
-            return Err(Error::Shape(format!(
-                "{}: samples have {} features but the isolation forest was fitted on {}",
-                data.name(),
+            return Err(Error::shape(
+                format!("{}: features per sample", data.name()),
+                format!("{} (as fitted)", self.n_features),
                 data.dim(),
-                self.n_features
-            )));
+            ));
         }
         let d = self.n_features;
         // E[h(x)] / c(ψ) = sum / (t c(ψ)); for ψ = 1 the denominator is 0 and, as in
@@ -343,7 +342,7 @@ impl Model for IForest {
         weights::save(self, path)
     }
 
-    fn load_weights(config: &IForestConfig, path: &Path) -> Result<Self> {
+    fn load_weights(config: &IForestConfig, path: &Path, _device: &crate::backend::Device) -> Result<Self> {
         weights::load(config, path)
     }
 }

@@ -297,17 +297,25 @@ impl Model for Repen {
             net.params = best.1;
         }
         if net.params.iter().any(|p| !p.is_finite()) {
-            return Err(Error::Backend("REPEN training diverged (non-finite weights)".into()));
+            return Err(Error::diverged(
+                "REPEN",
+                format!("epoch {}", config.epochs),
+                "non-finite weights",
+                None,
+                " (try a smaller lr or set clip_norm)",
+            ));
         }
 
         // 3. LeSiNN in the learned space, subsamples from the unlabelled training samples
         let reps = net.forward(&xu, unlabeled.len());
         if reps.iter().any(|v| !v.is_finite()) || reps.iter().map(|v| v * v).sum::<f32>().is_infinite() {
-            return Err(Error::Backend(format!(
-                "REPEN training diverged: the learned representation overflows after epoch {} \
-                 (try a smaller lr or set clip_norm)",
-                config.epochs
-            )));
+            return Err(Error::diverged(
+                "REPEN",
+                format!("epoch {}", config.epochs),
+                "the learned representation overflows",
+                None,
+                " (try a smaller lr or set clip_norm)",
+            ));
         }
         let all: Vec<usize> = (0..unlabeled.len()).collect();
         let lesinn = Lesinn::fit(
@@ -339,7 +347,7 @@ impl Model for Repen {
         t.write(path, Self::KIND, self.scaler.dim())
     }
 
-    fn load_weights(config: &RepenConfig, path: &Path) -> Result<Self> {
+    fn load_weights(config: &RepenConfig, path: &Path, _device: &crate::backend::Device) -> Result<Self> {
         let (mut file, d) = tabular::open(path, Self::KIND)?;
         let scaler = tabular::read_scaler(&mut file, path, d)?;
         let net = tabular::read_mlp(&mut file, path, "net", &[d, config.embedding], &ACTS, true)?;
