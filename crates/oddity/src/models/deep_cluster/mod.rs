@@ -19,6 +19,7 @@
 //! safetensors file written by burn-store, with the input shape in its metadata.
 
 pub mod autoencoder;
+mod clustering;
 pub mod clustering_layer;
 pub mod config;
 pub mod kmeans;
