@@ -15,3 +15,23 @@ mod metrics_sklearn;
 mod mvtec;
 mod report;
 mod weakly_supervised;
+
+/// `entry` with `settings` on `data` under `plan`, seed `seed`, silently.
+fn evaluate(
+    entry: &oddity::registry::ModelEntry,
+    settings: &oddity::registry::Settings,
+    data: &oddity::data::Loaded,
+    name: &str,
+    seed: u64,
+    plan: &oddity::eval::Plan,
+) -> oddity::Result<oddity::eval::Evaluation> {
+    let job = oddity::eval::Job {
+        entry,
+        settings,
+        dataset: data,
+        name,
+        seed,
+        progress: &oddity::progress::Silent,
+    };
+    oddity::eval::run(&job, plan)
+}
