@@ -120,4 +120,21 @@ mod tests {
         std::fs::write(&path, "").unwrap();
         assert!(Results::read(&path).unwrap_err().to_string().contains("no results"));
     }
+
+    #[test]
+    fn the_latest_record_of_a_run_wins_in_the_place_of_the_first() {
+        let rec = |seed: u64, metric: &str, value: f64| MetricRecord {
+            dataset: "d".into(),
+            model: "m".into(),
+            seed,
+            metric: metric.into(),
+            value,
+            seconds: 1.0,
+            category: None,
+            defect: None,
+        };
+        let all = vec![rec(0, "roc_auc", 0.1), rec(1, "roc_auc", 0.2), rec(0, "roc_auc", 0.3)];
+        let kept = latest_wins(all);
+        assert_eq!(kept, vec![rec(0, "roc_auc", 0.3), rec(1, "roc_auc", 0.2)]);
+    }
 }

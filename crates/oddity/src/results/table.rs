@@ -224,4 +224,24 @@ mod tests {
         assert_eq!(csv.lines().count(), 4, "{csv}");
         assert!(csv.contains("\"x,y\",m1,average_precision,0.5,0,1,1\n"), "{csv}");
     }
+
+    #[test]
+    fn mean_sd_text_and_group_means() {
+        assert_eq!(mean_sd_text(&[]), "-");
+        assert_eq!(mean_sd_text(&[0.5]), "0.5000");
+        assert_eq!(mean_sd_text(&[0.5, 0.7]), "0.6000 ± 0.1414");
+        let r = vec![
+            rec("a", "m", 0, 0.7),
+            rec("a", "m", 1, 0.9),
+            rec("b", "m", 0, 0.6),
+            rec("c", "x", 0, 0.1),
+        ];
+        let of_m = |r: &MetricRecord| (r.model == "m").then_some(r.dataset.as_str());
+        let means = group_means(&r, &["b", "a", "c"], of_m, "average_precision");
+        assert_eq!(means.len(), 2, "{means:?}");
+        assert!(
+            (means[0] - 0.6).abs() < 1e-12 && (means[1] - 0.8).abs() < 1e-12,
+            "{means:?}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod leave_one_class_out;
 mod loaders_binary;
 mod loaders_tabular;
 mod metrics_sklearn;
+mod module_cycles;
 mod mvtec;
 mod report;
 mod weakly_supervised;
