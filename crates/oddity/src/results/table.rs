@@ -236,8 +236,12 @@ mod tests {
             rec("b", "m", 0, 0.6),
             rec("c", "x", 0, 0.1),
         ];
-        let of_m = |r: &MetricRecord| (r.model == "m").then_some(r.dataset.as_str());
-        let means = group_means(&r, &["b", "a", "c"], of_m, "average_precision");
+        let means = group_means(
+            &r,
+            &["b", "a", "c"],
+            |r| (r.model == "m").then_some(r.dataset.as_str()),
+            "average_precision",
+        );
         assert_eq!(means.len(), 2, "{means:?}");
         assert!(
             (means[0] - 0.6).abs() < 1e-12 && (means[1] - 0.8).abs() < 1e-12,
