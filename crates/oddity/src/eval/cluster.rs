@@ -1,14 +1,11 @@
 //! The clustering protocol of DEC / IDEC / DCEC, for models with the clustering capability
 //! ([`crate::detector::Clusterer`], registered with [`crate::registry::ModelEntry::clusters`]).
 
-use std::time::Instant;
-
-use super::{Evaluation, Job, metric_record};
+use super::{Evaluation, Job, metric_record, timed_fit};
 use crate::data::{Dataset, Labels};
-use crate::detector::{Clustering, FitContext};
+use crate::detector::Clustering;
 use crate::error::{Error, Result};
 use crate::metrics::{ari, clustering_accuracy, nmi};
-use crate::report::HistoryRecorder;
 use crate::report::images::cluster_grid;
 use crate::results::{Detail, HistoryRecord};
 
@@ -40,11 +37,8 @@ pub(super) fn evaluate(job: &Job, data: &Dataset) -> Result<Evaluation> {
         }
     };
     let unlabeled = data.clone().with_labels(Labels::None)?;
-    let start = Instant::now();
-    let recorder = HistoryRecorder::new(job.progress);
-    let ctx = FitContext::new(job.seed, &recorder);
-    let clustering = job.entry.fit_clusters(job.settings, &unlabeled, &ctx)?;
-    let seconds = start.elapsed().as_secs_f64();
+    let (clustering, seconds, history) =
+        timed_fit(job, None, |ctx| job.entry.fit_clusters(job.settings, &unlabeled, ctx))?;
     let key = job.key();
     let rec = |metric: &str, value: f64| metric_record(key, metric, value, seconds);
     let mut records = Vec::new();
@@ -63,7 +57,6 @@ pub(super) fn evaluate(job: &Job, data: &Dataset) -> Result<Evaluation> {
     }
     records.extend(clustering.measures.iter().map(|(m, v)| rec(m, *v)));
     let mut details = Vec::new();
-    let history = recorder.take();
     if !history.is_empty() {
         details.push(Detail::History(HistoryRecord {
             dataset: key.dataset.into(),

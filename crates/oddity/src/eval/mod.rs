@@ -134,59 +134,29 @@ fn unsupervised(job: &Job) -> Result<Evaluation> {
         )));
     }
     let unlabeled = data.into_owned().with_labels(Labels::None)?;
-    let start = Instant::now();
-    let recorder = HistoryRecorder::new(job.progress);
-    let ctx = FitContext::new(job.seed, &recorder);
-    let det = job.entry.fit(job.settings, &unlabeled, &ctx)?;
-    // The protocol scores the training samples themselves: fitting already did.
-    let scores = match det.train_scores() {
-        Some(s) => s.to_vec(),
-        None => det.score(&unlabeled)?,
-    };
-    let seconds = start.elapsed().as_secs_f64();
-    ranked(
-        job.key(),
-        seconds,
-        det.as_ref(),
-        &unlabeled,
-        &flags,
-        scores,
-        recorder.take(),
-    )
+    let ((det, scores), seconds, history) = timed_fit(job, None, |ctx| {
+        let det = job.entry.fit(job.settings, &unlabeled, ctx)?;
+        // The protocol scores the training samples themselves: fitting already did.
+        let scores = match det.train_scores() {
+            Some(s) => s.to_vec(),
+            None => det.score(&unlabeled)?,
+        };
+        Ok((det, scores))
+    })?;
+    ranked(job.key(), seconds, det.as_ref(), &unlabeled, &flags, scores, history)
 }
 
 fn weakly_supervised(job: &Job, split: &WeakSplitConfig) -> Result<Evaluation> {
     let split = weakly_supervised_split(&*job.all()?, split, job.seed)?;
     let flags = split.test.require_anomaly_flags()?.to_vec();
-    let start = Instant::now();
-    let recorder = HistoryRecorder::new(job.progress);
-    let ctx = FitContext::new(job.seed, &recorder);
-    let det = job.entry.fit(job.settings, &split.train, &ctx)?;
-    let scores = det.score(&split.test)?;
-    let seconds = start.elapsed().as_secs_f64();
-    ranked(
-        job.key(),
-        seconds,
-        det.as_ref(),
-        &split.test,
-        &flags,
-        scores,
-        recorder.take(),
-    )
+    let ((det, scores), seconds, history) = fit_and_score(job, &split.train, None, &split.test)?;
+    ranked(job.key(), seconds, det.as_ref(), &split.test, &flags, scores, history)
 }
 
 fn leave_one_class_out(job: &Job, anomaly_class: u32, opts: &LocoOptions) -> Result<Evaluation> {
     let selects_epoch = job.entry.protocol == Protocol::LeaveOneClassOut;
     let split = leave_one_class_out_split(job.dataset, anomaly_class, opts, selects_epoch, job.seed)?;
-    let start = Instant::now();
-    let recorder = HistoryRecorder::new(job.progress);
-    let mut ctx = FitContext::new(job.seed, &recorder);
-    if let Some(v) = &split.validation {
-        ctx = ctx.with_validation(v);
-    }
-    let det = job.entry.fit(job.settings, &split.train, &ctx)?;
-    let scores = det.score(&split.test)?;
-    let seconds = start.elapsed().as_secs_f64();
+    let ((det, scores), seconds, history) = fit_and_score(job, &split.train, split.validation.as_ref(), &split.test)?;
     let name = match opts.protocol {
         LocoProtocol::Honest => format!("{} (anomaly {anomaly_class})", job.name),
         LocoProtocol::Official => format!("{} (anomaly {anomaly_class}, official protocol)", job.name),
@@ -202,8 +172,43 @@ fn leave_one_class_out(job: &Job, anomaly_class: u32, opts: &LocoOptions) -> Res
         &split.test,
         &split.test_flags,
         scores,
-        recorder.take(),
+        history,
     )
+}
+
+/// Runs `work` (fit, then score) with a fit context of the job's seed and `validation` data;
+/// returns its result, its wall time and the training curves it recorded.
+fn timed_fit<T>(
+    job: &Job,
+    validation: Option<&Dataset>,
+    work: impl FnOnce(&FitContext) -> Result<T>,
+) -> Result<(T, f64, Vec<Series>)> {
+    let start = Instant::now();
+    let recorder = HistoryRecorder::new(job.progress);
+    let mut ctx = FitContext::new(job.seed, &recorder);
+    if let Some(v) = validation {
+        ctx = ctx.with_validation(v);
+    }
+    let out = work(&ctx)?;
+    let seconds = start.elapsed().as_secs_f64();
+    Ok((out, seconds, recorder.take()))
+}
+
+/// A fitted detector and its scores of the test set.
+type Scored = (Box<dyn AnyDetector>, Vec<f32>);
+
+/// Fits on `train` and scores `test`, timed (see [`timed_fit`]).
+fn fit_and_score(
+    job: &Job,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    test: &Dataset,
+) -> Result<(Scored, f64, Vec<Series>)> {
+    timed_fit(job, validation, |ctx| {
+        let det = job.entry.fit(job.settings, train, ctx)?;
+        let scores = det.score(test)?;
+        Ok((det, scores))
+    })
 }
 
 /// Ranking records of a scored test set, plus its details: the scores, the training curves and,
