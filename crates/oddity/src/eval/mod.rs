@@ -287,3 +287,48 @@ fn metric_record(key: RunKey, metric: &str, value: f64, seconds: f64) -> MetricR
         defect: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Silent;
+    use crate::registry;
+
+    #[test]
+    fn standard_plans_follow_the_protocol_and_leave_one_class_out_asks_for_a_class() {
+        assert_eq!(Plan::standard(Protocol::Unsupervised).unwrap(), Plan::Unsupervised);
+        assert_eq!(
+            Plan::standard(Protocol::WeaklySupervised).unwrap(),
+            Plan::Weak(WeakSplitConfig::default())
+        );
+        assert_eq!(Plan::standard(Protocol::Clustering).unwrap(), Plan::Clustering);
+        let e = Plan::standard(Protocol::LeaveOneClassOut).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidConfig { field, .. } if field == "anomaly-class"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn clustering_needs_a_model_that_clusters() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let labels = Labels::Classes {
+            ids: vec![0, 1, 0, 1],
+            names,
+        };
+        let data: Loaded = Dataset::tabular("four", 1, vec![0.0, 1.0, 0.1, 0.9], labels)
+            .unwrap()
+            .into();
+        let iforest = registry::find("iforest").unwrap();
+        let job = Job {
+            entry: &iforest,
+            settings: &Settings::default(),
+            dataset: &data,
+            name: "four",
+            seed: 0,
+            progress: &Silent,
+        };
+        let e = run(&job, &Plan::Clustering).unwrap_err().to_string();
+        assert!(e.contains("deep-cluster") && e.contains("`iforest`"), "{e}");
+    }
+}
