@@ -1,13 +1,13 @@
 //! The clustering protocol of DEC / IDEC / DCEC, for models with the clustering capability
 //! ([`crate::detector::Clusterer`], registered with [`crate::registry::ModelEntry::clusters`]).
 
-use super::{Evaluation, Job, metric_record, timed_fit};
+use super::{Evaluation, Job, history_detail, metric_record, timed_fit};
 use crate::data::{Dataset, Labels};
 use crate::detector::Clustering;
 use crate::error::{Error, Result};
 use crate::metrics::{ari, clustering_accuracy, nmi};
 use crate::report::images::cluster_grid;
-use crate::results::{Detail, HistoryRecord};
+use crate::results::Detail;
 
 /// Sample images per cluster in the report's cluster grid.
 const GRID_PER_CLUSTER: usize = 10;
@@ -56,15 +56,7 @@ pub(super) fn evaluate(job: &Job, data: &Dataset) -> Result<Evaluation> {
         scores("_kmeans_init", init)?;
     }
     records.extend(clustering.measures.iter().map(|(m, v)| rec(m, *v)));
-    let mut details = Vec::new();
-    if !history.is_empty() {
-        details.push(Detail::History(HistoryRecord {
-            dataset: key.dataset.into(),
-            model: key.model.into(),
-            seed: key.seed,
-            series: history,
-        }));
-    }
+    let mut details: Vec<Detail> = history_detail(key, history).into_iter().collect();
     if let Some(grid) = cluster_grid(key, data, &clustering.clusters, GRID_PER_CLUSTER)? {
         details.push(Detail::Images(grid));
     }

@@ -227,15 +227,7 @@ fn ranked(
         metric_record(key, "roc_auc", roc_auc(flags, &scores)?, seconds),
         metric_record(key, "average_precision", average_precision(flags, &scores)?, seconds),
     ];
-    let mut details = Vec::new();
-    if !history.is_empty() {
-        details.push(Detail::History(HistoryRecord {
-            dataset: key.dataset.into(),
-            model: key.model.into(),
-            seed: key.seed,
-            series: history,
-        }));
-    }
+    let mut details: Vec<Detail> = history_detail(key, history).into_iter().collect();
     let order = by_score_desc(&scores);
     let k = GRID_IMAGES.min(order.len() / 2);
     for (title, picked) in [
@@ -271,6 +263,18 @@ fn ranked(
         records,
         details,
         clusterings: Vec::new(),
+    })
+}
+
+/// The training curves of the run `key` as a detail (`None` when nothing was recorded).
+fn history_detail(key: RunKey, history: Vec<Series>) -> Option<Detail> {
+    (!history.is_empty()).then(|| {
+        Detail::History(HistoryRecord {
+            dataset: key.dataset.into(),
+            model: key.model.into(),
+            seed: key.seed,
+            series: history,
+        })
     })
 }
 
