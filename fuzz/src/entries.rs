@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use oddity::data::{self, Dataset, Labels, LoadOptions};
 use oddity::detector::FitContext;
 use oddity::progress::Silent;
-use oddity::registry::{self, Settings};
+use oddity::registry::{self, Input, Settings};
 
 /// The fuzz targets, by name (file `fuzz_targets/<name>.rs`, corpus `fuzz/corpus/<name>`).
 pub const TARGETS: [&str; 13] = [
@@ -177,40 +177,15 @@ pub struct Template {
     pub data: Dataset,
 }
 
-/// Hyperparameters that make each kind fit in well under a second.
-const TINY: [(&str, &[&str]); 7] = [
-    ("iforest", &["n_estimators=5", "max_samples=32"]),
-    ("dplan", &["episodes=1", "steps_per_episode=50", "warmup_steps=20"]),
-    ("devnet", &["epochs=1"]),
-    ("deep-sad", &["epochs=1", "ae_epochs=1"]),
-    ("repen", &["epochs=1"]),
-    ("ganomaly", &["epochs=1", "ngf=4", "ndf=4", "nz=4", "isize=16"]),
-    (
-        "deep-cluster",
-        &[
-            "pretrain_epochs=1",
-            "maxiter=2",
-            "update_interval=1",
-            "n_init=1",
-            "n_clusters=2",
-            "conv_filters=[2,2,2]",
-            "embedding=2",
-        ],
-    ),
-];
-
 pub fn templates() -> &'static [Template] {
     static T: OnceLock<Vec<Template>> = OnceLock::new();
     T.get_or_init(|| {
-        TINY.iter()
-            .map(|(kind, sets)| {
-                let entry = registry::find(kind).expect("registered model");
-                let data = if matches!(*kind, "ganomaly" | "deep-cluster") {
-                    images()
-                } else {
-                    tabular()
-                };
-                let settings = Settings::parse(sets).expect("tiny settings parse");
+        registry::models()
+            .into_iter()
+            .map(|entry| {
+                let kind = entry.name;
+                let data = tiny_data(entry.input);
+                let settings = entry.quick_settings().expect("quick settings parse");
                 let det = entry
                     .fit(&settings, &data, &FitContext::new(1, &Silent))
                     .unwrap_or_else(|e| panic!("fitting the {kind} template: {e}"));
@@ -226,6 +201,14 @@ pub fn templates() -> &'static [Template] {
             })
             .collect()
     })
+}
+
+/// Tiny seeded data of an input kind, for the models' quick settings.
+pub fn tiny_data(input: Input) -> Dataset {
+    match input {
+        Input::Tabular => tabular(),
+        Input::Images => images(),
+    }
 }
 
 /// 64 rows × 4 features, every 8th row far out and flagged.
@@ -377,7 +360,7 @@ const CAPS: [(&str, &[(&str, u64)]); 7] = [
 
 /// `oddity fit --model M --set …` with fuzzed settings: the first byte picks the model (in
 /// registry order), every further line is one `--set` argument as typed on the command line
-/// (`key=value`, or anything else). They go after the model's quick settings ([`TINY`]) and are
+/// (`key=value`, or anything else). They go after the model's quick settings (`ModelEntry::quick`) and are
 /// checked the way `fit` checks them before reading data ([`Settings::parse`], `apply`); what
 /// passes is fitted on the tiny data of the model's kind and scored. `pretrained` (a folder
 /// deep-cluster reads or writes) is always reset to none, and the keys in [`CAPS`] lowered to
@@ -388,11 +371,7 @@ fn set(input: &[u8]) -> bool {
     };
     let models = registry::models();
     let entry = &models[usize::from(k) % models.len()];
-    let mut items: Vec<String> = TINY
-        .iter()
-        .find(|(kind, _)| *kind == entry.name)
-        .map(|(_, sets)| sets.iter().map(|s| s.to_string()).collect())
-        .unwrap_or_default();
+    let mut items: Vec<String> = entry.quick.iter().map(|s| s.to_string()).collect();
     items.extend(
         String::from_utf8_lossy(rest)
             .split('\n')
@@ -406,11 +385,7 @@ fn set(input: &[u8]) -> bool {
     if settings.apply(entry).is_err() {
         return false;
     }
-    let data = if matches!(entry.name, "ganomaly" | "deep-cluster") {
-        images()
-    } else {
-        tabular()
-    };
+    let data = tiny_data(entry.input);
     let Ok(det) = entry.fit(&settings, &data, &FitContext::new(1, &Silent)) else {
         return false;
     };

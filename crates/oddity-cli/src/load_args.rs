@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use oddity::Result;
+use oddity::data::split::WeakSplitConfig;
 use oddity::data::{Dataset, Layout, LoadOptions, Loaded, load};
 
 use crate::progress::Spinner;
@@ -119,4 +120,38 @@ fn parse_channels(s: &str) -> std::result::Result<usize, String> {
 /// Parses `--set` pairs into settings (a usage error on a malformed pair).
 pub fn settings(sets: &[String]) -> Result<oddity::registry::Settings> {
     oddity::registry::Settings::parse(sets)
+}
+
+/// The weakly supervised protocol's split (DevNet / DPLAN). Used by the weakly supervised models,
+/// and by any model when one of these flags is given, so every model sees the same split per seed.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SplitArgs {
+    /// Number of labelled anomalies drawn from the training split [default: 60].
+    #[arg(long, value_name = "N")]
+    pub labeled_anomalies: Option<usize>,
+    /// Fraction of anomalies in the unlabelled training data [default: 0.02].
+    #[arg(long, value_name = "RATE")]
+    pub contamination: Option<f64>,
+    /// Fraction of each class held out for testing [default: 0.2].
+    #[arg(long, value_name = "FRACTION")]
+    pub test_fraction: Option<f64>,
+}
+
+impl SplitArgs {
+    /// The split config when any flag was given.
+    pub fn given(&self) -> Option<WeakSplitConfig> {
+        if self.labeled_anomalies.is_none() && self.contamination.is_none() && self.test_fraction.is_none() {
+            return None;
+        }
+        Some(self.config())
+    }
+
+    pub fn config(&self) -> WeakSplitConfig {
+        let d = WeakSplitConfig::default();
+        WeakSplitConfig {
+            test_fraction: self.test_fraction.unwrap_or(d.test_fraction),
+            labeled_anomalies: self.labeled_anomalies.unwrap_or(d.labeled_anomalies),
+            contamination: self.contamination.unwrap_or(d.contamination),
+        }
+    }
 }

@@ -427,32 +427,14 @@ fn same_seed_gives_identical_score_files_across_processes() {
 fn every_model_scores_bit_identically_across_processes_with_the_same_seed() {
     let cardio = data("adbench/6_cardio.npz");
     let mnist = data("mnist-small");
-    // Short trainings, by model; a registered model missing here fails the test.
-    let quick = |model: &str| -> (&Path, &[&str]) {
-        match model {
-            "iforest" => (&cardio, &[]),
-            "dplan" => (&cardio, &["episodes=2", "steps_per_episode=300", "warmup_steps=300"]),
-            "devnet" => (&cardio, &["epochs=2"]),
-            "deep-sad" => (&cardio, &["epochs=2", "ae_epochs=2"]),
-            "repen" => (&cardio, &["epochs=2"]),
-            "ganomaly" => (&mnist, &["epochs=1", "ngf=8", "ndf=8", "nz=16"]),
-            "deep-cluster" => (
-                &mnist,
-                &[
-                    "pretrain_epochs=1",
-                    "maxiter=30",
-                    "update_interval=10",
-                    "n_init=2",
-                    "conv_filters=[8,16,32]",
-                ],
-            ),
-            other => panic!("no quick settings for the registered model `{other}`: add them here"),
-        }
-    };
     let dir = tempfile::tempdir().unwrap();
     for entry in oddity::registry::models() {
         let model = entry.name;
-        let (file, sets) = quick(model);
+        // The registry's quick settings: short trainings.
+        let (file, sets) = match entry.input {
+            oddity::registry::Input::Tabular => (&cardio, entry.quick),
+            oddity::registry::Input::Images => (&mnist, entry.quick),
+        };
         let mut outputs = Vec::new();
         for run in 0..2 {
             let out = dir.path().join(format!("{model}-{run}"));

@@ -10,12 +10,13 @@ mod threads;
 
 use pyo3::prelude::*;
 
-/// `(name, about, protocol)` of every registered model.
+/// `(name, about, protocol, input)` of every registered model, e.g. `("devnet", "...",
+/// "weakly-supervised", "tabular")`.
 #[pyfunction]
-fn models() -> Vec<(&'static str, &'static str, String)> {
+fn models() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
     oddity::registry::models()
         .into_iter()
-        .map(|m| (m.name, m.about, format!("{:?}", m.protocol)))
+        .map(|m| (m.name, m.about, m.protocol.name(), m.input.name()))
         .collect()
 }
 

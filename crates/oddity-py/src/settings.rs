@@ -1,14 +1,6 @@
 //! Hyperparameters from Python (a JSON object) → [`Settings`], and validation without fitting.
 
-use oddity::models::deep_cluster::DeepCluster;
-use oddity::models::deep_sad::DeepSad;
-use oddity::models::devnet::DevNet;
-use oddity::models::dplan::Dplan;
-use oddity::models::ganomaly::Ganomaly;
-use oddity::models::iforest::IForest;
-use oddity::models::repen::Repen;
-use oddity::registry::{self, Settings, validate_config};
-use oddity::{Error, Result};
+use oddity::registry::{self, Settings};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::Value;
@@ -28,25 +20,7 @@ pub fn settings(params_json: &str) -> PyResult<Settings> {
 /// Checks names, types and ranges of `params_json` for model `kind` as fitting would, without data.
 #[pyfunction]
 pub fn check(kind: &str, params_json: &str) -> PyResult<()> {
-    let entry = registry::find(kind).py_err()?;
-    let (config, _common) = settings(params_json)?.apply(&entry).py_err()?;
-    validate(kind, config).py_err()
-}
-
-fn validate(kind: &str, config: Value) -> Result<()> {
-    match kind {
-        "iforest" => validate_config::<IForest>(config).map(drop),
-        "ganomaly" => validate_config::<Ganomaly>(config).map(drop),
-        "dplan" => validate_config::<Dplan>(config).map(drop),
-        "devnet" => validate_config::<DevNet>(config).map(drop),
-        "deep-sad" => validate_config::<DeepSad>(config).map(drop),
-        "repen" => validate_config::<Repen>(config).map(drop),
-        "deep-cluster" => validate_config::<DeepCluster>(config).map(drop),
-        other => Err(Error::config(
-            other,
-            "no validator for this model in the Python bindings",
-        )),
-    }
+    registry::find(kind).py_err()?.check(&settings(params_json)?).py_err()
 }
 
 /// Default hyperparameters of model `kind` as a JSON object string.

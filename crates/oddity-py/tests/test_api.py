@@ -282,4 +282,7 @@ def test_verbose_shows_progress(cardio, capsys, monkeypatch):
 def test_models_lists_the_registry():
     names = [m[0] for m in oddity.models()]
     assert names == ["iforest", "ganomaly", "dplan", "devnet", "deep-sad", "repen", "deep-cluster"]
+    inputs = {m[0]: m[3] for m in oddity.models()}
+    assert inputs["ganomaly"] == inputs["deep-cluster"] == "images" and inputs["devnet"] == "tabular"
+    assert oddity.WEAKLY_SUPERVISED == {"dplan", "devnet", "deep-sad", "repen"}
     assert {c._kind for c in ALL} == set(names)

@@ -29,7 +29,7 @@ pub struct FitContext<'a> {
     /// the others ignore it.
     pub checkpoint: Option<Checkpointing>,
     /// Held-out data chosen by the caller for picking the training epoch (samples with anomaly
-    /// flags, or normals only), e.g. by [`crate::eval::evaluate_leave_one_class_out`]. Models
+    /// flags, or normals only), e.g. by [`crate::eval::Plan::LeaveOneClassOut`]. Models
     /// that select an epoch (GANomaly) use it instead of carving their own; the others ignore it.
     pub validation: Option<&'a Dataset>,
     /// Where the burn models compute (default: the CPU). Not a hyperparameter: it is not saved,
@@ -118,6 +118,28 @@ pub trait Model: Sized + Send + Sync {
     fn reconstruct(&self, _data: &Dataset) -> Result<Option<Reconstruction>> {
         Ok(None)
     }
+}
+
+/// Models that also cluster (the clustering protocol, [`crate::eval::Plan::Clustering`]).
+pub trait Clusterer: Model {
+    /// The clusters of `data` after fitting, with the embedding and the fit's measures.
+    fn clusters(&self, data: &Dataset) -> Result<Clustering>;
+}
+
+/// What a [`Clusterer`] found for some samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clustering {
+    /// Cluster of each sample.
+    pub clusters: Vec<u32>,
+    /// Clusters after the model's final refinement, where it has one.
+    pub refined: Option<Vec<u32>>,
+    /// Clusters of the model's initialisation on the training samples (a baseline), if kept.
+    pub initial: Option<Vec<u32>>,
+    /// `n × dim` embedding of every sample.
+    pub embedding: Vec<f32>,
+    pub dim: usize,
+    /// Measures of the fit (timings, iteration counts) as `(metric, value)`.
+    pub measures: Vec<(String, f64)>,
 }
 
 /// Inputs as a model sees them (after resizing) and their reconstructions, both `n × layout`,

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use crate::backend::Device;
 use crate::data::Dataset;
 use crate::detector::{
-    Common, Detector, FitContext, FitSummary, Model, ModelConfig, ProbabilityMethod, Reconstruction,
+    Clusterer, Clustering, Common, Detector, FitContext, FitSummary, Model, ModelConfig, ProbabilityMethod,
+    Reconstruction,
 };
 use crate::error::{Error, Result};
 use crate::models::deep_cluster::DeepCluster;
@@ -84,13 +85,13 @@ pub enum Protocol {
     /// Fit on all samples without labels, score them, compare with anomaly labels.
     Unsupervised,
     /// Class K is the anomaly: fit on the training split's other classes, score the whole test
-    /// split, compare with "class == K" (see [`crate::eval::evaluate_leave_one_class_out`]).
+    /// split, compare with "class == K" (see [`crate::eval::Plan::LeaveOneClassOut`]).
     LeaveOneClassOut,
     /// A few labelled anomalies and contaminated unlabelled data (DevNet / DPLAN): see
-    /// [`crate::data::split`] and [`crate::eval::evaluate_weakly_supervised`].
+    /// [`crate::data::split`] and [`crate::eval::Plan::Weak`].
     WeaklySupervised,
     /// Clustering models: fit on all samples, compare the clusters with the class labels (ACC,
-    /// NMI, ARI; see [`crate::eval::evaluate_clustering`]). As detectors they are evaluated
+    /// NMI, ARI; see [`crate::eval::Plan::Clustering`]). As detectors they are evaluated
     /// leave-one-class-out.
     Clustering,
 }
@@ -107,25 +108,55 @@ impl Protocol {
     }
 }
 
+/// The kind of data a model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// Rows of numbers.
+    Tabular,
+    /// Images (`c × h × w`).
+    Images,
+}
+
+impl Input {
+    /// Its name in listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Input::Tabular => "tabular",
+            Input::Images => "images",
+        }
+    }
+}
+
+type FitFn = fn(Value, Common, &Dataset, &FitContext, &dyn Fn(&str) -> bool) -> Result<Box<dyn AnyDetector>>;
+type ClusterFn = fn(Value, &Dataset, &FitContext) -> Result<Clustering>;
+
 /// One registered model.
 pub struct ModelEntry {
     pub name: &'static str,
     /// One line for `--help` and listings.
     pub about: &'static str,
     pub protocol: Protocol,
+    pub input: Input,
+    /// Settings (`key=value`) for a fit of a second or so on tiny data of the model's input kind:
+    /// what tests and the fuzz harness use.
+    pub quick: &'static [&'static str],
     default_config: fn() -> Value,
-    fit: fn(Value, Common, &Dataset, &FitContext, &dyn Fn(&str) -> bool) -> Result<Box<dyn AnyDetector>>,
+    fit: FitFn,
     load: fn(&Path, ModelFile, &Device) -> Result<Box<dyn AnyDetector>>,
     /// Parses and validates a config (type errors name the model kind).
     check: fn(Value) -> Result<()>,
+    /// Fits and clusters, for models that cluster ([`ModelEntry::clusters`]).
+    cluster: Option<ClusterFn>,
 }
 
 impl ModelEntry {
-    fn of<M: Model + 'static>(about: &'static str, protocol: Protocol) -> Self {
+    fn of<M: Model + 'static>(about: &'static str, protocol: Protocol, input: Input) -> Self {
         ModelEntry {
             name: M::KIND,
             about,
             protocol,
+            input,
+            quick: &[],
             default_config: || crate::json::to_value(&M::Config::default()).unwrap_or(Value::Null),
             fit: |config, common, data, ctx, given| {
                 let mut config: M::Config =
@@ -135,12 +166,44 @@ impl ModelEntry {
             },
             load: |dir, file, device| Ok(Box::new(persist::load_from_file::<M>(dir, file, device)?)),
             check: |config| validate_config::<M>(config).map(drop),
+            cluster: None,
         }
+    }
+
+    /// With quick settings for tests ([`ModelEntry::quick`]).
+    fn quick(self, quick: &'static [&'static str]) -> Self {
+        ModelEntry { quick, ..self }
+    }
+
+    /// With the clustering capability of `M` (the entry's own model).
+    fn clusters<M: Clusterer + 'static>(self) -> Self {
+        ModelEntry {
+            cluster: Some(|config, data, ctx| {
+                let config = validate_config::<M>(config)?;
+                M::fit(&config, data, ctx)?.clusters(data)
+            }),
+            ..self
+        }
+    }
+
+    /// Whether the model clusters (the clustering protocol applies to it).
+    pub fn can_cluster(&self) -> bool {
+        self.cluster.is_some()
     }
 
     /// The model's default hyperparameters as JSON.
     pub fn default_config(&self) -> Value {
         (self.default_config)()
+    }
+
+    /// The quick settings ([`ModelEntry::quick`]) parsed.
+    pub fn quick_settings(&self) -> Result<Settings> {
+        Settings::parse(self.quick)
+    }
+
+    /// Checks `settings` (names, types, ranges) as fitting would, without data.
+    pub fn check(&self, settings: &Settings) -> Result<()> {
+        settings.apply(self).map(drop)
     }
 
     /// Fits with the defaults overridden by `settings` (`key=value` pairs, see [`Settings`]);
@@ -159,6 +222,23 @@ impl ModelEntry {
         };
         (self.fit)(config, common, data, ctx, &|key| settings.has(key))
     }
+
+    /// Fits with `settings` on `data` and clusters it; an error for a model that does not cluster.
+    pub fn fit_clusters(&self, settings: &Settings, data: &Dataset, ctx: &FitContext) -> Result<Clustering> {
+        let Some(cluster) = self.cluster else {
+            let clusterers: Vec<&str> = models().iter().filter(|m| m.can_cluster()).map(|m| m.name).collect();
+            return Err(Error::config(
+                "task",
+                format!(
+                    "the clustering protocol needs a clustering model ({}), not `{}`",
+                    clusterers.join(", "),
+                    self.name
+                ),
+            ));
+        };
+        let (config, _) = settings.apply(self)?;
+        cluster(config, data, ctx)
+    }
 }
 
 /// Every registered model.
@@ -167,31 +247,54 @@ pub fn models() -> Vec<ModelEntry> {
         ModelEntry::of::<IForest>(
             "Isolation Forest (Liu et al. 2008), scikit-learn defaults",
             Protocol::Unsupervised,
-        ),
+            Input::Tabular,
+        )
+        .quick(&["n_estimators=5", "max_samples=32"]),
         ModelEntry::of::<Ganomaly>(
             "GANomaly (Akcay et al. 2018), images, official-code architecture and defaults",
             Protocol::LeaveOneClassOut,
-        ),
+            Input::Images,
+        )
+        .quick(&["epochs=1", "ngf=4", "ndf=4", "nz=4", "isize=16"]),
         ModelEntry::of::<Dplan>(
             "DPLAN (Pang et al. 2021), deep Q-learning from a few labelled anomalies, tabular",
             Protocol::WeaklySupervised,
-        ),
+            Input::Tabular,
+        )
+        .quick(&["episodes=1", "steps_per_episode=50", "warmup_steps=20"]),
         ModelEntry::of::<DevNet>(
             "DevNet (Pang et al. 2019), deviation loss with a Gaussian prior, official-code defaults",
             Protocol::WeaklySupervised,
-        ),
+            Input::Tabular,
+        )
+        .quick(&["epochs=1"]),
         ModelEntry::of::<DeepSad>(
             "Deep SAD (Ruff et al. 2020), hypersphere with inverse loss on labelled anomalies, official tabular MLP",
             Protocol::WeaklySupervised,
-        ),
+            Input::Tabular,
+        )
+        .quick(&["epochs=1", "ae_epochs=1"]),
         ModelEntry::of::<Repen>(
             "REPEN (Pang et al. 2018) with known outliers, triplet ranking representation scored by LeSiNN",
             Protocol::WeaklySupervised,
-        ),
+            Input::Tabular,
+        )
+        .quick(&["epochs=1"]),
         ModelEntry::of::<DeepCluster>(
             "Deep clustering (DEC / IDEC / DCEC): autoencoder + Student's t clustering layer, anomaly = distance to centroid",
             Protocol::Clustering,
-        ),
+            Input::Images,
+        )
+        .quick(&[
+            "pretrain_epochs=1",
+            "maxiter=2",
+            "update_interval=1",
+            "n_init=1",
+            "n_clusters=2",
+            "conv_filters=[2,2,2]",
+            "embedding=2",
+        ])
+        .clusters::<DeepCluster>(),
     ]
 }
 

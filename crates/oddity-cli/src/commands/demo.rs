@@ -4,17 +4,17 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use oddity::data::split::WeakSplitConfig;
-use oddity::data::{LoadOptions, load};
+use oddity::data::{LoadOptions, Loaded, load};
 use oddity::detector::FitContext;
-use oddity::eval::{
-    LocoOptions, MetricRecord, evaluate, evaluate_clustering, evaluate_weakly_supervised, leave_one_class_out_split,
-};
+use oddity::eval::{self, Job, LocoOptions, Plan, leave_one_class_out_split};
 use oddity::metrics::{average_precision, roc_auc};
-use oddity::registry::{self, Protocol, Settings};
+use oddity::progress::Progress;
+use oddity::registry::{self, ModelEntry, Protocol, Settings};
+use oddity::results::MetricRecord;
 use oddity::{Error, Result};
 
-use crate::commands::eval::{cluster_table, summary_table};
 use crate::progress::Bars;
+use crate::table::{cluster_table, summary_table};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,16 +62,24 @@ pub fn run(args: Args) -> Result<()> {
             label_column: label.map(str::to_string),
             ..Default::default()
         };
-        let data = load(&path, &opts)?.into_all()?;
+        let data: Loaded = load(&path, &opts)?.into_all()?.into();
         // The file name with its extension: the demo shows one dataset per format.
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| file.to_string());
-        eprintln!("{name}: {} samples × {} features", data.n(), data.dim());
+        eprintln!("{name}: {} samples × {} features", data.train.n(), data.train.dim());
         for m in &models {
             for seed in 0..args.seeds {
-                records.extend(evaluate(m, &Settings::default(), &data, &name, seed, &bars)?);
+                records.extend(records_of(
+                    m,
+                    &Settings::default(),
+                    &data,
+                    &name,
+                    seed,
+                    &bars,
+                    &Plan::Unsupervised,
+                )?);
             }
         }
     }
@@ -138,22 +146,15 @@ fn weakly_supervised(dir: &Path, seeds: u64, bars: &Bars) -> Result<Vec<MetricRe
             label_column: label.map(str::to_string),
             ..Default::default()
         };
-        let data = load(&path, &opts)?.into_all()?;
+        let data: Loaded = load(&path, &opts)?.into_all()?.into();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| file.to_string());
         for m in &models {
             for seed in 0..seeds {
-                records.extend(evaluate_weakly_supervised(
-                    m,
-                    &Settings::default(),
-                    &data,
-                    &split,
-                    &name,
-                    seed,
-                    bars,
-                )?);
+                let plan = Plan::Weak(split);
+                records.extend(records_of(m, &Settings::default(), &data, &name, seed, bars, &plan)?);
             }
         }
     }
@@ -167,7 +168,9 @@ const DC_MAXITER: u32 = 150;
 
 /// deep-cluster on the MNIST subset (train + test), clustering protocol.
 fn clustering_models(dir: &Path, bars: &Bars) -> Result<Vec<MetricRecord>> {
-    let data = load(dir.join("mnist-small"), &LoadOptions::default())?.into_all()?;
+    let data: Loaded = load(dir.join("mnist-small"), &LoadOptions::default())?
+        .into_all()?
+        .into();
     let entry = registry::find("deep-cluster")?;
     let settings = Settings::parse(&[
         format!("pretrain_epochs={DC_PRETRAIN_EPOCHS}"),
@@ -176,7 +179,28 @@ fn clustering_models(dir: &Path, bars: &Bars) -> Result<Vec<MetricRecord>> {
         "update_interval=50".into(),
         "n_init=5".into(),
     ])?;
-    Ok(evaluate_clustering(&entry, &settings, &data, "mnist-small", 0, bars)?.records)
+    records_of(&entry, &settings, &data, "mnist-small", 0, bars, &Plan::Clustering)
+}
+
+/// The metric records of `entry` on `data` under `plan`.
+fn records_of(
+    entry: &ModelEntry,
+    settings: &Settings,
+    data: &Loaded,
+    name: &str,
+    seed: u64,
+    progress: &dyn Progress,
+    plan: &Plan,
+) -> Result<Vec<MetricRecord>> {
+    let job = Job {
+        entry,
+        settings,
+        dataset: data,
+        name,
+        seed,
+        progress,
+    };
+    Ok(eval::run(&job, plan)?.records)
 }
 
 /// The digit held out as the anomaly class in the image part of the demo.

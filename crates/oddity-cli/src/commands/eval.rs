@@ -3,21 +3,16 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use oddity::data::Labels;
-use oddity::data::split::WeakSplitConfig;
-use oddity::eval::{
-    ClusteringRun, Evaluation, LocoOptions, LocoProtocol, MetricRecord, evaluate_clustering, evaluate_detailed,
-    evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed,
-};
-use oddity::registry::Protocol;
-use oddity::report::images::{RunKey, cluster_grid};
-use oddity::report::records::{EmbeddingMap, HistoryRecord};
-use oddity::report::{Detail, RunClock, append_details};
+use oddity::data::{Labels, Loaded};
+use oddity::eval::{self, ClusteringRun, Evaluation, Job, LocoOptions, LocoProtocol, Plan};
+use oddity::registry::{ModelEntry, Protocol};
+use oddity::report::RunClock;
+use oddity::results::{Detail, EmbeddingMap, MetricRecord, append_details, append_records};
 use oddity::{Error, Result, registry};
 
-use crate::load_args::{DataArgs, settings};
+use crate::load_args::{DataArgs, SplitArgs, settings};
 use crate::progress::Bars;
-use crate::table;
+use crate::table::{cluster_table, mvtec_table, per_class_table, summary_table};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -119,40 +114,6 @@ impl LocoArgs {
     }
 }
 
-/// The weakly supervised protocol's split (DevNet / DPLAN). Used by the weakly supervised models,
-/// and by any model when one of these flags is given, so every model sees the same split per seed.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct SplitArgs {
-    /// Number of labelled anomalies drawn from the training split [default: 60].
-    #[arg(long, value_name = "N")]
-    pub labeled_anomalies: Option<usize>,
-    /// Fraction of anomalies in the unlabelled training data [default: 0.02].
-    #[arg(long, value_name = "RATE")]
-    pub contamination: Option<f64>,
-    /// Fraction of each class held out for testing [default: 0.2].
-    #[arg(long, value_name = "FRACTION")]
-    pub test_fraction: Option<f64>,
-}
-
-impl SplitArgs {
-    /// The split config when any flag was given.
-    pub fn given(&self) -> Option<WeakSplitConfig> {
-        if self.labeled_anomalies.is_none() && self.contamination.is_none() && self.test_fraction.is_none() {
-            return None;
-        }
-        Some(self.config())
-    }
-
-    pub fn config(&self) -> WeakSplitConfig {
-        let d = WeakSplitConfig::default();
-        WeakSplitConfig {
-            test_fraction: self.test_fraction.unwrap_or(d.test_fraction),
-            labeled_anomalies: self.labeled_anomalies.unwrap_or(d.labeled_anomalies),
-            contamination: self.contamination.unwrap_or(d.contamination),
-        }
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Task {
     Cluster,
@@ -176,49 +137,56 @@ pub fn run(args: Args) -> Result<()> {
         settings = settings.set("n_clusters", serde_json::json!(k));
     }
     settings.apply(&entry)?;
-    let name = args.data.dataset_name();
     let bars = Bars::default();
-    let mut out = Evaluation::default();
     if args.loco.protocol == Some(ProtocolArg::Mvtec) {
         return run_mvtec(&args, &entry, &settings, &clock, &bars);
     }
-    let task = match (entry.protocol, args.task) {
-        (Protocol::Clustering, t) => t.unwrap_or(Task::Cluster),
-        (_, Some(Task::Cluster)) => {
+    let (data, plans) = plans(&args, &entry)?;
+    let name = args.data.dataset_name();
+    let mut out = Evaluation::default();
+    for plan in &plans {
+        for &seed in &args.seeds {
+            let job = Job {
+                entry: &entry,
+                settings: &settings,
+                dataset: &data,
+                name: &name,
+                seed,
+                progress: &bars,
+            };
+            let mut e = eval::run(&job, plan)?;
+            if args.tsne_samples > 0 {
+                for run in &e.clusterings {
+                    let map = write_tsne(run, entry.name, &args.plots, &name, args.tsne_samples)?;
+                    e.details.push(Detail::Embedding(map));
+                }
+            }
+            out.extend(e);
+        }
+    }
+    let table: &dyn Fn(&[MetricRecord]) -> comfy_table::Table = match plans.as_slice() {
+        [Plan::Clustering] => &cluster_table,
+        [Plan::LeaveOneClassOut { .. }, _, ..] => &per_class_table,
+        _ => &summary_table,
+    };
+    finish(&args, &clock, out, table)
+}
+
+/// The data and the plans the arguments ask for (one per anomaly class with `--anomaly-class
+/// all`), checked before the data is read where they can be.
+fn plans(args: &Args, entry: &ModelEntry) -> Result<(Loaded, Vec<Plan>)> {
+    let task = match (entry.can_cluster(), args.task) {
+        (true, t) => t.unwrap_or(Task::Cluster),
+        (false, Some(Task::Cluster)) => {
             return Err(Error::config(
                 "task",
                 format!("`{}` is not a clustering model (see `oddity models`)", entry.name),
             ));
         }
-        (_, _) => Task::Anomaly,
+        (false, _) => Task::Anomaly,
     };
-    if entry.protocol == Protocol::Clustering && task == Task::Cluster {
-        let data = args.data.load_all()?;
-        for &seed in &args.seeds {
-            let run = evaluate_clustering(&entry, &settings, &data, &name, seed, &bars)?;
-            let key = RunKey {
-                dataset: &name,
-                model: entry.name,
-                seed,
-            };
-            if !run.history.is_empty() {
-                out.details.push(Detail::History(HistoryRecord {
-                    dataset: name.clone(),
-                    model: entry.name.into(),
-                    seed,
-                    series: run.history.clone(),
-                }));
-            }
-            if let Some(grid) = cluster_grid(key, &data, &run.clusters, 10)? {
-                out.details.push(Detail::Images(grid));
-            }
-            if args.tsne_samples > 0 {
-                let map = write_tsne(&run, &args.plots, &name, seed, args.tsne_samples)?;
-                out.details.push(Detail::Embedding(map));
-            }
-            out.records.extend(run.records);
-        }
-        return finish(&args, &clock, out, &cluster_table);
+    if task == Task::Cluster {
+        return Ok((args.data.load_all()?.into(), vec![Plan::Clustering]));
     }
     let loco = matches!(entry.protocol, Protocol::LeaveOneClassOut | Protocol::Clustering);
     if !loco && args.loco.given() {
@@ -228,61 +196,50 @@ pub fn run(args: Args) -> Result<()> {
              models (ganomaly, deep-cluster --task anomaly)",
         ));
     }
-    let mut per_class_mean = false;
-    if loco {
-        let opts = args.loco.options()?;
-        let spec = args.anomaly_class.as_deref().ok_or_else(|| {
-            Error::config(
-                "anomaly-class",
-                format!("`{}` needs --anomaly-class K (or all)", entry.name),
-            )
-        })?;
-        let data = args.data.load()?;
-        let classes: Vec<u32> =
-            if spec.eq_ignore_ascii_case("all") {
-                match data.train.labels() {
-                    Labels::Classes { names, .. } => (0..names.len() as u32).collect(),
-                    _ => return Err(Error::InvalidData(format!("{}: no class labels", data.train.name()))),
-                }
-            } else {
-                vec![spec.trim().parse().map_err(|_| {
-                    Error::config("anomaly-class", format!("expected a class id or `all`, got `{spec}`"))
-                })?]
-            };
-        per_class_mean = classes.len() > 1;
-        for &k in &classes {
-            for &seed in &args.seeds {
-                let e = evaluate_leave_one_class_out_detailed(&entry, &settings, &data, k, &opts, &name, seed, &bars)?;
-                extend(&mut out, e);
-            }
+    if !loco {
+        let plan = match args.split.given() {
+            Some(split) => Plan::Weak(split),
+            None => Plan::standard(entry.protocol)?,
+        };
+        if let Plan::Weak(split) = &plan {
+            split.validate()?;
         }
-    } else if entry.protocol == Protocol::WeaklySupervised || args.split.given().is_some() {
-        let split = args.split.config();
-        split.validate()?;
-        let data = args.data.load_all()?;
-        for &seed in &args.seeds {
-            let e = evaluate_weakly_supervised_detailed(&entry, &settings, &data, &split, &name, seed, &bars)?;
-            extend(&mut out, e);
+        return Ok((args.data.load_all()?.into(), vec![plan]));
+    }
+    let options = args.loco.options()?;
+    let spec = args.anomaly_class.as_deref().ok_or_else(|| {
+        Error::config(
+            "anomaly-class",
+            format!("`{}` needs --anomaly-class K (or all)", entry.name),
+        )
+    })?;
+    let data = args.data.load()?;
+    let classes: Vec<u32> = if spec.eq_ignore_ascii_case("all") {
+        match data.train.labels() {
+            Labels::Classes { names, .. } => (0..names.len() as u32).collect(),
+            _ => return Err(Error::InvalidData(format!("{}: no class labels", data.train.name()))),
         }
     } else {
-        let data = args.data.load_all()?;
-        for &seed in &args.seeds {
-            extend(
-                &mut out,
-                evaluate_detailed(&entry, &settings, &data, &name, seed, &bars)?,
-            );
-        }
-    }
-    if per_class_mean {
-        return finish(&args, &clock, out, &per_class_table);
-    }
-    finish(&args, &clock, out, &summary_table)
+        vec![
+            spec.trim()
+                .parse()
+                .map_err(|_| Error::config("anomaly-class", format!("expected a class id or `all`, got `{spec}`")))?,
+        ]
+    };
+    let plans = classes
+        .into_iter()
+        .map(|anomaly_class| Plan::LeaveOneClassOut {
+            anomaly_class,
+            options: options.clone(),
+        })
+        .collect();
+    Ok((data, plans))
 }
 
 /// `--protocol mvtec`: every category under `--data`, one at a time, for every seed.
 fn run_mvtec(
     args: &Args,
-    entry: &registry::ModelEntry,
+    entry: &ModelEntry,
     settings: &registry::Settings,
     clock: &RunClock,
     bars: &Bars,
@@ -317,59 +274,11 @@ fn run_mvtec(
         spinner.finish();
         let cat = cat?;
         for &seed in &args.seeds {
-            extend(
-                &mut out,
-                oddity::eval::mvtec::evaluate_mvtec(entry, settings, &cat, seed, bars)?,
-            );
+            out.extend(eval::mvtec::evaluate_mvtec(entry, settings, &cat, seed, bars)?);
         }
     }
     finish(args, clock, out, &mvtec_table)
 }
-
-/// Category rows, each followed by its defect types, and with several categories a row with the
-/// mean over categories (of each category's mean over seeds).
-fn mvtec_table(records: &[MetricRecord]) -> comfy_table::Table {
-    let cols = MVTEC_COLUMNS;
-    let mut t = metric_table(records, &cols, 3);
-    let mut categories: Vec<&str> = Vec::new();
-    for r in records.iter().filter(|r| r.defect.is_none()) {
-        if !categories.contains(&r.dataset.as_str()) {
-            categories.push(&r.dataset);
-        }
-    }
-    if categories.len() < 2 {
-        return t;
-    }
-    let model = records.first().map(|r| r.model.clone()).unwrap_or_default();
-    let mut row = vec![format!("mean of {} categories", categories.len()), model, "-".into()];
-    for (_, metric) in cols {
-        let means: Vec<f64> = categories
-            .iter()
-            .filter_map(|c| {
-                let v: Vec<f64> = records
-                    .iter()
-                    .filter(|r| r.defect.is_none() && r.dataset == *c && r.metric == metric)
-                    .map(|r| r.value)
-                    .collect();
-                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-            })
-            .collect();
-        row.push(if means.len() == categories.len() {
-            mean_sd(&means)
-        } else {
-            "-".into()
-        });
-    }
-    row.push("-".into());
-    t.add_row(row);
-    t
-}
-
-const MVTEC_COLUMNS: [(&str, &str); 3] = [
-    ("ROC-AUC", "roc_auc"),
-    ("AUC-PR", "average_precision"),
-    ("pixel ROC-AUC", "pixel_roc_auc"),
-];
 
 /// The results file, report folder and t-SNE folder, checked before any training.
 fn check_outputs(args: &Args) -> Result<()> {
@@ -379,7 +288,7 @@ fn check_outputs(args: &Args) -> Result<()> {
     if let Some(dir) = &args.report {
         oddity::output::check_dir(dir)?;
     }
-    if args.model == "deep-cluster"
+    if registry::find(&args.model).is_ok_and(|e| e.can_cluster())
         && args.task != Some(Task::Anomaly)
         && args.loco.protocol != Some(ProtocolArg::Mvtec)
         && args.tsne_samples > 0
@@ -387,11 +296,6 @@ fn check_outputs(args: &Args) -> Result<()> {
         oddity::output::check_dir(&args.plots)?;
     }
     Ok(())
-}
-
-fn extend(out: &mut Evaluation, e: Evaluation) {
-    out.records.extend(e.records);
-    out.details.extend(e.details);
 }
 
 /// Writes the results file(s) and the report, then prints the table (or JSON).
@@ -419,7 +323,7 @@ fn finish(
         }
         append_records(&path, &out.records)?;
         append_details(&path, &out.details)?;
-        let results = oddity::report::Results::read(&path)?;
+        let results = oddity::results::Results::read(&path)?;
         let written = oddity::report::build(&results, &path, dir)?;
         eprintln!("report: {}", written.html.display());
     }
@@ -442,14 +346,15 @@ fn print_json(records: &[MetricRecord]) -> Result<()> {
 
 /// t-SNE of a seeded subsample of the embedding: `<dataset>-seed<S>-tsne.csv` (x, y, class,
 /// cluster, cluster_refined) and two PNGs, coloured by class and by cluster.
-pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, samples: usize) -> Result<EmbeddingMap> {
+fn write_tsne(run: &ClusteringRun, model: &str, dir: &Path, dataset: &str, samples: usize) -> Result<EmbeddingMap> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let (seed, found) = (run.seed, &run.clustering);
     let n = run.truth.len();
     let idx = oddity::tsne::subsample(n, samples, seed);
-    let d = run.dim;
+    let d = found.dim;
     let mut x = Vec::with_capacity(idx.len() * d);
     for &i in &idx {
-        x.extend_from_slice(&run.embedding[i * d..(i + 1) * d]);
+        x.extend_from_slice(&found.embedding[i * d..(i + 1) * d]);
     }
     let spinner = crate::progress::Spinner::new(format!("t-SNE of {} points", idx.len()));
     let xy = oddity::tsne::tsne_2d(&x, d, oddity::tsne::PERPLEXITY, seed);
@@ -459,29 +364,25 @@ pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, sam
     let csv = dir.join(format!("{stem}.csv"));
     let mut text = String::from("index,x,y,class,cluster,cluster_refined\n");
     for (r, &i) in idx.iter().enumerate() {
-        let refined = run
-            .clusters_refined
-            .as_ref()
-            .map(|c| c[i].to_string())
-            .unwrap_or_default();
+        let refined = found.refined.as_ref().map(|c| c[i].to_string()).unwrap_or_default();
         text.push_str(&format!(
             "{i},{},{},{},{},{refined}\n",
             xy[2 * r],
             xy[2 * r + 1],
             run.truth[i],
-            run.clusters[i]
+            found.clusters[i]
         ));
     }
     oddity::output::write_file(&csv, text.as_bytes())?;
     let truth: Vec<u32> = idx.iter().map(|&i| run.truth[i]).collect();
-    let clusters: Vec<u32> = idx.iter().map(|&i| run.clusters[i]).collect();
+    let clusters: Vec<u32> = idx.iter().map(|&i| found.clusters[i]).collect();
     let cluster_names: Vec<String> = (0..=clusters.iter().copied().max().unwrap_or(0))
         .map(|c| format!("cluster {c}"))
         .collect();
     let by_class = dir.join(format!("{stem}-class.png"));
     let by_cluster = dir.join(format!("{stem}-cluster.png"));
     let what = format!(
-        "{dataset}, deep-cluster, seed {seed}: t-SNE of the embedding ({} points)",
+        "{dataset}, {model}, seed {seed}: t-SNE of the embedding ({} points)",
         idx.len()
     );
     oddity::plot::scatter_png(
@@ -508,7 +409,7 @@ pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, sam
     );
     Ok(EmbeddingMap {
         dataset: dataset.into(),
-        model: "deep-cluster".into(),
+        model: model.into(),
         seed,
         method: "t-SNE".into(),
         xy,
@@ -516,176 +417,4 @@ pub fn write_tsne(run: &ClusteringRun, dir: &Path, dataset: &str, seed: u64, sam
         class_names: run.class_names.clone(),
         clusters,
     })
-}
-
-/// dataset × model rows with mean ± sd over seeds of the clustering metrics.
-pub fn cluster_table(records: &[MetricRecord]) -> comfy_table::Table {
-    let cols = [
-        ("ACC", "acc"),
-        ("NMI", "nmi"),
-        ("ARI", "ari"),
-        ("ACC refined", "acc_refined"),
-        ("NMI refined", "nmi_refined"),
-        ("ARI refined", "ari_refined"),
-        ("ACC AE+k-means", "acc_kmeans_init"),
-    ];
-    metric_table(records, &cols, 1)
-}
-
-/// Appends records to a JSON-lines file.
-pub fn append_records(path: &std::path::Path, records: &[MetricRecord]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    for r in records {
-        let line = serde_json::to_string(r).map_err(|e| Error::InvalidData(e.to_string()))?;
-        writeln!(f, "{line}").map_err(|e| Error::io(path, e))?;
-    }
-    Ok(())
-}
-
-/// dataset × model rows with mean ± sd of each metric over seeds, and mean seconds per run.
-pub fn summary_table(records: &[MetricRecord]) -> comfy_table::Table {
-    metric_table(records, &SUMMARY_COLUMNS, 3)
-}
-
-const SUMMARY_COLUMNS: [(&str, &str); 2] = [("ROC-AUC", "roc_auc"), ("AUC-PR", "average_precision")];
-
-/// [`summary_table`] of a leave-one-class-out run over several classes (`--anomaly-class all`),
-/// plus a row per model with the mean over the classes of each class's mean over seeds.
-fn per_class_table(records: &[MetricRecord]) -> comfy_table::Table {
-    let cols = SUMMARY_COLUMNS;
-    let mut t = metric_table(records, &cols, 3);
-    let mut models: Vec<&str> = Vec::new();
-    for r in records {
-        if !models.contains(&r.model.as_str()) {
-            models.push(&r.model);
-        }
-    }
-    for model in models {
-        let mut datasets: Vec<&str> = Vec::new();
-        for r in records.iter().filter(|r| r.model == model) {
-            if !datasets.contains(&r.dataset.as_str()) {
-                datasets.push(&r.dataset);
-            }
-        }
-        if datasets.len() < 2 {
-            continue;
-        }
-        let mut row = vec![
-            format!("mean of {} classes", datasets.len()),
-            model.to_string(),
-            "-".into(),
-        ];
-        for (_, metric) in cols {
-            let means: Vec<f64> = datasets
-                .iter()
-                .filter_map(|d| {
-                    let v: Vec<f64> = records
-                        .iter()
-                        .filter(|r| r.model == model && r.dataset == *d && r.metric == metric)
-                        .map(|r| r.value)
-                        .collect();
-                    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-                })
-                .collect();
-            row.push(mean_sd(&means));
-        }
-        row.push("-".into());
-        t.add_row(row);
-    }
-    t
-}
-
-/// dataset × model rows (in first-seen order): the number of seeds (records of the first
-/// column's metric), mean ± sd of each `(header, metric)` column, and mean seconds per run.
-fn metric_table(records: &[MetricRecord], cols: &[(&str, &str)], secs_decimals: usize) -> comfy_table::Table {
-    let mut header = vec!["dataset", "model", "seeds"];
-    header.extend(cols.iter().map(|c| c.0));
-    header.push("seconds/run");
-    let mut t = table::new(&header);
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for r in records {
-        let k = (r.dataset.clone(), r.model.clone());
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    for (dataset, model) in keys {
-        let of = |metric: &str| -> Vec<&MetricRecord> {
-            records
-                .iter()
-                .filter(|r| r.dataset == dataset && r.model == model && r.metric == metric)
-                .collect()
-        };
-        let first = cols.first().map(|c| of(c.1)).unwrap_or_default();
-        let secs: Vec<f64> = first.iter().map(|r| r.seconds).collect();
-        let mut row = vec![dataset.clone(), model.clone(), first.len().to_string()];
-        for (_, m) in cols {
-            row.push(mean_sd(&of(m).iter().map(|r| r.value).collect::<Vec<_>>()));
-        }
-        row.push(format!(
-            "{:.*}",
-            secs_decimals,
-            secs.iter().sum::<f64>() / secs.len().max(1) as f64
-        ));
-        t.add_row(row);
-    }
-    t
-}
-
-fn mean_sd(v: &[f64]) -> String {
-    if v.is_empty() {
-        return "-".into();
-    }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    if v.len() == 1 {
-        return format!("{m:.4}");
-    }
-    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
-    format!("{m:.4} ± {sd:.4}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(dataset: &str, seed: u64, metric: &str, value: f64) -> MetricRecord {
-        MetricRecord {
-            dataset: dataset.into(),
-            model: "ganomaly".into(),
-            seed,
-            metric: metric.into(),
-            value,
-            seconds: 1.0,
-            category: None,
-            defect: None,
-        }
-    }
-
-    /// The mean row averages each class's mean over seeds: classes 0.8 (0.7, 0.9) and 0.6 (one
-    /// seed) give 0.7 ± 0.1414, not the mean of the three runs (0.733).
-    #[test]
-    fn per_class_mean_is_the_mean_of_the_class_means() {
-        let records = vec![
-            rec("m (anomaly 0)", 0, "roc_auc", 0.7),
-            rec("m (anomaly 0)", 1, "roc_auc", 0.9),
-            rec("m (anomaly 1)", 0, "roc_auc", 0.6),
-            rec("m (anomaly 0)", 0, "average_precision", 0.5),
-            rec("m (anomaly 1)", 0, "average_precision", 0.3),
-        ];
-        let text = per_class_table(&records).to_string();
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| l.contains("mean of 2 classes"))
-            .expect(&text);
-        assert!(
-            last.contains("0.7000 ± 0.1414") && last.contains("0.4000 ± 0.1414"),
-            "{text}"
-        );
-        assert!(!summary_table(&records).to_string().contains("mean of"));
-    }
 }

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use oddity::Result;
-use oddity::report::{Results, build};
+use oddity::report::build;
+use oddity::results::Results;
 
 #[derive(clap::Args)]
 pub struct Args {

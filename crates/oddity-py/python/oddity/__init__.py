@@ -88,7 +88,8 @@ def load(path):
 
 
 def models():
-    """`(name, about, protocol)` of every model in the Rust registry."""
+    """`(name, about, protocol, input)` of every model in the Rust registry, e.g.
+    `("devnet", "...", "weakly-supervised", "tabular")`."""
     return _native.models()
 
 

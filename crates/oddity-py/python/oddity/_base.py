@@ -15,8 +15,11 @@ from ._inputs import as_features, as_labels
 from ._progress import ProgressPrinter
 from ._random import check_n_jobs, check_random_state_param, seed_from
 
-#: Models whose `fit` reads partial anomaly labels `y` (1 = labelled anomaly, 0 = unlabelled).
-WEAKLY_SUPERVISED = {"dplan", "devnet", "deep-sad", "repen"}
+#: Models whose `fit` reads partial anomaly labels `y` (1 = labelled anomaly, 0 = unlabelled):
+#: the weakly supervised ones in the Rust registry.
+WEAKLY_SUPERVISED = frozenset(
+    name for name, _about, protocol, _input in _native.models() if protocol == "weakly-supervised"
+)
 
 #: Parameters every class takes besides the model's own hyperparameters, with their defaults.
 _COMMON_TAIL = {"n_jobs": None, "random_state": None, "verbose": False}

@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use super::{Evaluation, GRID_IMAGES, MetricRecord};
+use super::{Evaluation, GRID_IMAGES};
 use crate::data::Dataset;
 use crate::data::mvtec::{Category, GOOD, load_mask};
 use crate::detector::{FitContext, Reconstruction};
@@ -26,7 +26,7 @@ use crate::progress::Progress;
 use crate::registry::{AnyDetector, ModelEntry, Settings};
 use crate::report::HistoryRecorder;
 use crate::report::images::{by_score_desc, error_maps, heat_overlay, png_base64};
-use crate::report::records::{Detail, HistoryRecord, ImageGrid, ScoresRecord};
+use crate::results::{Detail, HistoryRecord, ImageGrid, MetricRecord, ScoresRecord};
 
 /// What [`pixel_maps`] reconstructs with (a detector's `reconstruct`).
 type Reconstructor<'a> = dyn Fn(&Dataset) -> Result<Option<Reconstruction>> + 'a;
@@ -152,7 +152,11 @@ pub fn evaluate_mvtec(
             }
         }
     }
-    Ok(Evaluation { records, details })
+    Ok(Evaluation {
+        records,
+        details,
+        clusterings: Vec::new(),
+    })
 }
 
 /// The anomaly maps and resized masks of the evaluated test images, or `None` when the model

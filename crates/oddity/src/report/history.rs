@@ -3,8 +3,8 @@
 
 use std::sync::Mutex;
 
-use super::records::Series;
 use crate::progress::Progress;
+use crate::results::Series;
 
 /// A [`Progress`] that forwards to `inner` and keeps the recorded series, in first-seen order.
 pub struct HistoryRecorder<'a> {

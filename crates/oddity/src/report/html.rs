@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 
-use super::records::{Detail, EmbeddingMap, HistoryRecord, ImageGrid, Results, RunInfo, ScoresRecord};
 use crate::error::{Error, Result};
 use crate::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
 use crate::output::write_file as write_atomic;
 use crate::plot::{CurveKind, Figure, line_chart, ranking_curves, scatter, score_histogram};
+use crate::results::{Detail, EmbeddingMap, HistoryRecord, ImageGrid, Results, RunInfo, ScoresRecord};
 use crate::results::{csv_table, higher_is_better, keys, markdown_table, metrics, stat};
 
 /// Chart size in pixels.
@@ -290,7 +290,7 @@ fn results_tables(page: &mut Page, results: &Results) -> String {
 }
 
 /// One model: a single table, datasets × metrics.
-fn single_model_table(page: &mut Page, records: &[crate::eval::MetricRecord], datasets: &[String], model: &str) {
+fn single_model_table(page: &mut Page, records: &[crate::results::MetricRecord], datasets: &[String], model: &str) {
     let names = metrics(records);
     let _ = write!(
         page.body,

@@ -3,19 +3,11 @@
 
 use base64::Engine;
 
-use super::records::ImageGrid;
 use crate::data::{Dataset, Layout};
 use crate::detector::Reconstruction;
 use crate::error::Result;
 use crate::plot::encode_png;
-
-/// Which run a grid belongs to.
-#[derive(Debug, Clone, Copy)]
-pub struct RunKey<'a> {
-    pub dataset: &'a str,
-    pub model: &'a str,
-    pub seed: u64,
-}
+use crate::results::{ImageGrid, RunKey};
 
 /// One image (`c × h × w`, values in [0, 1]) as a base64 PNG: grey for one channel, RGB for three,
 /// the first channel otherwise.

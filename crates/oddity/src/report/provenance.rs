@@ -7,8 +7,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::records::{DataFile, RunInfo};
 use crate::error::{Error, Result};
+use crate::results::{DataFile, RunInfo};
 
 /// The git revision oddity was built from, if it was built from a checkout.
 pub const GIT_REVISION: Option<&str> = option_env!("ODDITY_GIT_REVISION");

@@ -10,7 +10,7 @@ use oddity::Error;
 use oddity::data::{Dataset, Labels, LoadOptions, load};
 use oddity::detector::FitContext;
 use oddity::progress::Silent;
-use oddity::registry::{self, Protocol, Settings};
+use oddity::registry::{self, Input, Protocol, Settings};
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
@@ -101,23 +101,14 @@ fn with_constant_column(all_constant: bool) -> Dataset {
     Dataset::tabular("constant column", 5, x, Labels::Anomaly(y)).unwrap()
 }
 
-/// Quick settings per tabular model.
-const QUICK: [(&str, &[&str]); 5] = [
-    ("iforest", &[]),
-    ("dplan", &["episodes=1", "steps_per_episode=300", "warmup_steps=100"]),
-    ("devnet", &["epochs=3"]),
-    ("deep-sad", &["epochs=3", "ae_epochs=2"]),
-    ("repen", &["epochs=3"]),
-];
-
 #[test]
 fn constant_features_give_finite_scores_for_every_tabular_model() {
     for all_constant in [false, true] {
         let data = with_constant_column(all_constant);
-        for (name, sets) in QUICK {
-            let entry = registry::find(name).unwrap();
+        for entry in registry::models().into_iter().filter(|m| m.input == Input::Tabular) {
+            let name = entry.name;
             let det = entry
-                .fit(&Settings::parse(sets).unwrap(), &data, &FitContext::new(1, &Silent))
+                .fit(&entry.quick_settings().unwrap(), &data, &FitContext::new(1, &Silent))
                 .unwrap_or_else(|e| panic!("{name} (all constant: {all_constant}): {e}"));
             let scores = det.score(&data).unwrap();
             assert!(scores.iter().all(|s| s.is_finite()), "{name}");

@@ -9,7 +9,9 @@ use oddity::data::{Dataset, Labels};
 use oddity::detector::FitContext;
 use oddity::persist::{MODEL_JSON, WEIGHTS_FILE};
 use oddity::progress::Silent;
-use oddity::registry::{self, ModelEntry, Protocol, Settings};
+use oddity::registry::{self, Input, ModelEntry, Protocol, Settings};
+
+use crate::fuzz_regressions::entries::tiny_data;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -40,32 +42,50 @@ fn tabular_models() -> impl Iterator<Item = ModelEntry> {
         .filter(|m| m.protocol == Protocol::Unsupervised)
 }
 
+/// The conformance test: every registered model, with its quick settings on tiny data of its input
+/// kind, fits, scores, saves, loads back to identical scores, and refuses data of another shape
+/// with a typed error.
 #[test]
-fn every_model_round_trips_through_its_model_directory() {
-    let data = blob(1, 5);
-    for entry in tabular_models() {
+fn every_registered_model_round_trips_through_its_model_directory() {
+    for entry in registry::models() {
+        let name = entry.name;
+        let data = tiny_data(entry.input);
+        let settings = entry.quick_settings().unwrap();
         let det = entry
-            .fit(&Settings::default(), &data, &FitContext::new(7, &Silent))
-            .unwrap();
+            .fit(&settings, &data, &FitContext::new(7, &Silent))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let scores = det.score(&data).unwrap();
+        assert_eq!(scores.len(), data.n(), "{name}");
+        assert!(scores.iter().all(|s| s.is_finite()), "{name}");
         let dir = tempfile::tempdir().unwrap();
         let model_dir = dir.path().join("model");
         det.save(&model_dir).unwrap();
         assert!(model_dir.join(MODEL_JSON).is_file() && model_dir.join(WEIGHTS_FILE).is_file());
         let loaded = registry::load(&model_dir).unwrap();
-        assert_eq!(loaded.kind(), entry.name);
-        assert_eq!(
-            loaded.score(&data).unwrap(),
-            scores,
-            "{}: scores differ after load",
-            entry.name
-        );
-        assert_eq!(loaded.threshold(), det.threshold());
-        assert_eq!(loaded.predict(&data).unwrap(), det.predict(&data).unwrap());
+        assert_eq!(loaded.kind(), name);
+        assert_eq!(loaded.score(&data).unwrap(), scores, "{name}: scores differ after load");
+        assert_eq!(loaded.threshold(), det.threshold(), "{name}");
+        assert_eq!(loaded.predict(&data).unwrap(), det.predict(&data).unwrap(), "{name}");
         // Saving again over the same directory replaces it cleanly.
         det.save(&model_dir).unwrap();
-        assert_eq!(registry::load(&model_dir).unwrap().score(&data).unwrap(), scores);
+        assert_eq!(
+            registry::load(&model_dir).unwrap().score(&data).unwrap(),
+            scores,
+            "{name}"
+        );
+        let err = loaded.score(&other_shape(entry.input)).unwrap_err();
+        assert!(matches!(err, Error::Shape { .. }), "{name}: {err:?}");
     }
+}
+
+/// Data a model fitted on [`tiny_data`] of `input` cannot score: 3 features instead of 4 for
+/// tabular models, rows of numbers for image models.
+fn other_shape(input: Input) -> Dataset {
+    let d = match input {
+        Input::Tabular => 3,
+        Input::Images => 256,
+    };
+    Dataset::tabular("other shape", d, vec![0.5; 4 * d], Labels::None).unwrap()
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! and on real seed files, so the harness keeps compiling and working without nightly Rust.
 
 #[path = "../../../../fuzz/src/entries.rs"]
-mod entries;
+pub mod entries;
 
 use std::fs;
 use std::path::{Path, PathBuf};

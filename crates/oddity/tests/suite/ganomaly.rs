@@ -101,23 +101,19 @@ fn short_training_beats_untrained_floor_and_reloads_identically() {
 /// default row) — what `auto` is there to avoid. Measured: 0.812 (auto keeps batch statistics).
 #[test]
 fn the_demo_run_with_the_default_batch_norm_mode_ranks_anomalies_first() {
-    use oddity::eval::{LocoOptions, evaluate_leave_one_class_out};
+    use oddity::eval::{LocoOptions, Plan};
     use oddity::registry::{self, Settings};
 
     let entry = registry::find("ganomaly").unwrap();
     let settings = Settings::parse(&["epochs=3", "ngf=16", "ndf=16", "batch_size=32"]).unwrap();
     let t = std::time::Instant::now();
-    let recs = evaluate_leave_one_class_out(
-        &entry,
-        &settings,
-        mnist(),
-        ANOMALY,
-        &LocoOptions::default(),
-        "mnist-small",
-        0,
-        &Silent,
-    )
-    .unwrap();
+    let plan = Plan::LeaveOneClassOut {
+        anomaly_class: ANOMALY,
+        options: LocoOptions::default(),
+    };
+    let recs = crate::evaluate(&entry, &settings, mnist(), "mnist-small", 0, &plan)
+        .unwrap()
+        .records;
     assert_eq!(recs[0].metric, "roc_auc");
     let auc = recs[0].value;
     eprintln!(
@@ -193,24 +189,20 @@ fn detector_errors_are_typed() {
 /// fitting on the other training classes and scoring the whole test split by hand.
 #[test]
 fn leave_one_class_out_protocol() {
-    use oddity::eval::{LocoOptions, evaluate_leave_one_class_out};
+    use oddity::eval::{LocoOptions, Plan};
     use oddity::metrics::average_precision;
     use oddity::models::iforest::IForest;
     use oddity::registry::{self, Settings};
 
     let entry = registry::find("iforest").unwrap();
     let opts = LocoOptions::default();
-    let recs = evaluate_leave_one_class_out(
-        &entry,
-        &Settings::default(),
-        mnist(),
-        ANOMALY,
-        &opts,
-        "mnist",
-        5,
-        &Silent,
-    )
-    .unwrap();
+    let plan = |anomaly_class| Plan::LeaveOneClassOut {
+        anomaly_class,
+        options: opts.clone(),
+    };
+    let recs = crate::evaluate(&entry, &Settings::default(), mnist(), "mnist", 5, &plan(ANOMALY))
+        .unwrap()
+        .records;
     assert_eq!(recs.len(), 2);
     assert!(recs.iter().all(|r| r.dataset == "mnist (anomaly 0)" && r.seed == 5));
     let (train, test, flags) = loco();
@@ -233,12 +225,10 @@ fn leave_one_class_out_protocol() {
     assert_eq!(recs[1].metric, "average_precision");
     assert_eq!(recs[1].value, average_precision(&flags, &scores).unwrap());
 
-    let err =
-        evaluate_leave_one_class_out(&entry, &Settings::default(), mnist(), 10, &opts, "m", 0, &Silent).unwrap_err();
+    let err = crate::evaluate(&entry, &Settings::default(), mnist(), "m", 0, &plan(10)).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
     let no_split = Loaded::from(mnist().train.clone());
-    let err =
-        evaluate_leave_one_class_out(&entry, &Settings::default(), &no_split, 0, &opts, "m", 0, &Silent).unwrap_err();
+    let err = crate::evaluate(&entry, &Settings::default(), &no_split, "m", 0, &plan(0)).unwrap_err();
     assert!(
         matches!(err, Error::InvalidData(_)) && err.to_string().contains("train/test"),
         "{err}"

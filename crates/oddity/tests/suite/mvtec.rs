@@ -4,12 +4,12 @@
 
 use oddity::data::LoadOptions;
 use oddity::data::mvtec::{categories, load_category};
-use oddity::eval::MetricRecord;
 use oddity::eval::mvtec::evaluate_mvtec;
 use oddity::metrics::roc_auc;
 use oddity::progress::Silent;
 use oddity::registry::{self, Settings};
-use oddity::report::Detail;
+use oddity::results::Detail;
+use oddity::results::MetricRecord;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 

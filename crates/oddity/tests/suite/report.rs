@@ -6,16 +6,15 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use oddity::data::{LoadOptions, load};
-use oddity::eval::{
-    LocoOptions, evaluate_detailed, evaluate_leave_one_class_out_detailed, evaluate_weakly_supervised_detailed,
-};
+use oddity::eval::{LocoOptions, Plan};
 use oddity::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
 use oddity::plot::curves::{CurveKind, plotted_points, trapezoid};
-use oddity::progress::Silent;
 use oddity::registry::{self, Settings};
 use oddity::report::provenance::utc_date_time;
-use oddity::report::records::{Detail, EmbeddingMap};
-use oddity::report::{Results, RunClock, append_details, build};
+use oddity::report::{RunClock, build};
+use oddity::results::{Detail, EmbeddingMap, Results, append_details};
+
+use crate::evaluate;
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
@@ -26,33 +25,37 @@ fn data(rel: &str) -> PathBuf {
 /// embedding map.
 fn results_file(dir: &Path) -> PathBuf {
     let path = dir.join("results.jsonl");
-    let cardio = load(data("odds/cardio.mat"), &LoadOptions::default())
-        .unwrap()
-        .into_all()
-        .unwrap();
+    let cardio = load(data("odds/cardio.mat"), &LoadOptions::default()).unwrap();
     let iforest = registry::find("iforest").unwrap();
-    let e = evaluate_detailed(&iforest, &Settings::default(), &cardio, "cardio", 0, &Silent).unwrap();
+    let e = evaluate(
+        &iforest,
+        &Settings::default(),
+        &cardio,
+        "cardio",
+        0,
+        &Plan::Unsupervised,
+    )
+    .unwrap();
     let mut metrics = e.records;
     let mut details = e.details;
-    let adb = load(data("adbench/6_cardio.npz"), &LoadOptions::default())
-        .unwrap()
-        .into_all()
-        .unwrap();
+    let adb = load(data("adbench/6_cardio.npz"), &LoadOptions::default()).unwrap();
     let devnet = registry::find("devnet").unwrap();
     let split = oddity::data::split::WeakSplitConfig {
         labeled_anomalies: 30,
         ..Default::default()
     };
     let s = Settings::parse(&["epochs=3"]).unwrap();
-    let e = evaluate_weakly_supervised_detailed(&devnet, &s, &adb, &split, "cardio-adb", 0, &Silent).unwrap();
+    let e = evaluate(&devnet, &s, &adb, "cardio-adb", 0, &Plan::Weak(split)).unwrap();
     metrics.extend(e.records);
     details.extend(e.details);
     let mnist = load(data("mnist-small"), &LoadOptions::default()).unwrap();
     let gan = registry::find("ganomaly").unwrap();
     let s = Settings::parse(&["epochs=1", "ngf=8", "ndf=8", "nz=16"]).unwrap();
-    let e =
-        evaluate_leave_one_class_out_detailed(&gan, &s, &mnist, 1, &LocoOptions::default(), "mnist-small", 0, &Silent)
-            .unwrap();
+    let loco = Plan::LeaveOneClassOut {
+        anomaly_class: 1,
+        options: LocoOptions::default(),
+    };
+    let e = evaluate(&gan, &s, &mnist, "mnist-small", 0, &loco).unwrap();
     metrics.extend(e.records);
     details.extend(e.details);
     details.push(Detail::Embedding(EmbeddingMap {

@@ -273,21 +273,15 @@ fn measure() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
     for file in files.split(',').filter(|f| !f.is_empty()) {
-        let data = load(file, &LoadOptions::default()).unwrap().into_all().unwrap();
+        let data = load(file, &LoadOptions::default()).unwrap();
         for name in ["iforest", "devnet", "deep-sad", "repen"] {
             let entry = registry::find(name).unwrap();
             let (mut ap, mut roc, mut secs) = (Vec::new(), Vec::new(), 0.0);
             for seed in 0..seeds {
-                let recs = oddity::eval::evaluate_weakly_supervised(
-                    &entry,
-                    &registry::Settings::default(),
-                    &data,
-                    &WeakSplitConfig::default(),
-                    file,
-                    seed,
-                    &Silent,
-                )
-                .unwrap();
+                let plan = oddity::eval::Plan::Weak(WeakSplitConfig::default());
+                let recs = crate::evaluate(&entry, &registry::Settings::default(), &data, file, seed, &plan)
+                    .unwrap()
+                    .records;
                 for r in &recs {
                     match r.metric.as_str() {
                         "average_precision" => ap.push(r.value),

@@ -7,16 +7,14 @@ mod speed;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use oddity::data::{Dataset, LoadOptions, load};
-use oddity::eval::{MetricRecord, evaluate_weakly_supervised_detailed};
+use oddity::data::{LoadOptions, Loaded, load};
+use oddity::eval::{self, Job, Plan};
 use oddity::registry::{self, ModelEntry, Settings};
-use oddity::report::records::Detail;
-use oddity::report::{Results, RunClock, append_details};
-use oddity::results::markdown_table;
+use oddity::report::RunClock;
+use oddity::results::{Detail, MetricRecord, Results, append_details, append_records, latest_wins, markdown_table};
 use oddity::{Error, Result};
 
-use super::eval::{SplitArgs, append_records};
-use crate::load_args::dataset_name;
+use crate::load_args::{SplitArgs, dataset_name};
 use crate::progress::Bars;
 
 #[derive(clap::Subcommand)]
@@ -219,8 +217,8 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
     let clock = RunClock::start();
     for file in &files {
         let name = dataset_name(file);
-        let data: Dataset = match load(file, &LoadOptions::default()).and_then(|l| l.into_all()) {
-            Ok(d) => d,
+        let data: Loaded = match load(file, &LoadOptions::default()).and_then(|l| l.into_all()) {
+            Ok(d) => d.into(),
             Err(e) => {
                 eprintln!("skip {name}: {e}");
                 skipped.push(format!("{name}: {e}"));
@@ -231,15 +229,15 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
         for spec in &specs {
             for seed in a.first_seed..a.first_seed + a.seeds {
                 done += 1;
-                match evaluate_weakly_supervised_detailed(
-                    &spec.entry,
-                    &spec.settings,
-                    &data,
-                    &split,
-                    &name,
+                let job = Job {
+                    entry: &spec.entry,
+                    settings: &spec.settings,
+                    dataset: &data,
+                    name: &name,
                     seed,
-                    &bars,
-                ) {
+                    progress: &bars,
+                };
+                match eval::run(&job, &Plan::Weak(split)) {
                     Ok(eval) => {
                         let (mut recs, mut details) = (eval.records, eval.details);
                         for r in &mut recs {
@@ -274,7 +272,7 @@ fn weakly_supervised(a: WeakArgs) -> Result<()> {
     append_details(&jsonl, &[Detail::Run(run)])?;
     // The table covers every run recorded in the results file (earlier invocations included, the
     // latest record winning), so models can be benchmarked in several goes.
-    let all = read_records(&jsonl)?;
+    let all = latest_wins(Results::read(&jsonl)?.metrics);
     let md = render(&all, &split, &seeds, &skipped, start.elapsed().as_secs_f64());
     let md_path = a.out.join("results.md");
     oddity::output::write_file(&md_path, md.as_bytes())?;
@@ -297,22 +295,6 @@ fn relabel(d: &mut Detail, label: &str) {
         Detail::Embedding(m) => m.model = label.into(),
         Detail::Run(_) => {}
     }
-}
-
-/// Records of a JSON-lines results file; a later record for the same dataset, model, seed and
-/// metric replaces an earlier one.
-fn read_records(path: &Path) -> Result<Vec<MetricRecord>> {
-    let mut out: Vec<MetricRecord> = Vec::new();
-    for r in Results::read(path)?.metrics {
-        match out
-            .iter_mut()
-            .find(|o| o.dataset == r.dataset && o.model == r.model && o.seed == r.seed && o.metric == r.metric)
-        {
-            Some(o) => *o = r,
-            None => out.push(r),
-        }
-    }
-    Ok(out)
 }
 
 fn render(

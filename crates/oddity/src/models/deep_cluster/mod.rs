@@ -20,6 +20,7 @@
 
 mod augment;
 pub mod autoencoder;
+mod clustering;
 pub mod clustering_layer;
 pub mod config;
 pub mod kmeans;

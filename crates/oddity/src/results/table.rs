@@ -1,7 +1,7 @@
-//! Results tables made from [`MetricRecord`]s: mean ± sd over seeds per dataset × model, as
-//! Markdown with the best model per dataset in bold.
+//! Tables made from [`MetricRecord`]s: mean ± sd over seeds per dataset × model, means over
+//! groups (classes, categories), as Markdown (best model per dataset in bold) or CSV.
 
-use crate::eval::MetricRecord;
+use super::record::MetricRecord;
 
 /// Mean, sample standard deviation and count of one metric for one dataset × model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,18 +34,55 @@ pub fn stat(records: &[MetricRecord], dataset: &str, model: &str, metric: &str) 
         .iter()
         .filter(|r| r.dataset == dataset && r.model == model && r.metric == metric)
         .collect();
-    if v.is_empty() {
+    let (mean, sd) = mean_sd(&v.iter().map(|r| r.value).collect::<Vec<_>>())?;
+    let n = v.len();
+    let seconds = v.iter().map(|r| r.seconds).sum::<f64>() / n as f64;
+    Some(Stat { mean, sd, n, seconds })
+}
+
+/// Mean and sample standard deviation of `values` (sd 0 for one value); `None` for none.
+pub fn mean_sd(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
         return None;
     }
-    let n = v.len();
-    let mean = v.iter().map(|r| r.value).sum::<f64>() / n as f64;
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
     let sd = if n > 1 {
-        (v.iter().map(|r| (r.value - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
     } else {
         0.0
     };
-    let seconds = v.iter().map(|r| r.seconds).sum::<f64>() / n as f64;
-    Some(Stat { mean, sd, n, seconds })
+    Some((mean, sd))
+}
+
+/// `mean ± sd` of `values` with 4 decimals; the mean alone for one value, `-` for none.
+pub fn mean_sd_text(values: &[f64]) -> String {
+    match mean_sd(values) {
+        None => "-".into(),
+        Some((m, _)) if values.len() == 1 => format!("{m:.4}"),
+        Some((m, sd)) => format!("{m:.4} ± {sd:.4}"),
+    }
+}
+
+/// The mean of `metric` in each of `groups` (in that order; groups without a value are left
+/// out), a record being in the group `group_of` names (`None`: in none).
+pub fn group_means<'a>(
+    records: &'a [MetricRecord],
+    groups: &[&str],
+    group_of: impl Fn(&'a MetricRecord) -> Option<&'a str>,
+    metric: &str,
+) -> Vec<f64> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            let v: Vec<f64> = records
+                .iter()
+                .filter(|r| r.metric == metric && group_of(r) == Some(*g))
+                .map(|r| r.value)
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        })
+        .collect()
 }
 
 /// Whether a higher value of `metric` is better (ranking and clustering scores), as opposed to
@@ -186,5 +223,29 @@ mod tests {
         let csv = csv_table(&r);
         assert_eq!(csv.lines().count(), 4, "{csv}");
         assert!(csv.contains("\"x,y\",m1,average_precision,0.5,0,1,1\n"), "{csv}");
+    }
+
+    #[test]
+    fn mean_sd_text_and_group_means() {
+        assert_eq!(mean_sd_text(&[]), "-");
+        assert_eq!(mean_sd_text(&[0.5]), "0.5000");
+        assert_eq!(mean_sd_text(&[0.5, 0.7]), "0.6000 ± 0.1414");
+        let r = vec![
+            rec("a", "m", 0, 0.7),
+            rec("a", "m", 1, 0.9),
+            rec("b", "m", 0, 0.6),
+            rec("c", "x", 0, 0.1),
+        ];
+        let means = group_means(
+            &r,
+            &["b", "a", "c"],
+            |r| (r.model == "m").then_some(r.dataset.as_str()),
+            "average_precision",
+        );
+        assert_eq!(means.len(), 2, "{means:?}");
+        assert!(
+            (means[0] - 0.6).abs() < 1e-12 && (means[1] - 0.8).abs() < 1e-12,
+            "{means:?}"
+        );
     }
 }

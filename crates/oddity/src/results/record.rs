@@ -2,13 +2,34 @@
 //! `bench` always wrote them; the other lines carry a `"record"` tag and hold what pictures are
 //! made from: the run's provenance, test scores, training curves, image grids and 2-D embeddings.
 
-use std::io::Write;
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::eval::MetricRecord;
+/// Which run a record belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct RunKey<'a> {
+    pub dataset: &'a str,
+    pub model: &'a str,
+    pub seed: u64,
+}
+
+/// One measured number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricRecord {
+    pub dataset: String,
+    pub model: String,
+    pub seed: u64,
+    pub metric: String,
+    pub value: f64,
+    /// Wall time of the run that produced the value (fit + score).
+    pub seconds: f64,
+    /// MVTec protocol ([`crate::eval::mvtec`]): the category the value is of (absent elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// MVTec protocol: the defect type of a per-defect-type value (good test images + that type);
+    /// absent for a whole category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defect: Option<String>,
+}
 
 /// What produced a results file (one per `eval` / `bench` invocation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,31 +137,6 @@ pub struct Results {
 }
 
 impl Results {
-    /// Reads a results file; a line that is neither a metric nor a tagged record is an error
-    /// naming the file and line.
-    pub fn read(path: &Path) -> Result<Results> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut out = Results::default();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            let value: serde_json::Value = serde_json::from_str(line)
-                .map_err(|e| Error::format(path, format!("line {}: not JSON: {e}", i + 1)))?;
-            let bad = |e: serde_json::Error| Error::format(path, format!("line {}: {e}", i + 1));
-            if value.get("record").is_some() {
-                out.details.push(serde_json::from_value(value).map_err(bad)?);
-            } else {
-                out.metrics.push(serde_json::from_value(value).map_err(bad)?);
-            }
-        }
-        if out.metrics.is_empty() && out.details.is_empty() {
-            return Err(Error::format(path, "no results in the file"));
-        }
-        Ok(out)
-    }
-
     /// The details of one kind, e.g. `select(|d| if let Detail::Scores(s) = d { Some(s) } else { None })`.
     pub fn select<'a, T>(&'a self, pick: impl Fn(&'a Detail) -> Option<&'a T>) -> Vec<&'a T> {
         self.details.iter().filter_map(pick).collect()
@@ -148,66 +144,5 @@ impl Results {
 
     pub fn runs(&self) -> Vec<&RunInfo> {
         self.select(|d| if let Detail::Run(r) = d { Some(r) } else { None })
-    }
-}
-
-/// Appends `details` to the results file at `path` (created if missing), one JSON object per line.
-pub fn append_details(path: &Path, details: &[Detail]) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    let mut buf = Vec::new();
-    for d in details {
-        serde_json::to_writer(&mut buf, d).map_err(|e| Error::InvalidData(e.to_string()))?;
-        buf.push(b'\n');
-    }
-    file.write_all(&buf).map_err(|e| Error::io(path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metric_and_detail_lines_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.jsonl");
-        let metric = r#"{"dataset":"d","model":"m","seed":1,"metric":"roc_auc","value":0.75,"seconds":0.5}"#;
-        std::fs::write(&path, format!("{metric}\n")).unwrap();
-        let scores = Detail::Scores(ScoresRecord {
-            dataset: "d".into(),
-            model: "m".into(),
-            seed: 1,
-            threshold: 0.5,
-            scores: vec![0.1, 0.9],
-            anomaly: vec![0, 1],
-            files: vec!["good/a.png".into(), "crack/b.png".into()],
-        });
-        append_details(&path, std::slice::from_ref(&scores)).unwrap();
-        let r = Results::read(&path).unwrap();
-        assert_eq!(r.metrics.len(), 1);
-        assert_eq!(r.metrics[0].value, 0.75);
-        assert_eq!(r.details, vec![scores]);
-        // A scores line without file names (older files) reads with none.
-        let old =
-            r#"{"record":"scores","dataset":"d","model":"m","seed":1,"threshold":0.5,"scores":[0.1],"anomaly":[0]}"#;
-        std::fs::write(&path, format!("{old}\n")).unwrap();
-        match &Results::read(&path).unwrap().details[0] {
-            Detail::Scores(s) => assert!(s.files.is_empty()),
-            d => panic!("{d:?}"),
-        }
-    }
-
-    #[test]
-    fn a_bad_line_names_the_file_and_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bad.jsonl");
-        std::fs::write(&path, "{\"record\":\"scores\",\"dataset\":\"d\"}\n").unwrap();
-        let e = Results::read(&path).unwrap_err().to_string();
-        assert!(e.contains("bad.jsonl") && e.contains("line 1"), "{e}");
-        std::fs::write(&path, "").unwrap();
-        assert!(Results::read(&path).unwrap_err().to_string().contains("no results"));
     }
 }

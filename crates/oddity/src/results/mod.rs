@@ -1,0 +1,13 @@
+//! Results: the records an evaluation produces ([`record`]), the JSON-lines file they are kept in
+//! ([`file`]) and the tables made from them ([`table`]).
+
+pub mod file;
+pub mod record;
+pub mod table;
+
+pub use file::{append_details, append_records, latest_wins};
+pub use record::{
+    DataFile, Detail, EmbeddingMap, HistoryRecord, ImageGrid, MetricRecord, Results, RunInfo, RunKey, ScoresRecord,
+    Series,
+};
+pub use table::{csv_table, higher_is_better, keys, markdown_table, mean_sd, mean_sd_text, metrics, stat};
