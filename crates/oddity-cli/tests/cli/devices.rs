@@ -53,7 +53,15 @@ fn a_bad_or_absent_device_is_a_usage_error_before_any_work() {
     // `--set device=…` is the same setting (kept for scripts), checked the same way.
     assert_error(
         &oddity(&[
-            "fit", "--model", "ganomaly", "--data", mnist, "--out", out, "--set", "device=tpu",
+            "fit",
+            "--model",
+            "ganomaly",
+            "--data",
+            mnist,
+            "--out",
+            out,
+            "--set",
+            "device=tpu",
         ]),
         2,
         "unknown device `tpu`",
