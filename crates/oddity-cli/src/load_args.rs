@@ -122,6 +122,26 @@ pub fn settings(sets: &[String]) -> Result<oddity::registry::Settings> {
     oddity::registry::Settings::parse(sets)
 }
 
+/// `--device` of `fit` and `eval`: where the burn models compute.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DeviceArgs {
+    /// Where GANomaly and deep-cluster compute: `cpu` (default), or `cuda[:N]`, `rocm[:N]`,
+    /// `wgpu[:N]`, `vulkan[:N]`, `metal[:N]` in a build with that feature (`oddity info
+    /// --devices`). The other models run on the CPU. Not saved with the model.
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<String>,
+}
+
+impl DeviceArgs {
+    /// `settings` with the device added (the same as `--set device=D`, which it overrides).
+    pub fn apply(&self, settings: oddity::registry::Settings) -> oddity::registry::Settings {
+        match &self.device {
+            Some(d) => settings.set("device", serde_json::Value::String(d.clone())),
+            None => settings,
+        }
+    }
+}
+
 /// The weakly supervised protocol's split (DevNet / DPLAN). Used by the weakly supervised models,
 /// and by any model when one of these flags is given, so every model sees the same split per seed.
 #[derive(clap::Args, Debug, Clone, Default)]

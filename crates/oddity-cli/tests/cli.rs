@@ -2,6 +2,8 @@
 //! and nothing written to an output path when a command fails.
 
 mod common;
+#[path = "cli/devices.rs"]
+mod devices;
 #[path = "cli/image_folders.rs"]
 mod image_folders;
 #[path = "cli/mvtec.rs"]

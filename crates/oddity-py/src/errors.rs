@@ -40,7 +40,7 @@ pub fn to_py(e: Error) -> PyErr {
         | Error::ModelFile { .. }
         | Error::Output { .. } => PyOSError::new_err(msg),
         Error::Diverged { .. } => DivergedError::new_err(msg),
-        Error::Backend(_) => PyRuntimeError::new_err(msg),
+        Error::Device { .. } | Error::Backend(_) => PyRuntimeError::new_err(msg),
     }
 }
 

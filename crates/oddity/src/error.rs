@@ -88,6 +88,11 @@ pub enum Error {
         advice: String,
     },
 
+    /// A `--device` whose backend is compiled in but that this machine does not have, or that
+    /// fails to open (see [`crate::backend::parse_device`]).
+    #[error("device `{device}`: {reason}")]
+    Device { device: String, reason: String },
+
     /// The deep-learning backend failed.
     #[error("backend error: {0}")]
     Backend(String),
@@ -168,7 +173,10 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::InvalidConfig { .. } | Error::UnknownModel { .. } | Error::TooLarge { key: Some(_), .. }
+            Error::InvalidConfig { .. }
+                | Error::UnknownModel { .. }
+                | Error::TooLarge { key: Some(_), .. }
+                | Error::Device { .. }
         )
     }
 }

@@ -10,7 +10,7 @@ use oddity::report::RunClock;
 use oddity::results::{Detail, EmbeddingMap, MetricRecord, append_details, append_records};
 use oddity::{Error, Result, registry};
 
-use crate::load_args::{DataArgs, SplitArgs, settings};
+use crate::load_args::{DataArgs, DeviceArgs, SplitArgs, settings};
 use crate::progress::Bars;
 use crate::table::{cluster_table, mvtec_table, per_class_table, summary_table};
 
@@ -27,6 +27,8 @@ pub struct Args {
     /// Hyperparameter override, repeatable: --set key=value
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    #[command(flatten)]
+    device: DeviceArgs,
     /// Print one JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -132,7 +134,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     check_outputs(&args)?;
     let entry = registry::find(&args.model)?;
-    let mut settings = settings(&args.sets)?;
+    let mut settings = args.device.apply(settings(&args.sets)?);
     if let Some(k) = args.k {
         settings = settings.set("n_clusters", serde_json::json!(k));
     }

@@ -8,7 +8,7 @@ use oddity::detector::FitContext;
 use oddity::registry;
 use oddity::{Error, Result, persist};
 
-use crate::load_args::{DataArgs, settings};
+use crate::load_args::{DataArgs, DeviceArgs, settings};
 use crate::progress::Bars;
 
 #[derive(clap::Args)]
@@ -27,6 +27,8 @@ pub struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    #[command(flatten)]
+    device: DeviceArgs,
     /// Checkpoint training into DIR (ganomaly: every epoch; dplan: every episode; deep-cluster:
     /// every pretraining epoch), replacing what is there. Models
     /// without checkpointing ignore it. See docs/reliability.md.
@@ -41,7 +43,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let entry = registry::find(&args.model)?;
-    let settings = settings(&args.sets)?;
+    let settings = args.device.apply(settings(&args.sets)?);
     settings.apply(&entry)?; // reject bad settings before loading a large file
     check_outputs(&args)?; // and bad output paths before hours of training
     let data = args.data.load()?.train;

@@ -1,7 +1,7 @@
-//! `oddity info`: what a data file holds.
+//! `oddity info`: what a data file holds, or (`--devices`) which devices this build can use.
 
-use oddity::Result;
 use oddity::data::{Dataset, Labels, Layout};
+use oddity::{Error, Result};
 
 use crate::load_args::DataArgs;
 use crate::table;
@@ -9,12 +9,22 @@ use crate::table;
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    data: DataArgs,
+    data: Option<DataArgs>,
+    /// List the devices this build sees (the values `--device` takes) instead of describing data.
+    #[arg(long, exclusive = true)]
+    devices: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let loaded = args.data.load()?;
-    println!("{}", args.data.data.display());
+    if args.devices {
+        devices();
+        return Ok(());
+    }
+    let Some(data) = args.data else {
+        return Err(Error::config("data", "give --data PATH (or --devices)"));
+    };
+    let loaded = data.load()?;
+    println!("{}", data.data.display());
     match &loaded.test {
         None => describe("data", &loaded.train),
         Some(test) => {
@@ -23,6 +33,16 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--device` values and what each device calls itself; the GPU backends this build lacks.
+fn devices() {
+    let mut t = table::new(&["device", "name"]);
+    for d in oddity::backend::list() {
+        t.add_row(vec![d.spec, d.name]);
+    }
+    println!("{t}");
+    println!("backends in this build: {}", oddity::backend::available().join(", "));
 }
 
 fn describe(part: &str, ds: &Dataset) {
