@@ -83,6 +83,20 @@ pub trait ModelConfig: Serialize + DeserializeOwned + Default + Clone + std::fmt
     /// channels and size) unless `given(key)` says the user chose them. Called by
     /// [`crate::registry::ModelEntry::fit`] before validation; the default changes nothing.
     fn infer_from_data(&mut self, _train: &Dataset, _given: &dyn Fn(&str) -> bool) {}
+
+    /// Named bundles of settings (`--set preset=NAME`), each a list of `key=value` pairs applied
+    /// where `preset=` appears (later keys override them). The default has none.
+    fn presets() -> &'static [Preset] {
+        &[]
+    }
+}
+
+/// A named bundle of `key=value` settings (see [`ModelConfig::presets`]).
+pub struct Preset {
+    pub name: &'static str,
+    /// One line: where the values come from.
+    pub about: &'static str,
+    pub settings: &'static [&'static str],
 }
 
 /// What a model implements. The framework ([`Detector`]) adds thresholds, checks and persistence.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::backend::Device;
 use crate::data::Dataset;
 use crate::detector::{
-    Clusterer, Clustering, Common, Detector, FitContext, FitSummary, Model, ModelConfig, ProbabilityMethod,
+    Clusterer, Clustering, Common, Detector, FitContext, FitSummary, Model, ModelConfig, Preset, ProbabilityMethod,
     Reconstruction,
 };
 use crate::error::{Error, Result};
@@ -145,6 +145,8 @@ pub struct ModelEntry {
     load: fn(&Path, ModelFile, &Device) -> Result<Box<dyn AnyDetector>>,
     /// Parses and validates a config (type errors name the model kind).
     check: fn(Value) -> Result<()>,
+    /// Named bundles of settings (see [`ModelConfig::presets`]).
+    pub presets: &'static [Preset],
     /// Fits and clusters, for models that cluster ([`ModelEntry::clusters`]).
     cluster: Option<ClusterFn>,
 }
@@ -166,6 +168,7 @@ impl ModelEntry {
             },
             load: |dir, file, device| Ok(Box::new(persist::load_from_file::<M>(dir, file, device)?)),
             check: |config| validate_config::<M>(config).map(drop),
+            presets: M::Config::presets(),
             cluster: None,
         }
     }
@@ -211,6 +214,7 @@ impl ModelEntry {
     /// `data` (see [`ModelConfig::infer_from_data`]).
     /// A `device` setting overrides `ctx.device` (see [`Settings::device`]).
     pub fn fit(&self, settings: &Settings, data: &Dataset, ctx: &FitContext) -> Result<Box<dyn AnyDetector>> {
+        let settings = &settings.expand_presets(self)?;
         let (config, common) = settings.apply(self)?;
         let on_device;
         let ctx = match settings.device()? {
@@ -326,12 +330,14 @@ pub fn load_on(dir: &Path, device: &Device) -> Result<Box<dyn AnyDetector>> {
 
 /// The setting that chooses the device (see [`Settings`]).
 const DEVICE_KEY: &str = "device";
+/// The setting that names a bundle of settings (see [`ModelConfig::presets`]).
+pub const PRESET_KEY: &str = "preset";
 
 /// Hyperparameter overrides given as `key=value` (CLI `--set`). Values are parsed as JSON when
 /// they are valid JSON (`100`, `0.5`, `true`, `"auto"`), else taken as strings (`auto`).
 /// `contamination` is shared by every model; `device` (`cpu`, `cuda:1`, …) says where to fit, not
 /// what (it goes to [`FitContext::device`], not into the config); every other key must be a field
-/// of the model's config.
+/// of the model's config, or `preset` (a named bundle of settings, see [`ModelConfig::presets`]).
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pairs: Vec<(String, Value)>,
@@ -378,14 +384,42 @@ impl Settings {
         self
     }
 
+    /// These settings with every `preset=NAME` replaced, in place, by that preset's settings.
+    pub fn expand_presets(&self, entry: &ModelEntry) -> Result<Settings> {
+        let mut pairs = Vec::with_capacity(self.pairs.len());
+        for (k, v) in &self.pairs {
+            if k != PRESET_KEY {
+                pairs.push((k.clone(), v.clone()));
+                continue;
+            }
+            let name = v.as_str().unwrap_or_default();
+            let Some(preset) = entry.presets.iter().find(|p| p.name == name) else {
+                let known: Vec<&str> = entry.presets.iter().map(|p| p.name).collect();
+                let known = if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                };
+                return Err(Error::config(
+                    PRESET_KEY,
+                    format!("`{v}` is not a preset of `{}` (known: {known})", entry.name),
+                ));
+            };
+            pairs.extend(Settings::parse(preset.settings)?.pairs);
+        }
+        Ok(Settings { pairs })
+    }
+
     /// The model config (defaults + overrides) and the common parameters.
     pub fn apply(&self, entry: &ModelEntry) -> Result<(Value, Common)> {
+        let expanded = self.expand_presets(entry)?;
+        let pairs = &expanded.pairs;
         let mut config = match entry.default_config() {
             Value::Object(m) => m,
             _ => Map::new(),
         };
         let mut common = Common::default();
-        for (k, v) in &self.pairs {
+        for (k, v) in pairs {
             if k == DEVICE_KEY {
                 self.device()?;
             } else if k == "contamination" {
@@ -396,7 +430,7 @@ impl Settings {
                 config.insert(k.clone(), v.clone());
             } else {
                 let mut known: Vec<&str> = config.keys().map(String::as_str).collect();
-                known.extend(["contamination", DEVICE_KEY]);
+                known.extend(["contamination", DEVICE_KEY, PRESET_KEY]);
                 return Err(Error::config(
                     k,
                     format!(
@@ -414,11 +448,7 @@ impl Settings {
             let type_error = matches!(&e, Error::InvalidConfig { field, .. } if field == entry.name);
             if type_error {
                 let defaults = entry.default_config();
-                for (k, v) in self
-                    .pairs
-                    .iter()
-                    .filter(|(k, _)| k != "contamination" && k != DEVICE_KEY)
-                {
+                for (k, v) in pairs.iter().filter(|(k, _)| k != "contamination" && k != DEVICE_KEY) {
                     let mut one = defaults.clone();
                     one[k.as_str()] = v.clone();
                     if let Err(Error::InvalidConfig { field, reason }) = (entry.check)(one)

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{average_precision, pr_curve, roc_auc, roc_curve};
 use crate::output::write_file as write_atomic;
 use crate::plot::{CurveKind, Figure, line_chart, ranking_curves, scatter, score_histogram};
+use crate::results::sensitivity::{self, Curve};
 use crate::results::{Detail, EmbeddingMap, HistoryRecord, ImageGrid, Results, RunInfo, ScoresRecord};
 use crate::results::{csv_table, higher_is_better, keys, markdown_table, metrics, stat};
 
@@ -45,6 +46,13 @@ pub fn build(results: &Results, source: &Path, out: &Path) -> Result<Written> {
 
     page.section("results", "Results");
     let md = results_tables(&mut page, results);
+
+    let curves_ap = sensitivity::curves(&results.metrics, "average_precision");
+    let curves_roc = sensitivity::curves(&results.metrics, "roc_auc");
+    if !curves_ap.is_empty() || !curves_roc.is_empty() {
+        page.section("sensitivity", "Sensitivity to hyperparameters");
+        sensitivity_section(&mut page, &curves_ap, &curves_roc)?;
+    }
 
     let scores: Vec<&ScoresRecord> = results.select(|d| if let Detail::Scores(s) = d { Some(s) } else { None });
     if !scores.is_empty() {
@@ -287,6 +295,71 @@ fn results_tables(page: &mut Page, results: &Results) -> String {
          <a href=\"results.csv\">results.csv</a>.</p>\n",
     );
     md
+}
+
+/// A chart per hyperparameter (a line per dataset and their mean against the value's position)
+/// and a table of the means with their change from the reference value.
+fn sensitivity_section(page: &mut Page, ap: &[Curve], roc: &[Curve]) -> Result<()> {
+    page.body.push_str(
+        "<p class=\"note\">From the model variants (<code>name[key=value]</code>): each curve goes through the \
+         variant naming the most keys (the reference, <b>bold</b>) and every one-key variant of its key. A point is \
+         the mean over the datasets every point has, of the mean over seeds.</p>\n",
+    );
+    page.body.push_str(
+        "<table><tr><th>model</th><th>key</th><th>value</th><th>mean AUC-PR</th><th>Δ</th>\
+         <th>mean ROC-AUC</th><th>Δ</th><th>datasets</th></tr>\n",
+    );
+    for c in ap {
+        let r = roc
+            .iter()
+            .find(|r| r.base == c.base && r.key == c.key && r.values == c.values);
+        for (i, v) in c.values.iter().enumerate() {
+            let cell = |x: Option<(&Curve, usize)>| match x {
+                Some((c, i)) => format!(
+                    "<td>{:.3}</td><td>{:+.3}</td>",
+                    c.mean[i],
+                    c.mean[i] - c.mean[c.reference]
+                ),
+                None => "<td>–</td><td>–</td>".to_string(),
+            };
+            let value = if i == c.reference {
+                format!("<b>{}</b>", esc(v))
+            } else {
+                esc(v)
+            };
+            let _ = writeln!(
+                page.body,
+                "<tr><td>{}</td><td>{}</td><td>{value}</td>{}{}<td>{}</td></tr>",
+                esc(&c.base),
+                esc(&c.key),
+                cell(Some((c, i))),
+                cell(r.map(|r| (r, i))),
+                c.datasets.len()
+            );
+        }
+    }
+    page.body.push_str("</table>\n");
+    for c in ap.iter().chain(roc) {
+        let steps: Vec<u64> = (1..=c.values.len() as u64).collect();
+        let mut lines: Vec<(String, Vec<u64>, Vec<f64>)> = c
+            .datasets
+            .iter()
+            .map(|(d, v)| (d.clone(), steps.clone(), v.clone()))
+            .collect();
+        lines.push(("mean".to_string(), steps.clone(), c.mean.clone()));
+        let legend: Vec<String> = c
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{} = {v}", i + 1))
+            .collect();
+        let title = format!("{} {} vs {}", c.base, c.metric, c.key);
+        let Ok(fig) = line_chart(&title, &format!("{}: {}", c.key, legend.join(", ")), &lines, SIZE) else {
+            continue;
+        };
+        page.figure(&format!("sensitivity-{}-{}-{}", c.base, c.metric, c.key), &fig, &title)?;
+    }
+    Ok(())
 }
 
 /// One model: a single table, datasets × metrics.

@@ -1,8 +1,9 @@
 //! Results: the records an evaluation produces ([`record`]), the JSON-lines file they are kept in
-//! ([`file`]) and the tables made from them ([`table`]).
+//! ([`file`]) and the tables ([`table`]) and sensitivity curves ([`sensitivity`]) made from them.
 
 pub mod file;
 pub mod record;
+pub mod sensitivity;
 pub mod table;
 
 pub use file::{append_details, append_records, latest_wins};

@@ -131,6 +131,33 @@ fn scoring_data_of_another_shape_is_an_error() {
 }
 
 #[test]
+fn presets_expand_in_place_and_unknown_ones_are_typed_errors() {
+    let entry = registry::find("dplan").unwrap();
+    let config = |items: &[&str]| Settings::parse(items).unwrap().apply(&entry).unwrap().0;
+    // `paper` names every field, so it gives the paper's values whatever the defaults are.
+    let paper = config(&["ensemble=3", "preset=paper"]);
+    assert_eq!(paper["ensemble"], 1);
+    assert_eq!(paper["rmsprop"], "dqn");
+    assert_eq!(paper["scaling"], "min_max");
+    assert_eq!(paper["learning_rate"].as_f64().unwrap() as f32, 0.00025);
+    // A key after the preset overrides it.
+    assert_eq!(config(&["preset=paper", "ensemble=3"])["ensemble"], 3);
+    assert_eq!(config(&["preset=code"])["rmsprop"], "keras");
+    let e = Settings::parse(&["preset=nope"]).unwrap().apply(&entry).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidConfig { ref field, ref reason } if field == "preset" && reason.contains("paper")),
+        "{e}"
+    );
+    // A model without presets says so.
+    let iforest = registry::find("iforest").unwrap();
+    let e = Settings::parse(&["preset=paper"]).unwrap().apply(&iforest).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidConfig { ref field, .. } if field == "preset"),
+        "{e}"
+    );
+}
+
+#[test]
 fn settings_reject_unknown_keys_and_bad_values() {
     let entry = registry::find("iforest").unwrap();
     let e = Settings::parse(&["no_such_key=1"]).unwrap().apply(&entry).unwrap_err();

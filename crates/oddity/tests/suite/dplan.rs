@@ -247,3 +247,73 @@ fn a_diverging_run_stops_naming_the_step_and_keeps_the_last_good_checkpoint() {
     assert_eq!(state["step"], 400, "the good checkpoint is kept");
     Detector::<Dplan>::fit(cfg(2, 2.5e-4), Common::default(), &split.train, &ctx).unwrap();
 }
+
+/// 2,000 warm-up steps + 2 episodes of 1,000: enough to tell agents apart, fast in tests.
+fn tiny() -> DplanConfig {
+    DplanConfig {
+        warmup_steps: 2000,
+        episodes: 2,
+        steps_per_episode: 1000,
+        target_update: 1000,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_ensemble_averages_agents_that_equal_single_fits_and_round_trips() {
+    let data = cardio();
+    let split = weakly_supervised_split(&data, &WeakSplitConfig::default(), 3).unwrap();
+    let fit = |cfg: DplanConfig, seed: u64| {
+        Detector::<Dplan>::fit(cfg, Common::default(), &split.train, &FitContext::new(seed, &Silent)).unwrap()
+    };
+    let pair = fit(DplanConfig { ensemble: 2, ..tiny() }, 7);
+    assert_eq!(pair.model.nets.len(), 2);
+    // Agent k is the agent a one-agent fit with seed + k trains.
+    let (a, b) = (fit(tiny(), 7), fit(tiny(), 8));
+    assert_eq!(pair.model.nets[0], a.model.nets[0]);
+    assert_eq!(pair.model.nets[1], b.model.nets[0]);
+    assert_ne!(pair.model.nets[0], pair.model.nets[1]);
+    // Its score is their mean Q(x, a¹).
+    let scores = pair.score(&split.test).unwrap();
+    let (sa, sb) = (a.score(&split.test).unwrap(), b.score(&split.test).unwrap());
+    for ((s, x), y) in scores.iter().zip(&sa).zip(&sb) {
+        assert!((s - (x + y) / 2.0).abs() <= 1e-6 * (1.0 + s.abs()), "{s} vs {x}, {y}");
+    }
+    // Each agent's episode log is kept, named.
+    assert_eq!(pair.model.history.len(), a.model.history.len() * 2);
+    assert!(pair.model.history.iter().any(|e| e.agent == 1));
+    // Save → load → identical scores; the file names each agent's tensors.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    persist::save(&pair, &path).unwrap();
+    let back = oddity::registry::load(&path).unwrap();
+    assert_eq!(back.score(&split.test).unwrap(), scores);
+    // A one-agent model file still loads as before (no prefix on agent 0's tensors).
+    persist::save(&a, &dir.path().join("one")).unwrap();
+    let one = oddity::registry::load(&dir.path().join("one")).unwrap();
+    assert_eq!(one.score(&split.test).unwrap(), sa);
+}
+
+#[test]
+fn double_dqn_changes_training_and_stays_deterministic() {
+    let data = cardio();
+    let split = weakly_supervised_split(&data, &WeakSplitConfig::default(), 4).unwrap();
+    let fit = |cfg: DplanConfig| {
+        Detector::<Dplan>::fit(cfg, Common::default(), &split.train, &FitContext::new(2, &Silent))
+            .unwrap()
+            .score(&split.test)
+            .unwrap()
+    };
+    let double = fit(DplanConfig {
+        double_dqn: true,
+        ..tiny()
+    });
+    assert_eq!(
+        fit(DplanConfig {
+            double_dqn: true,
+            ..tiny()
+        }),
+        double
+    );
+    assert_ne!(fit(tiny()), double);
+}

@@ -199,3 +199,69 @@ fn a_metrics_only_file_still_gives_a_report_and_says_what_is_missing() {
     let html = std::fs::read_to_string(&written.html).unwrap();
     assert!(html.contains("metrics only") && html.contains("no run record"));
 }
+
+#[test]
+fn sensitivity_curves_go_through_the_reference_and_reach_the_report() {
+    use oddity::results::MetricRecord;
+    use oddity::results::sensitivity::{curves, parse_variant};
+    assert_eq!(
+        parse_variant("dplan[a=1;b=x]"),
+        Some(("dplan", vec![("a", "1"), ("b", "x")]))
+    );
+    assert_eq!(parse_variant("dplan"), None);
+    assert_eq!(parse_variant("dplan[a]"), None);
+    let rec = |dataset: &str, model: &str, seed: u64, value: f64| MetricRecord {
+        dataset: dataset.into(),
+        model: model.into(),
+        seed,
+        metric: "average_precision".into(),
+        value,
+        seconds: 1.0,
+        category: None,
+        defect: None,
+    };
+    let reference = "m[lr=0.001;scale=minmax]";
+    let records = vec![
+        rec("a", reference, 0, 0.5),
+        rec("a", reference, 1, 0.7),
+        rec("b", reference, 0, 0.2),
+        rec("a", "m[lr=0.01]", 0, 0.9),
+        rec("b", "m[lr=0.01]", 0, 0.4),
+        rec("a", "m[lr=0.0001]", 0, 0.1),
+        rec("b", "m[lr=0.0001]", 0, 0.3),
+        rec("a", "m[scale=z]", 0, 0.8),
+        // `c` lacks the reference: left out of the curves.
+        rec("c", "m[lr=0.01]", 0, 1.0),
+        rec("a", "other", 0, 0.0),
+    ];
+    let cs = curves(&records, "average_precision");
+    assert_eq!(cs.len(), 2, "{cs:?}");
+    let lr = &cs[0];
+    assert_eq!((lr.base.as_str(), lr.key.as_str()), ("m", "lr"));
+    // Numeric values in increasing order; the reference's position is kept.
+    assert_eq!(lr.values, vec!["0.0001", "0.001", "0.01"]);
+    assert_eq!(lr.reference, 1);
+    assert_eq!(lr.datasets.len(), 2);
+    // a: 0.1, 0.6 (mean of seeds), 0.9; b: 0.3, 0.2, 0.4.
+    let want = [0.2, 0.4, 0.65];
+    for (got, want) in lr.mean.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{:?}", lr.mean);
+    }
+    assert_eq!(cs[1].key, "scale");
+    assert_eq!(cs[1].values, vec!["minmax", "z"]);
+    assert_eq!(cs[1].datasets.len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweep.jsonl");
+    let lines: Vec<String> = records.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let written = build(&Results::read(&path).unwrap(), &path, &dir.path().join("r")).unwrap();
+    assert!(written.sections.contains(&"sensitivity"), "{:?}", written.sections);
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    assert!(html.contains("m average_precision vs lr"));
+    assert!(
+        dir.path()
+            .join("r/plots/sensitivity-m-average-precision-lr.svg")
+            .exists()
+    );
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::bytes;
 use crate::data::Layout;
-use crate::detector::ModelConfig;
+use crate::detector::{ModelConfig, Preset};
 use crate::error::{Error, Result};
 
 /// The RMSprop flavour of the Q-network optimiser.
@@ -85,6 +85,12 @@ pub struct DplanConfig {
     pub intrinsic_reward: bool,
     /// Input scaling (see [`Scaling`]).
     pub scaling: Scaling,
+    /// Double DQN targets (van Hasselt et al. 2016): the online network picks the next action,
+    /// the target network values it (paper: plain DQN, `false`).
+    pub double_dqn: bool,
+    /// Independently trained agents (seeds `seed`, `seed + 1`, …) whose Q(x, a¹) scores are
+    /// averaged (not in the paper, which trains one: `1`). Costs `ensemble` × the training time.
+    pub ensemble: usize,
 }
 
 impl Default for DplanConfig {
@@ -109,9 +115,53 @@ impl Default for DplanConfig {
             sample_size: 1000,
             intrinsic_reward: true,
             scaling: Scaling::MinMax,
+            double_dqn: false,
+            ensemble: 1,
         }
     }
 }
+
+/// `--set preset=paper`: the paper's settings as this implementation first shipped them (the
+/// column `dplan[preset=paper]` of docs/bench/weakly-supervised.md).
+const PAPER: &[&str] = &[
+    "hidden=20",
+    "l2=0.01",
+    "episodes=10",
+    "steps_per_episode=2000",
+    "warmup_steps=10000",
+    "memory_size=100000",
+    "target_update=10000",
+    "epsilon_max=1.0",
+    "epsilon_min=0.1",
+    "epsilon_steps=10000",
+    "gamma=0.99",
+    "batch_size=32",
+    "clip_norm=null",
+    "learning_rate=0.00025",
+    "rmsprop=dqn",
+    "p_labeled=0.5",
+    "sample_size=1000",
+    "intrinsic_reward=true",
+    "scaling=min_max",
+    "double_dqn=false",
+    "ensemble=1",
+];
+
+/// `--set preset=code`: the public Keras re-implementation's optimiser (see the module docs).
+const CODE: &[&str] = &["rmsprop=keras"];
+
+const PRESETS: &[Preset] = &[
+    Preset {
+        name: "paper",
+        about: "the paper's hyperparameters (DQN RMSprop, one agent; p = 0.5 from the code, the paper gives none)",
+        settings: PAPER,
+    },
+    Preset {
+        name: "code",
+        about: "the paper's settings with the Keras code's RMSprop (ρ 0.9, momentum 0.95, clipnorm 1)",
+        settings: CODE,
+    },
+];
 
 impl DplanConfig {
     /// All steps: warm-up plus training episodes.
@@ -130,6 +180,10 @@ impl DplanConfig {
 }
 
 impl ModelConfig for DplanConfig {
+    fn presets() -> &'static [Preset] {
+        PRESETS
+    }
+
     /// Q-network weights with gradients and moments (d × hidden), batches, the candidate pool.
     fn memory(&self, layout: Layout, _n: usize) -> Vec<(&'static str, Option<u128>)> {
         let d = layout.dim();
@@ -163,6 +217,7 @@ impl ModelConfig for DplanConfig {
         positive("target_update", self.target_update)?;
         positive("batch_size", self.batch_size)?;
         positive("sample_size", self.sample_size)?;
+        positive("ensemble", self.ensemble)?;
         if !(self.l2 >= 0.0 && self.l2.is_finite()) {
             return Err(Error::config("l2", format!("must be ≥ 0, got {}", self.l2)));
         }
@@ -278,6 +333,10 @@ mod tests {
             },
             DplanConfig {
                 l2: f32::NAN,
+                ..Default::default()
+            },
+            DplanConfig {
+                ensemble: 0,
                 ..Default::default()
             },
         ];

@@ -21,6 +21,9 @@ use crate::progress::Silent;
 /// What happened in one episode (for training curves).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeLog {
+    /// The agent of an ensemble (0 for a single agent).
+    #[serde(default)]
+    pub agent: usize,
     pub episode: usize,
     /// `false` for warm-up episodes (no learning).
     pub training: bool,
@@ -85,7 +88,8 @@ pub fn intrinsic_rewards(net: &Mlp, x: &[f32], n: usize, seed: u64) -> Result<Ve
     Ok(min_max_scale(&scores))
 }
 
-/// One minibatch update of `net` towards r + γ·max Q_target(s′); returns the loss.
+/// One minibatch update of `net` towards r + γ·max Q_target(s′) — with `double`, towards
+/// r + γ·Q_target(s′, argmax_a Q_net(s′, a)) (double DQN) — and returns the loss.
 #[allow(clippy::too_many_arguments)]
 pub fn learn(
     net: &mut Mlp,
@@ -96,6 +100,7 @@ pub fn learn(
     d: usize,
     gamma: f32,
     l2: f32,
+    double: bool,
 ) -> f32 {
     let b = batch.len();
     let mut xs = Vec::with_capacity(b * d);
@@ -105,15 +110,16 @@ pub fn learn(
         xn.extend_from_slice(&x[t.next as usize * d..(t.next as usize + 1) * d]);
     }
     let q_next = target.forward(&xn, b);
+    let pick_next = double.then(|| net.forward(&xn, b));
     let cache = net.forward_cache(&xs, b);
     let q = cache.output();
     let mut grad_out = vec![0.0; b * 2];
     let mut loss = 0.0;
     for (i, t) in batch.iter().enumerate() {
-        let bootstrap = if t.terminal {
-            0.0
-        } else {
-            q_next[2 * i].max(q_next[2 * i + 1])
+        let bootstrap = match &pick_next {
+            _ if t.terminal => 0.0,
+            Some(q_online) => q_next[2 * i + usize::from(q_online[2 * i + 1] > q_online[2 * i])],
+            None => q_next[2 * i].max(q_next[2 * i + 1]),
         };
         let y = t.reward + gamma * bootstrap;
         let err = q[2 * i + t.action as usize] - y;
@@ -134,6 +140,7 @@ pub struct Agent {
     pub target: Mlp,
     opt: Optimizer,
     target_update: usize,
+    double_dqn: bool,
     steps: usize,
 }
 
@@ -145,13 +152,24 @@ impl Agent {
             opt: optimizer(cfg, &net),
             net,
             target_update: cfg.target_update,
+            double_dqn: cfg.double_dqn,
             steps: 0,
         }
     }
 
     /// One minibatch update (see [`learn`]).
     pub fn learn(&mut self, batch: &[Transition], x: &[f32], d: usize, gamma: f32, l2: f32) -> f32 {
-        learn(&mut self.net, &self.target, &mut self.opt, batch, x, d, gamma, l2)
+        learn(
+            &mut self.net,
+            &self.target,
+            &mut self.opt,
+            batch,
+            x,
+            d,
+            gamma,
+            l2,
+            self.double_dqn,
+        )
     }
 
     /// Writes the networks and the optimiser's moments to `path` (see [`checkpoint::write_f32s`]).
@@ -299,6 +317,7 @@ pub fn train(
                     .record("mean Q-loss per episode", episode, (ep_loss / ep_learn as f32) as f64);
             }
             log.push(EpisodeLog {
+                agent: 0,
                 episode: log.len(),
                 training: step > cfg.warmup_steps,
                 total_reward: ep_reward,
@@ -379,6 +398,55 @@ mod tests {
             if step < 5 {
                 assert_eq!(agent.target, initial, "target must not move before the first sync");
             }
+        }
+    }
+
+    #[test]
+    fn double_dqn_values_the_online_argmax_with_the_target_network() {
+        let cfg = DplanConfig {
+            l2: 0.0,
+            ..Default::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let d = 4;
+        let x: Vec<f32> = (0..8).map(|i| (i as f32 * 1.3).cos()).collect();
+        let batch = [Transition {
+            state: 0,
+            action: 0,
+            reward: 0.5,
+            next: 1,
+            terminal: false,
+        }];
+        // Online and target networks that disagree on the next state's best action.
+        let (net, target) = loop {
+            let (n, t) = (q_network(d, 8, &mut rng), q_network(d, 8, &mut rng));
+            let (qn, qt) = (n.forward(&x[d..], 1), t.forward(&x[d..], 1));
+            if (qn[1] > qn[0]) != (qt[1] > qt[0]) {
+                break (n, t);
+            }
+        };
+        let q_now = net.forward(&x[..d], 1)[0];
+        let (qn, qt) = (net.forward(&x[d..], 1), target.forward(&x[d..], 1));
+        let online_pick = usize::from(qn[1] > qn[0]);
+        for (double, bootstrap) in [(false, qt[0].max(qt[1])), (true, qt[online_pick])] {
+            let mut opt = optimizer(&cfg, &net);
+            let loss = learn(
+                &mut net.clone(),
+                &target,
+                &mut opt,
+                &batch,
+                &x,
+                d,
+                cfg.gamma,
+                0.0,
+                double,
+            );
+            let y = 0.5 + cfg.gamma * bootstrap;
+            let want = 0.5 * (q_now - y) * (q_now - y);
+            assert!(
+                (loss - want).abs() <= 1e-5 * want.max(1.0),
+                "double={double}: {loss} vs {want}"
+            );
         }
     }
 
