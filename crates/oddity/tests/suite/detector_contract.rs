@@ -137,9 +137,12 @@ fn presets_expand_in_place_and_unknown_ones_are_typed_errors() {
     // `paper` names every field, so it gives the paper's values whatever the defaults are.
     let paper = config(&["ensemble=3", "preset=paper"]);
     assert_eq!(paper["ensemble"], 1);
+    assert_eq!(paper["episodes"], 10);
     assert_eq!(paper["rmsprop"], "dqn");
     assert_eq!(paper["scaling"], "min_max");
     assert_eq!(paper["learning_rate"].as_f64().unwrap() as f32, 0.00025);
+    let typed: oddity::models::dplan::DplanConfig = serde_json::from_value(paper).unwrap();
+    assert_eq!(typed, oddity::models::dplan::DplanConfig::paper());
     // A key after the preset overrides it.
     assert_eq!(config(&["preset=paper", "ensemble=3"])["ensemble"], 3);
     assert_eq!(config(&["preset=code"])["rmsprop"], "keras");

@@ -20,13 +20,14 @@ fn cardio() -> Dataset {
     load(path, &LoadOptions::default()).unwrap().into_all().unwrap()
 }
 
-/// 5,000 warm-up steps + 5 episodes: a third of the paper's 30,000 steps, for test time.
+/// The paper's settings with 5,000 warm-up steps + 5 episodes: a third of its 30,000 steps, for
+/// test time.
 fn short() -> DplanConfig {
     DplanConfig {
         warmup_steps: 5000,
         episodes: 5,
         target_update: 5000,
-        ..Default::default()
+        ..DplanConfig::paper()
     }
 }
 
@@ -177,6 +178,7 @@ fn training_resumed_from_an_episode_checkpoint_equals_an_uninterrupted_run() {
         episodes,
         target_update: 250,
         epsilon_steps: 900,
+        // The default ensemble: each agent resumes from its own folder.
         ..Default::default()
     };
     let fit = |episodes, ckpt: Option<(&std::path::Path, bool)>| {
@@ -219,7 +221,7 @@ fn a_diverging_run_stops_naming_the_step_and_keeps_the_last_good_checkpoint() {
         steps_per_episode: 200,
         episodes,
         learning_rate,
-        ..Default::default()
+        ..DplanConfig::paper()
     };
     let tmp = tempfile::tempdir().unwrap();
     let ckpt = oddity::checkpoint::Checkpointing {
@@ -255,7 +257,7 @@ fn tiny() -> DplanConfig {
         episodes: 2,
         steps_per_episode: 1000,
         target_update: 1000,
-        ..Default::default()
+        ..DplanConfig::paper()
     }
 }
 

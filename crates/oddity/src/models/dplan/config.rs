@@ -4,7 +4,11 @@
 //! Reinforcement Learning from Partially Labeled Anomaly Data", KDD 2021 (arXiv 2009.06847),
 //! §4 and the implementation details of §5 ("paper"); and the public re-implementation
 //! lflfdxfn/DPLAN-Implementation (Keras + keras-rl; "code") — the authors released none.
-//! Where the two differ both are supported; the paper is the default.
+//! Where the two differ both are supported (`--set preset=paper`, `--set preset=code`). Three
+//! defaults are not the paper's: `learning_rate`, `episodes` and `ensemble` were chosen on a tuning
+//! pool of public sets disjoint from the benchmark table, by the rule written down in
+//! docs/bench/weakly-supervised.md ("How DPLAN's defaults are chosen"); `preset=paper` restores
+//! the paper's values.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +52,8 @@ pub struct DplanConfig {
     pub hidden: usize,
     /// L2 penalty λ·Σw² on the hidden layer's weights (code: Keras `l2(0.01)`).
     pub l2: f32,
-    /// Training episodes after the warm-up (paper: 10).
+    /// Training episodes after the warm-up (paper: 10; default 40, chosen on the tuning pool:
+    /// mean AUC-PR 0.723 → 0.733 with learning_rate 0.001).
     pub episodes: usize,
     /// Steps per episode (paper: 2,000).
     pub steps_per_episode: usize,
@@ -71,7 +76,8 @@ pub struct DplanConfig {
     /// Gradient clipping: each tensor's gradient rescaled to at most this L2 norm. Default `null`
     /// = what the `rmsprop` style does (`keras`: 1, the code's `clipnorm=1`; `dqn`: none).
     pub clip_norm: Option<f32>,
-    /// RMSprop learning rate (paper: 0.00025).
+    /// RMSprop learning rate (paper: 0.00025; default 0.001, chosen on the tuning pool: mean
+    /// AUC-PR 0.668 → 0.723).
     pub learning_rate: f32,
     /// See [`RmsPropStyle`] (default: the paper's).
     pub rmsprop: RmsPropStyle,
@@ -89,7 +95,8 @@ pub struct DplanConfig {
     /// the target network values it (paper: plain DQN, `false`).
     pub double_dqn: bool,
     /// Independently trained agents (seeds `seed`, `seed + 1`, …) whose Q(x, a¹) scores are
-    /// averaged (not in the paper, which trains one: `1`). Costs `ensemble` × the training time.
+    /// averaged (the paper trains one; default 5, chosen on the tuning pool: mean AUC-PR 0.733 →
+    /// 0.780, mean seed sd 0.073 → 0.049). Costs `ensemble` × the training time, spread over cores.
     pub ensemble: usize,
 }
 
@@ -98,7 +105,7 @@ impl Default for DplanConfig {
         DplanConfig {
             hidden: 20,
             l2: 0.01,
-            episodes: 10,
+            episodes: 40,
             steps_per_episode: 2000,
             warmup_steps: 10_000,
             memory_size: 100_000,
@@ -109,20 +116,33 @@ impl Default for DplanConfig {
             gamma: 0.99,
             batch_size: 32,
             clip_norm: None,
-            learning_rate: 0.00025,
+            learning_rate: 0.001,
             rmsprop: RmsPropStyle::Dqn,
             p_labeled: 0.5,
             sample_size: 1000,
             intrinsic_reward: true,
             scaling: Scaling::MinMax,
             double_dqn: false,
-            ensemble: 1,
+            ensemble: 5,
         }
     }
 }
 
-/// `--set preset=paper`: the paper's settings as this implementation first shipped them (the
-/// column `dplan[preset=paper]` of docs/bench/weakly-supervised.md).
+impl DplanConfig {
+    /// The paper's settings (`--set preset=paper`): one agent, 10 episodes, learning rate 0.00025.
+    pub fn paper() -> Self {
+        DplanConfig {
+            episodes: 10,
+            learning_rate: 0.00025,
+            ensemble: 1,
+            ..Default::default()
+        }
+    }
+}
+
+/// `--set preset=paper`: the paper's settings, as this implementation shipped them until the
+/// defaults were tuned (the column `dplan[preset=paper]` of docs/bench/weakly-supervised.md);
+/// every field is named, so the preset does not move when a default does.
 const PAPER: &[&str] = &[
     "hidden=20",
     "l2=0.01",
@@ -285,7 +305,8 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_epsilon_anneals_linearly() {
-        let c = DplanConfig::default();
+        DplanConfig::default().validate().unwrap();
+        let c = DplanConfig::paper();
         c.validate().unwrap();
         assert_eq!(c.total_steps(), 30_000);
         assert_eq!(c.epsilon(0), 1.0);

@@ -113,9 +113,9 @@ impl Model for Dplan {
         let agents: Vec<(Mlp, Vec<EpisodeLog>)> = if config.ensemble == 1 {
             vec![agent(0, ctx.progress)?]
         } else {
-            // Agent 0 reports progress; the agents are independent, so the result does not
-            // depend on the thread count.
-            (0..config.ensemble)
+            // Agent 0 reports progress. The agents are independent, so neither the models nor
+            // the error (the first failing agent's) depend on the thread count.
+            let fits: Vec<Result<_>> = (0..config.ensemble)
                 .into_par_iter()
                 .map(|k| {
                     if k == 0 {
@@ -124,7 +124,8 @@ impl Model for Dplan {
                         agent(k, &Silent)
                     }
                 })
-                .collect::<Result<_>>()?
+                .collect();
+            fits.into_iter().collect::<Result<_>>()?
         };
         let mut nets = Vec::with_capacity(agents.len());
         let mut history = Vec::new();
