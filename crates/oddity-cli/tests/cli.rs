@@ -841,6 +841,7 @@ fn models_json_prints_every_default_as_people_write_it() {
     let dplan = models.iter().find(|m| m["name"] == "dplan").unwrap();
     assert_eq!(dplan["protocol"], "weakly-supervised");
     assert!(dplan["defaults"]["learning_rate"].is_number(), "{dplan}");
+    assert_eq!(dplan["presets"][0]["name"], "paper", "{dplan}");
     let numbers = json_numbers(&text);
     assert!(numbers.iter().filter(|t| t.contains('.')).count() > 20, "{numbers:?}");
     for t in &numbers {

@@ -27,6 +27,11 @@ pub fn run(a: Args) -> Result<()> {
                     "about": m.about,
                     "protocol": m.protocol.name(),
                     "defaults": m.default_config(),
+                    "presets": m.presets.iter().map(|p| json!({
+                        "name": p.name,
+                        "about": p.about,
+                        "settings": p.settings,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -61,12 +66,23 @@ fn listing(all: &[ModelEntry]) -> String {
             out.push_str(&line);
             out.push('\n');
         }
+        for p in m.presets {
+            let words = format!("{}: {}", p.name, p.about);
+            for line in wrap(words.split_whitespace().map(str::to_string), "  preset ", "    ") {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
         out.push('\n');
     }
-    out.push_str(&format!(
-        "Every model also takes contamination (default {DEFAULT_CONTAMINATION}). \
-         Change any default with --set key=value.\n"
-    ));
+    let tail = format!(
+        "Every model also takes contamination (default {DEFAULT_CONTAMINATION}). Change any default with --set \
+         key=value; --set preset=NAME sets a preset's values."
+    );
+    for line in wrap(tail.split_whitespace().map(str::to_string), "", "") {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
