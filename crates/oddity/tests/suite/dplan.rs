@@ -319,3 +319,21 @@ fn double_dqn_changes_training_and_stays_deterministic() {
     );
     assert_ne!(fit(tiny()), double);
 }
+
+#[test]
+fn a_model_file_from_before_ensembles_loads_as_one_agent() {
+    let split = weakly_supervised_split(&cardio(), &WeakSplitConfig::default(), 5).unwrap();
+    let det = Detector::<Dplan>::fit(tiny(), Common::default(), &split.train, &FitContext::new(1, &Silent)).unwrap();
+    let scores = det.score(&split.test).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    persist::save(&det, &path).unwrap();
+    // model.json as the earlier version wrote it: no `ensemble`, no `double_dqn`.
+    let json_path = path.join("model.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let config = doc["config"].as_object_mut().expect("model.json has a config object");
+    assert!(config.remove("ensemble").is_some() && config.remove("double_dqn").is_some());
+    std::fs::write(&json_path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let back = oddity::registry::load(&path).unwrap();
+    assert_eq!(back.score(&split.test).unwrap(), scores);
+}

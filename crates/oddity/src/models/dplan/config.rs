@@ -97,6 +97,8 @@ pub struct DplanConfig {
     /// Independently trained agents (seeds `seed`, `seed + 1`, …) whose Q(x, a¹) scores are
     /// averaged (the paper trains one; default 5, chosen on the tuning pool: mean AUC-PR 0.733 →
     /// 0.780, mean seed sd 0.073 → 0.049). Costs `ensemble` × the training time, spread over cores.
+    /// Absent in a config (model files written before it existed): 1.
+    #[serde(default = "one")]
     pub ensemble: usize,
 }
 
@@ -126,6 +128,10 @@ impl Default for DplanConfig {
             ensemble: 5,
         }
     }
+}
+
+fn one() -> usize {
+    1
 }
 
 impl DplanConfig {
