@@ -11,7 +11,7 @@ pub mod peak;
 
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -161,7 +161,7 @@ pub fn dcec_pretrain(device: &Device, batch: usize, side: usize, plan: Plan) -> 
         let x: Tensor<2> = Tensor::from_data(TensorData::new(data.clone(), [batch, input.dim()]), &ad);
         let net = ae.take().ok_or_else(|| Error::Backend("lost the autoencoder".into()))?;
         let loss = (net.decode(net.encode(x.clone())) - x).square().mean();
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let grads = crate::nn::gradients(loss.backward(), &net);
         ae = Some(opt.step(cfg.lr, net, grads));
         Ok(())
     })?;

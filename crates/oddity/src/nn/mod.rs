@@ -10,12 +10,14 @@
 
 pub mod fast;
 mod gemm;
+mod grads;
 mod mlp;
 mod optim;
 mod scaler;
 mod tensors;
 
 pub use gemm::{matmul, matmul_a_bt, matmul_at_b};
+pub use grads::gradients;
 pub use mlp::{Activation, Cache, Mlp};
 pub use optim::{Optimizer, OptimizerKind};
 pub use scaler::Standardizer;

@@ -8,7 +8,7 @@
 //! on batches drawn from one seeded shuffle of the images. Which path runs is the calling thread's
 //! [`crate::nn::fast::set_fast_kernels`] setting.
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -125,7 +125,7 @@ pub fn dcec(
             .ok()
             .and_then(|v| v.first().copied())
             .ok_or_else(|| Error::Backend("could not read a loss value".into()))?;
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let grads = crate::nn::gradients(loss.backward(), &net);
         net = opt.step(cfg.lr, net, grads);
         losses.push(vec![value]);
     }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{Module, Param};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -146,7 +146,7 @@ pub(crate) fn pretrain(
             let xb = augmented_batch(x, chunk, aug.as_mut(), ad);
             let loss = mse(ae.decode(ae.encode(xb.clone())), xb);
             sum += scalar(&loss)? as f64 * chunk.len() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &ae);
+            let grads = crate::nn::gradients(loss.backward(), &ae);
             ae = opt.step(cfg.lr, ae, grads);
             ctx.progress.advance(chunk.len() as u64);
         }
@@ -312,7 +312,7 @@ pub(crate) fn cluster(
                 lc.mul_scalar(a) + rec.mul_scalar(1.0 - a)
             }
         };
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let grads = crate::nn::gradients(loss.backward(), &net);
         net = opt.step(cfg.lr, net, grads);
         ite += 1;
         ctx.progress.advance(1);

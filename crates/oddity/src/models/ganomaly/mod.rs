@@ -36,6 +36,8 @@
 #[cfg(test)]
 mod bn_measure;
 mod config;
+#[cfg(all(test, feature = "wgpu"))]
+mod gpu_step_tests;
 mod loss;
 pub(crate) mod nets;
 pub(crate) mod train;

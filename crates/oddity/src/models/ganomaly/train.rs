@@ -15,7 +15,7 @@
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -33,6 +33,7 @@ use crate::checkpoint::{
 use crate::detector::FitContext;
 use crate::error::{Error, Result};
 use crate::metrics::roc_auc;
+use crate::nn::gradients;
 use crate::progress::EpochClock;
 
 /// D is re-initialised when its loss falls below this (official `lib/model.py`).
@@ -199,9 +200,7 @@ pub(crate) fn step(
         + loss::encoder(out.latent_i, out.latent_o).mul_scalar(cfg.w_enc);
     let err_g_value = value(&err_g)?;
     check(err_g_value, "generator")?;
-    let mut grads = err_g.backward();
-    let grads_g = GradientsParams::from_module(&mut grads, &netg);
-    drop(grads);
+    let grads_g = gradients(err_g.backward(), &netg);
     netg = opt_g.step(cfg.lr, netg, grads_g);
     // D step, on the fake of this step's forward pass, detached
     let (pred_real, _) = netd.forward(x, BnMode::Train);
@@ -209,9 +208,7 @@ pub(crate) fn step(
     let err_d = loss::discriminator(pred_real, pred_fake);
     let err_d_value = value(&err_d)?;
     check(err_d_value, "discriminator")?;
-    let mut grads = err_d.backward();
-    let grads_d = GradientsParams::from_module(&mut grads, &netd);
-    drop(grads);
+    let grads_d = gradients(err_d.backward(), &netd);
     netd = opt_d.step(cfg.lr, netd, grads_d);
     if err_d_value < D_REINIT_BELOW {
         netd = netd.dcgan_init(rng);
