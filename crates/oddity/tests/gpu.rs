@@ -9,11 +9,13 @@
 //!
 //! The device is `ODDITY_TEST_DEVICE` (default `vulkan` in a build with that feature, else
 //! `wgpu`). Without a GPU, Mesa's software Vulkan driver (lavapipe; Debian `mesa-vulkan-drivers`)
-//! runs it through wgpu, which is what `.ci/run` does for the GANomaly tests (~1.5 min). A device
-//! that does not open fails the group: it never skips. Sizes are tiny (256 digits of the shipped
-//! MNIST subset at 16 × 16), yet lavapipe compiles every kernel with LLVM, and the DCEC test (many
-//! more distinct kernels) had not finished after 25 min on 2 cores: it is not in CI. The `vulkan`
-//! build crashes lavapipe (README, GPU). GANomaly's training step is also compared with the CPU's
+//! runs it through wgpu, which is what `.ci/run` does (~3 min on 2 cores). A device that does not
+//! open fails the group: it never skips. Sizes are tiny (256 digits of the shipped MNIST subset, GANomaly
+//! at 16 × 16) because lavapipe compiles every kernel with LLVM, which dominates: DCEC with 300 digits,
+//! 3 pretraining epochs and 30 fine-tuning iterations had not finished after 25 min; with 256 digits,
+//! 2 epochs and 8 iterations it fits in ~100 s. At that size DCEC clusters near chance (ACC ~0.14 on
+//! both devices); what the test checks is that both devices agree. The `vulkan` build crashes
+//! lavapipe (README, GPU). GANomaly's training step is also compared with the CPU's
 //! step by step in `src/models/ganomaly/gpu_step_tests.rs` (also in CI).
 //!
 //! Tolerances: see [`SAME_WEIGHTS_TOL`], [`AUC_TOL`] and [`ACC_TOL`]. Each test prints the
@@ -48,8 +50,7 @@ const SAME_WEIGHTS_TOL: f64 = 1e-5;
 const AUC_TOL: f64 = 0.05;
 
 /// Clustering accuracy of DCEC trained on the GPU vs on the CPU from the same seed (as [`AUC_TOL`]).
-/// NOT YET MEASURED: on lavapipe the DCEC test had not finished after 25 min (kernel compilation;
-/// see README, GPU).
+/// Measured on lavapipe: 0.1367 on both (same seed: scores within 2.1e-7 relative).
 const ACC_TOL: f64 = 0.1;
 
 fn gpu() -> Device {
@@ -167,10 +168,10 @@ fn ganomaly_on_the_gpu_agrees_with_the_cpu_and_moves_between_them() {
 fn dcec_tiny() -> DeepClusterConfig {
     DeepClusterConfig {
         conv_filters: vec![8, 16, 32],
-        pretrain_epochs: 3,
+        pretrain_epochs: 2,
         batch_size: 64,
-        maxiter: 30,
-        update_interval: 10,
+        maxiter: 8,
+        update_interval: 4,
         n_init: 3,
         ..DeepClusterConfig::default()
     }
@@ -181,7 +182,7 @@ fn dcec_tiny() -> DeepClusterConfig {
 /// directory must give the same scores and clusters on the CPU, and the other way round.
 #[test]
 fn dcec_on_the_gpu_agrees_with_the_cpu_and_moves_between_them() {
-    let data = mnist().train.select(&(0..300).collect::<Vec<_>>()).unwrap();
+    let data = mnist().train.select(&(0..256).collect::<Vec<_>>()).unwrap();
     let truth = class_ids(&data);
     let x = data.with_labels(Labels::None).unwrap();
     let fit = |device: Device| {
