@@ -16,7 +16,7 @@
 //! 2 epochs and 8 iterations it fits in ~100 s. At that size DCEC clusters near chance (ACC ~0.14 on
 //! both devices); what the test checks is that both devices agree. The `vulkan` build crashes
 //! lavapipe (README, GPU). GANomaly's training step is also compared with the CPU's
-//! step by step in `src/models/ganomaly/gpu_step_tests.rs` (also in CI).
+//! step by step in `src/models/ganomaly/gpu_step_tests.rs` (by hand; README, GPU).
 //!
 //! Tolerances: see [`SAME_WEIGHTS_TOL`], [`AUC_TOL`] and [`ACC_TOL`]. Each test prints the
 //! differences it measures (`--nocapture`).
