@@ -31,7 +31,7 @@ pub fn available() -> Vec<&'static str> {
     if cfg!(feature = "rocm") {
         v.push("rocm[:N]");
     }
-    if cfg!(feature = "wgpu") {
+    if cfg!(feature = "wgpu-untuned") {
         v.push("wgpu[:N]");
     }
     if cfg!(feature = "vulkan") {
@@ -91,9 +91,9 @@ pub fn parse_device(spec: &str) -> Result<Device> {
             return Err(missing("rocm"));
         }
         "wgpu" => {
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "wgpu-untuned")]
             return gpu::open(&spec, gpu::Api::Wgpu, index);
-            #[cfg(not(feature = "wgpu"))]
+            #[cfg(not(feature = "wgpu-untuned"))]
             return Err(missing("wgpu"));
         }
         "vulkan" => {
@@ -133,7 +133,7 @@ pub fn list() -> Vec<DeviceInfo> {
         spec: "cpu".into(),
         name: "CPU (burn flex)".into(),
     }];
-    #[cfg(any(feature = "cuda", feature = "rocm", feature = "wgpu"))]
+    #[cfg(any(feature = "cuda", feature = "rocm", feature = "wgpu-untuned"))]
     for api in gpu::Api::compiled() {
         for (i, device) in gpu::enumerate(api).into_iter().enumerate() {
             let name = match gpu::identity(&device) {
@@ -149,7 +149,7 @@ pub fn list() -> Vec<DeviceInfo> {
     out
 }
 
-#[cfg(any(feature = "cuda", feature = "rocm", feature = "wgpu"))]
+#[cfg(any(feature = "cuda", feature = "rocm", feature = "wgpu-untuned"))]
 mod gpu {
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -163,7 +163,7 @@ mod gpu {
         Cuda,
         #[cfg(feature = "rocm")]
         Rocm,
-        #[cfg(feature = "wgpu")]
+        #[cfg(feature = "wgpu-untuned")]
         Wgpu,
         #[cfg(feature = "vulkan")]
         Vulkan,
@@ -178,7 +178,7 @@ mod gpu {
                 Api::Cuda,
                 #[cfg(feature = "rocm")]
                 Api::Rocm,
-                #[cfg(feature = "wgpu")]
+                #[cfg(feature = "wgpu-untuned")]
                 Api::Wgpu,
                 #[cfg(feature = "vulkan")]
                 Api::Vulkan,
@@ -193,7 +193,7 @@ mod gpu {
                 Api::Cuda => "cuda",
                 #[cfg(feature = "rocm")]
                 Api::Rocm => "rocm",
-                #[cfg(feature = "wgpu")]
+                #[cfg(feature = "wgpu-untuned")]
                 Api::Wgpu => "wgpu",
                 #[cfg(feature = "vulkan")]
                 Api::Vulkan => "vulkan",
@@ -209,7 +209,7 @@ mod gpu {
                 Api::Cuda => "is the NVIDIA driver (libcuda) installed and a GPU visible?",
                 #[cfg(feature = "rocm")]
                 Api::Rocm => "are the ROCm runtime and an AMD GPU present?",
-                #[cfg(feature = "wgpu")]
+                #[cfg(feature = "wgpu-untuned")]
                 Api::Wgpu => "is a Vulkan, Metal, DirectX 12 or OpenGL driver installed? (Debian: mesa-vulkan-drivers)",
                 #[cfg(feature = "vulkan")]
                 Api::Vulkan => "is a Vulkan driver installed? (Debian: mesa-vulkan-drivers; `vulkaninfo --summary`)",
@@ -224,7 +224,7 @@ mod gpu {
                 Api::Cuda => DeviceType::Cuda,
                 #[cfg(feature = "rocm")]
                 Api::Rocm => DeviceType::Rocm,
-                #[cfg(feature = "wgpu")]
+                #[cfg(feature = "wgpu-untuned")]
                 Api::Wgpu => DeviceType::Wgpu,
                 #[cfg(feature = "vulkan")]
                 Api::Vulkan => DeviceType::Vulkan,
@@ -241,7 +241,7 @@ mod gpu {
                 Api::Cuda => Device::cuda(0),
                 #[cfg(feature = "rocm")]
                 Api::Rocm => Device::rocm(0),
-                #[cfg(feature = "wgpu")]
+                #[cfg(feature = "wgpu-untuned")]
                 Api::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
                 #[cfg(feature = "vulkan")]
                 Api::Vulkan => Device::vulkan(DeviceKind::DefaultDevice),

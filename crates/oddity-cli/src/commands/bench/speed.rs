@@ -43,6 +43,10 @@ pub struct Args {
     /// oddity's kernels (nn/fast), to measure what the kernels bring.
     #[arg(long)]
     burn_ops: bool,
+    /// After each workload, print (stderr) the time its GEMM products took, per shape: where a
+    /// step's matrix products lose efficiency. oddity's kernels only.
+    #[arg(long, conflicts_with = "burn_ops")]
+    gemm_shapes: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,28 +98,29 @@ pub fn run(a: Args) -> Result<()> {
     eprintln!("oddity: timing ({threads} threads, device {}, {kernels})", a.device);
     let wanted = |w: Workload| a.only.is_none_or(|o| o == w);
     let mut ours = Vec::new();
-    if wanted(Workload::GanomalyTrain) {
-        ours.push(speed::ganomaly_train(
-            &device,
-            GANOMALY_TRAIN.0,
-            GANOMALY_TRAIN.1,
-            plan,
-        )?);
-    }
-    if wanted(Workload::GanomalyScore) {
-        ours.push(speed::ganomaly_score(
-            &device,
-            GANOMALY_SCORE.0,
-            GANOMALY_SCORE.1,
-            plan,
-        )?);
-    }
-    if wanted(Workload::DcecPretrain) {
-        ours.push(speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)?);
-    }
-    if wanted(Workload::Gemm) {
-        ours.push(speed::gemm(&device, GEMM_N, plan)?);
-    }
+    let mut time = |w: Workload, f: &dyn Fn() -> Result<Throughput>| -> Result<()> {
+        if !wanted(w) {
+            return Ok(());
+        }
+        oddity::nn::fast::gemm_shapes::collect(a.gemm_shapes);
+        let t = f()?;
+        if a.gemm_shapes {
+            print_gemm_shapes(&t, plan.warmup + plan.steps);
+        }
+        ours.push(t);
+        Ok(())
+    };
+    time(Workload::GanomalyTrain, &|| {
+        speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan)
+    })?;
+    time(Workload::GanomalyScore, &|| {
+        speed::ganomaly_score(&device, GANOMALY_SCORE.0, GANOMALY_SCORE.1, plan)
+    })?;
+    time(Workload::DcecPretrain, &|| {
+        speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)
+    })?;
+    time(Workload::Gemm, &|| speed::gemm(&device, GEMM_N, plan))?;
+    oddity::nn::fast::gemm_shapes::collect(false);
     let rss = speed::peak_rss();
     let machine = Machine {
         cpu: CpuInfo::detect(),
@@ -123,6 +128,47 @@ pub fn run(a: Args) -> Result<()> {
         peaks: peak::measure(threads),
     };
     print_results(&a, &machine, &ours, rss, torch.as_ref())
+}
+
+/// The GEMM products of one workload's `runs` steps (warm-up included), per shape, most time first.
+/// Products that ran side by side on separate threads overlap in time, so shares can add up to more
+/// than 100 %.
+fn print_gemm_shapes(t: &Throughput, runs: usize) {
+    let entries = oddity::nn::fast::gemm_shapes::entries();
+    let total: f64 = entries.iter().map(|e| e.seconds).sum::<f64>() / runs as f64;
+    eprintln!(
+        "GEMM products of \"{}\": {:.1} ms per step of {:.1} (median step), {} shapes",
+        t.name,
+        total * 1e3,
+        t.seconds * 1e3,
+        entries.len()
+    );
+    eprintln!(
+        "{:>6}{:>6}{:>6} {:<6}{:>4}{:>8}{:>10}{:>8}{:>9}",
+        "m", "k", "n", "layout", "thr", "calls/st", "ms/step", "share", "GFLOP/s"
+    );
+    for e in entries.iter().take(16) {
+        let s = &e.shape;
+        let layout = format!(
+            "{}{}{}",
+            if s.a_col_major { 'T' } else { 'N' },
+            if s.b_col_major { 'T' } else { 'N' },
+            if s.accumulate { "+" } else { "" }
+        );
+        let ms = e.seconds / runs as f64 * 1e3;
+        eprintln!(
+            "{:>6}{:>6}{:>6} {:<6}{:>4}{:>8.1}{:>10.2}{:>7.1}%{:>9.1}",
+            s.m,
+            s.k,
+            s.n,
+            layout,
+            s.threads,
+            e.calls as f64 / runs as f64,
+            ms,
+            100.0 * ms / (t.seconds * 1e3),
+            e.gflops_per_second()
+        );
+    }
 }
 
 /// Where the figures were measured: the CPU, the threads, and its SIMD units' measured peaks.

@@ -4,7 +4,7 @@
 //! `ODDITY_TEST_DEVICE` (default `wgpu`), e.g. on lavapipe:
 //!
 //! ```text
-//! XDG_RUNTIME_DIR=/tmp cargo test -p oddity --profile gpu-test --features wgpu --lib gpu_step -- --nocapture
+//! XDG_RUNTIME_DIR=/tmp cargo test -p oddity --profile gpu-test --features wgpu-untuned --lib gpu_step -- --nocapture
 //! ```
 
 use std::path::Path;

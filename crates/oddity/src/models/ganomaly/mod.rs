@@ -36,7 +36,7 @@
 #[cfg(test)]
 mod bn_measure;
 mod config;
-#[cfg(all(test, feature = "wgpu"))]
+#[cfg(all(test, feature = "wgpu-untuned"))]
 mod gpu_step_tests;
 mod loss;
 pub(crate) mod nets;

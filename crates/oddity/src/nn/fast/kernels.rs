@@ -268,6 +268,7 @@ pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize
         }
         return;
     }
+    let started = shape_log::on().then(std::time::Instant::now);
     let parallelism = if threads > 1 && m * n * k >= 1 << 18 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -298,6 +299,97 @@ pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize
             parallelism,
         );
     }
+    if let Some(t) = started {
+        let shape = shape_log::Shape {
+            m,
+            k,
+            n,
+            a_col_major: a.rs == 1 && a.cs != 1,
+            b_col_major: b.rs == 1 && b.cs != 1,
+            accumulate,
+            threads: if matches!(parallelism, gemm::Parallelism::None) {
+                1
+            } else {
+                threads
+            },
+        };
+        shape_log::add(shape, t.elapsed().as_secs_f64());
+    }
+}
+
+/// Time per GEMM shape, collected while switched on (`oddity bench speed --gemm-shapes`): where a
+/// step's products lose efficiency. Off by default (one relaxed atomic load per product).
+pub mod shape_log {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// One product `[m×k] · [k×n]` as [`super::matmul_into`] ran it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+    pub struct Shape {
+        pub m: usize,
+        pub k: usize,
+        pub n: usize,
+        /// The left operand is read column-major (a transposed view), the right one likewise.
+        pub a_col_major: bool,
+        pub b_col_major: bool,
+        /// Added to the destination (`beta = 1`) rather than overwriting it.
+        pub accumulate: bool,
+        /// Threads the product itself was split over (1 when it ran beside another).
+        pub threads: usize,
+    }
+
+    /// Calls and seconds of one shape.
+    #[derive(Clone, Copy, Debug, serde::Serialize)]
+    pub struct Entry {
+        pub shape: Shape,
+        pub calls: u64,
+        pub seconds: f64,
+    }
+
+    impl Entry {
+        pub fn gflops_per_second(&self) -> f64 {
+            let s = &self.shape;
+            2.0 * (s.m * s.k * s.n) as f64 * self.calls as f64 / self.seconds.max(1e-12) / 1e9
+        }
+    }
+
+    static ON: AtomicBool = AtomicBool::new(false);
+    static LOG: Mutex<BTreeMap<Shape, (u64, f64)>> = Mutex::new(BTreeMap::new());
+
+    pub(super) fn on() -> bool {
+        ON.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn add(shape: Shape, seconds: f64) {
+        if let Ok(mut log) = LOG.lock() {
+            let e = log.entry(shape).or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += seconds;
+        }
+    }
+
+    /// Clears the log and starts (or stops) collecting.
+    pub fn collect(on: bool) {
+        if let Ok(mut log) = LOG.lock() {
+            log.clear();
+        }
+        ON.store(on, Ordering::Relaxed);
+    }
+
+    /// What was collected, most time first.
+    pub fn entries() -> Vec<Entry> {
+        let mut v: Vec<Entry> = LOG
+            .lock()
+            .map(|log| {
+                log.iter()
+                    .map(|(&shape, &(calls, seconds))| Entry { shape, calls, seconds })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        v
+    }
 }
 
 #[cfg(test)]
@@ -308,6 +400,34 @@ mod tests {
         (0..n)
             .map(|i| (((i as u32).wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
             .collect()
+    }
+
+    #[test]
+    fn the_shape_log_counts_products_while_on_only() {
+        // A shape no other test uses (the log is global; other tests may add their own shapes).
+        let (m, k, n) = (3, 5, 37);
+        let (a, b) = (seq(m * k, 1), seq(k * n, 2));
+        let mut c = vec![0.0; m * n];
+        let mut run = || matmul_into(&mut c, Mat::rows(&a, k), Mat::t(&b, k), m, k, n, false, 1);
+        let ours = || {
+            shape_log::entries()
+                .into_iter()
+                .find(|e| (e.shape.m, e.shape.k, e.shape.n) == (m, k, n))
+        };
+        run();
+        shape_log::collect(true);
+        run();
+        run();
+        let e = ours().expect("the product was logged");
+        shape_log::collect(false);
+        run();
+        assert_eq!(e.calls, 2);
+        assert!(
+            e.shape.b_col_major && !e.shape.a_col_major && !e.shape.accumulate,
+            "{e:?}"
+        );
+        assert!(e.seconds > 0.0 && e.gflops_per_second() > 0.0, "{e:?}");
+        assert!(ours().is_none(), "collect() clears the log and stops it");
     }
 
     fn im2col(x: &[f32], g: &Geometry) -> Vec<f32> {

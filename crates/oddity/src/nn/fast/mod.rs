@@ -23,6 +23,7 @@ use burn_dispatch::{BackendTensor, DispatchAutodiffContext, DispatchTensor, Disp
 use burn_flex::FlexTensor;
 
 pub use conv::{conv_transpose2d, conv2d};
+pub use kernels::shape_log as gemm_shapes;
 pub use norm::{Activation, BatchNormOutput, activation, batch_norm_act, batch_norm_eval_act};
 
 thread_local! {
