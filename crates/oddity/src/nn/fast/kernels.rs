@@ -325,7 +325,7 @@ pub mod shape_log {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     /// One product `[m×k] · [k×n]` as [`super::matmul_into`] ran it.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
     pub struct Shape {
         pub m: usize,
         pub k: usize,
@@ -340,7 +340,7 @@ pub mod shape_log {
     }
 
     /// Calls and seconds of one shape.
-    #[derive(Clone, Copy, Debug, serde::Serialize)]
+    #[derive(Clone, Copy, Debug)]
     pub struct Entry {
         pub shape: Shape,
         pub calls: u64,
