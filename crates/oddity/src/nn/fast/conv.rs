@@ -324,8 +324,14 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     let mut dx = need[0].then(|| vec![0.0f32; x_shape.iter().product()]);
     let mut dwm = need[1].then(|| vec![0.0f32; g.cols() * if plan.transposed { plan.c_in } else { plan.c_out }]);
     // The input and weight gradients are two products of equal cost: they run side by side, each
-    // on half of the threads (better use of 2 cores than splitting each small product in two).
-    let half = (rayon::current_num_threads() / 2).max(1);
+    // on half of the threads (better use of 2 cores than splitting each small product in two). One
+    // asked for alone (a first layer's weights; a frozen network's input) gets all of them.
+    let threads = rayon::current_num_threads();
+    let half = if need[0] && need[1] {
+        (threads / 2).max(1)
+    } else {
+        threads
+    };
     if plan.transposed {
         // forward: cols = x_rows · Wm, y = col2im(cols)  ⇒  dcols = im2col(dy),
         // dx_rows = dcols · Wmᵀ, dWm = x_rowsᵀ · dcols.
