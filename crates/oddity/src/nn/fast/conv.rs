@@ -327,7 +327,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     // on half of the threads (better use of 2 cores than splitting each small product in two). One
     // asked for alone (a first layer's weights; a frozen network's input) gets all of them.
     let threads = rayon::current_num_threads();
-    let half = if need[0] && need[1] {
+    let per_product = if need[0] && need[1] {
         (threads / 2).max(1)
     } else {
         threads
@@ -353,7 +353,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                             g.cols(),
                             plan.c_in,
                             false,
-                            half,
+                            per_product,
                         );
                     }
                 },
@@ -367,7 +367,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                             sub.rows(),
                             g.cols(),
                             i > 0,
-                            half,
+                            per_product,
                         );
                     }
                 },
@@ -392,7 +392,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                             plan.c_out,
                             g.cols(),
                             false,
-                            half,
+                            per_product,
                         );
                         kernels::col2im_into(dcols, &sub, &mut dx[first * g.in_image_len()..]);
                     }
@@ -410,7 +410,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                             sub.rows(),
                             g.cols(),
                             i > 0,
-                            half,
+                            per_product,
                         );
                     }
                 },
