@@ -129,6 +129,28 @@ pub fn nhwc_to_nchw(x: &[f32], b: usize, c: usize, hw: usize) -> Vec<f32> {
     out
 }
 
+/// `src[rows×cols]ᵀ` (`[cols×rows]`), in blocks of 16 output rows in parallel when large (the
+/// forward pass transposes each convolution weight matrix: serial, it would idle a core).
+pub fn transposed(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const BLK: usize = 16;
+    let mut out = vec![0.0f32; rows * cols];
+    if rows * cols < 1 << 16 {
+        transpose(src, &mut out, rows, cols);
+        return out;
+    }
+    out.par_chunks_mut(BLK * rows).enumerate().for_each(|(b, dst)| {
+        let c0 = b * BLK;
+        let nc = dst.len() / rows;
+        for r in 0..rows {
+            let row = &src[r * cols + c0..r * cols + c0 + nc];
+            for (j, &v) in row.iter().enumerate() {
+                dst[j * rows + r] = v;
+            }
+        }
+    });
+    out
+}
+
 /// `dst[cols×rows] = src[rows×cols]ᵀ`, in 16×16 blocks.
 fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
     const BLK: usize = 16;
@@ -413,6 +435,20 @@ mod tests {
         (0..n)
             .map(|i| (((i as u32).wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
             .collect()
+    }
+
+    #[test]
+    fn transposed_matches_the_definition_in_parallel_and_serial() {
+        // 300 × 250 is above the parallel threshold and not a multiple of the 16-row blocks.
+        for (rows, cols) in [(300, 250), (7, 5)] {
+            let src = seq(rows * cols, 3);
+            let t = transposed(&src, rows, cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(t[c * rows + r], src[r * cols + c], "({rows}×{cols}) at ({r}, {c})");
+                }
+            }
+        }
     }
 
     #[test]
