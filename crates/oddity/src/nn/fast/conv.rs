@@ -339,7 +339,11 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     if plan.transposed {
         // forward: cols = x_rows · Wm, y = col2im(cols)  ⇒  dcols = im2col(dy),
         // dx_rows = dcols · Wmᵀ, dWm = x_rowsᵀ · dcols.
-        let wm = kernels::weight_to_matrix(&wv, plan.c_in, plan.c_out, plan.kk());
+        // dx's B = Wmᵀ, stored row-major ([kk·c_out × c_in]) as in `forward`: packed faster.
+        let wmt = need[0].then(|| {
+            let wm = kernels::weight_to_matrix(&wv, plan.c_in, plan.c_out, plan.kk());
+            kernels::transposed(&wm, plan.c_in, g.cols())
+        });
         let mut scratch = Scratch::take(cols_len);
         let cols = scratch.as_mut();
         for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
@@ -348,11 +352,11 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
             let cols = &*cols;
             rayon::join(
                 || {
-                    if let Some(dx) = dx.as_mut() {
+                    if let (Some(dx), Some(wmt)) = (dx.as_mut(), wmt.as_ref()) {
                         kernels::matmul_into(
                             &mut dx[rows_in(first) * plan.c_in..],
                             Mat::rows(cols, g.cols()),
-                            Mat::t(&wm, g.cols()),
+                            Mat::rows(wmt, plan.c_in),
                             sub.rows(),
                             g.cols(),
                             plan.c_in,
