@@ -195,14 +195,11 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
     let out_per_image = c_out * out_h * out_w;
     let mut out = vec![0.0f32; g.batch * out_per_image];
     let per_chunk = g.images_per_chunk();
-    // A convolution's weight goes to the product as B = Wᵀ stored row-major ([kk·c_in × c_out]):
-    // the gemm crate packs a row-major B faster than a transposed one (~15–22 % on the largest
-    // forward products, bench/gemm_layouts, docs/bench/speed.md).
+    // A convolution's weight goes to the product as B = Wᵀ stored row-major ([kk·c_in × c_out]).
     let wm = if plan.transposed {
         kernels::weight_to_matrix(&w, plan.c_in, plan.c_out, plan.kk())
     } else {
-        let wm = kernels::weight_to_matrix(&w, plan.c_out, plan.c_in, plan.kk());
-        kernels::transposed(&wm, plan.c_out, g.cols())
+        kernels::weight_to_matrix_t(&w, plan.c_out, plan.c_in, plan.kk())
     };
     // The output of the chunk of images starting at `first`.
     let chunk = |first: usize, out: &mut [f32], threads: usize| {
@@ -339,11 +336,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     if plan.transposed {
         // forward: cols = x_rows · Wm, y = col2im(cols)  ⇒  dcols = im2col(dy),
         // dx_rows = dcols · Wmᵀ, dWm = x_rowsᵀ · dcols.
-        // dx's B = Wmᵀ, stored row-major ([kk·c_out × c_in]) as in `forward`: packed faster.
-        let wmt = need[0].then(|| {
-            let wm = kernels::weight_to_matrix(&wv, plan.c_in, plan.c_out, plan.kk());
-            kernels::transposed(&wm, plan.c_in, g.cols())
-        });
+        // dx's B = Wmᵀ, stored row-major ([kk·c_out × c_in]) as in `forward`.
+        let wmt = need[0].then(|| kernels::weight_to_matrix_t(&wv, plan.c_in, plan.c_out, plan.kk()));
         let mut scratch = Scratch::take(cols_len);
         let cols = scratch.as_mut();
         for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
