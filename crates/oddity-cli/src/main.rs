@@ -60,6 +60,23 @@ fn die_quietly_on_broken_pipe() {
     }
 }
 
+/// glibc's malloc hands every buffer over its threshold (128 KiB, rising to at most 32 MiB) back to
+/// the kernel when it is freed, and releases the top of its heaps beyond 128 KiB; a training step
+/// then faults its activations, gradients and GEMM packing buffers in afresh, page by page (8,000
+/// page faults per DCEC step, 10–25 % of the step; docs/bench/speed.md, "Page faults"). Here
+/// buffers up to 32 MiB come from the heap and up to 256 MiB of freed memory is kept for reuse.
+/// `ODDITY_MALLOC=default` leaves glibc's settings alone (for side-by-side timing).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("ODDITY_MALLOC").is_none_or(|v| v != "default") {
+        // SAFETY: mallopt only changes malloc's thresholds; called before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        }
+    }
+}
+
 /// clap's usage errors as one line (its first paragraph), exit code 2; help and version as clap prints them.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
@@ -91,6 +108,7 @@ pub(crate) const STDOUT: &str = "standard output";
 
 fn main() -> ExitCode {
     die_quietly_on_broken_pipe();
+    keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
