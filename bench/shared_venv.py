@@ -10,8 +10,9 @@ VENV = Path(__file__).resolve().parent / ".venv"
 
 def ensure(imports, packages):
     """Re-runs the current script in bench/.venv unless already there; first installs `packages`
-    (pip names) when `import <imports>` fails in it, e.g. ensure("torch, numpy", ["numpy", "torch"])."""
-    if Path(sys.prefix).resolve() == VENV.resolve():
+    (pip names) when `import <imports>` fails in it, e.g. ensure("torch, numpy", ["numpy", "torch"]).
+    ODDITY_BENCH_PYTHON=current keeps the calling interpreter (it must have the packages already)."""
+    if Path(sys.prefix).resolve() == VENV.resolve() or os.environ.get("ODDITY_BENCH_PYTHON") == "current":
         return
     py = VENV / "bin" / "python"
     if not py.exists():

@@ -2,7 +2,7 @@
 
 Usage (normally run by `oddity bench speed`, which prints both sides and the ratios):
 
-    python3 bench/speed_reference.py [--steps 10] [--warmup 2] [--threads N]
+    python3 bench/speed_reference.py [--steps 10] [--warmup 2] [--threads N] [--device cuda]
 
 Prints one JSON object per figure on stdout (name, batch, seconds = median per step,
 images_per_second, gflops_per_second for the GEMM), then {"peak_rss": bytes, "torch": version}.
@@ -19,7 +19,11 @@ Workloads, as in crates/oddity/src/speed.rs:
   dense 1152 → 10 and back, mirrored ConvTranspose), batch 256, 28×28, MSE, backward, Adam 1e-3.
 - "sgemm 1024x1024": torch.mm of two 1024² float32 matrices.
 Inputs are uniform in [−1, 1) from a fixed seed. On first use the script creates bench/.venv
-(numpy, torch — PyPI's wheel brings CUDA libraries, only the CPU is used) and re-runs itself there.
+(numpy, torch — PyPI's wheel brings CUDA libraries) and re-runs itself there; with
+ODDITY_BENCH_PYTHON=current it runs in the calling interpreter instead (a machine without network
+whose python3 has torch). `--device cuda` times the same passes on an NVIDIA GPU, each step ending
+in a device synchronisation (the CPU steps end in a read of the loss or scores, as oddity's do);
+PyTorch's defaults otherwise (cuDNN convolutions may use TF32, matrix products do not).
 """
 import argparse
 import json
@@ -143,6 +147,7 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda[:N]")
     args = p.parse_args()
     shared_venv.ensure('torch, numpy', ["numpy", "torch"])
     import torch
@@ -150,19 +155,24 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    dev = torch.device(args.device)
     NetG, NetD, ConvAe = build(nn)
-    print(f"torch {torch.__version__}, {args.threads} threads", file=sys.stderr)
+    print(f"torch {torch.__version__}, {args.threads} threads, device {dev}", file=sys.stderr)
 
     def uniform(*shape):
-        return torch.rand(*shape) * 2 - 1
+        return (torch.rand(*shape) * 2 - 1).to(dev)
+
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
 
     # GANomaly training step, batch 64, isize 32.
-    netg, netd = NetG(32, 100, 1, 64), NetD(32, 1, 64)
+    netg, netd = NetG(32, 100, 1, 64).to(dev), NetD(32, 1, 64).to(dev)
     opt_g = torch.optim.Adam(netg.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(netd.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce, l1 = nn.BCELoss(), nn.L1Loss()
     x = uniform(64, 1, 32, 32)
-    ones, zeros = torch.ones(64), torch.zeros(64)
+    ones, zeros = torch.ones(64, device=dev), torch.zeros(64, device=dev)
 
     def train_step():
         fake, latent_i, latent_o = netg(x)
@@ -179,7 +189,9 @@ def main():
         opt_d.zero_grad()
         err_d.backward()
         opt_d.step()
-        return err_g.item(), err_d.item()
+        out = err_g.item(), err_d.item()
+        sync()
+        return out
 
     figure("ganomaly train step", 64, timed(args.steps, args.warmup, train_step))
 
@@ -190,12 +202,12 @@ def main():
     def score():
         with torch.no_grad():
             _, latent_i, latent_o = netg(xs)
-            return (latent_i - latent_o).abs().view(256, -1).mean(1).numpy()
+            return (latent_i - latent_o).abs().view(256, -1).mean(1).cpu().numpy()
 
     figure("ganomaly scoring (eval)", 256, timed(args.steps, args.warmup, score))
 
     # DCEC pretraining step, batch 256, 28×28.
-    ae = ConvAe()
+    ae = ConvAe().to(dev)
     opt = torch.optim.Adam(ae.parameters(), lr=1e-3)
     xa = uniform(256, 1, 28, 28)
 
@@ -204,12 +216,20 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()
+        out = loss.item()
+        sync()
+        return out
 
     figure("dcec pretrain step", 256, timed(args.steps, args.warmup, pretrain_step))
 
     a, b = uniform(1024, 1024), uniform(1024, 1024)
-    figure("sgemm 1024x1024", 1, timed(args.steps, args.warmup, lambda: torch.mm(a, b)), 2 * 1024 ** 3)
+
+    def gemm():
+        c = torch.mm(a, b)
+        sync()
+        return c
+
+    figure("sgemm 1024x1024", 1, timed(args.steps, args.warmup, gemm), 2 * 1024 ** 3)
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"peak_rss": rss, "torch": torch.__version__}), flush=True)

@@ -163,6 +163,11 @@ pub fn dcec_pretrain(device: &Device, batch: usize, side: usize, plan: Plan) -> 
         let loss = (net.decode(net.encode(x.clone())) - x).square().mean();
         let grads = crate::nn::gradients(loss.backward(), &net);
         ae = Some(opt.step(cfg.lr, net, grads));
+        // Read the loss, as training does and as the PyTorch side does: on a GPU this waits for the
+        // queued work, so a step is not timed by how fast it is enqueued.
+        loss.into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Backend(format!("reading the loss: {e:?}")))?;
         Ok(())
     })?;
     let flops = batch as f64 * 3.0 * conv_ae_flops(&cfg, input)?;

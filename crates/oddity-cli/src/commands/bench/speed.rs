@@ -33,6 +33,9 @@ pub struct Args {
     /// Device for oddity (`cpu`, or a GPU backend this build has).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Device for PyTorch (`cpu`, or `cuda`/`cuda:N`: the reference on an NVIDIA GPU).
+    #[arg(long, default_value = "cpu")]
+    torch_device: String,
     /// Time only this workload on oddity's side (for profiling; implies --no-torch).
     #[arg(long, value_enum)]
     only: Option<Workload>,
@@ -200,6 +203,7 @@ fn run_reference(a: &Args, threads: usize) -> Result<Reference> {
         .arg(&a.reference)
         .args(["--steps", &a.steps.to_string(), "--warmup", &a.warmup.to_string()])
         .args(["--threads", &threads.to_string()])
+        .args(["--device", &a.torch_device])
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| Error::io(&a.reference, e))?;
