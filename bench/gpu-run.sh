@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # One prepared run on a machine with an NVIDIA GPU (issue 20, item 4), for a lease of ~10 minutes:
 #   1. which devices the build sees (`oddity info --devices`) and the GPU (nvidia-smi);
-#   2. `oddity bench speed` on the GPU, next to PyTorch on CUDA (same passes, synchronised steps);
+#   2. `oddity bench speed` on the GPU, next to PyTorch on CUDA (bench/speed_reference.py, same passes,
+#      synchronised steps);
 #   3. GPU vs CPU on the shipped digits: GANomaly fitted on the GPU and on the CPU from one seed,
 #      each scored on both devices (model files cross devices), AUCs and score differences;
 #   4. GANomaly's honest protocol on full MNIST, 15 epochs, seed 0, classes 0..9 in turn until the
-#      time given runs out (one JSON-lines record per finished class).
+#      time given runs out (one JSON-lines record per finished class; one class took ~11 min of training
+#      through Vulkan on an H200, more than a 15-minute lease holds beside the rest).
 #
 #   bench/gpu-run.sh BINARY MNIST_DIR OUT_DIR SECONDS [DEVICE]
 #
@@ -13,7 +15,11 @@
 #   cargo build --release -p oddity-cli --features oddity/vulkan --target-dir target/gpu
 # (the CUDA feature needs network at build time: README, GPU). DEVICE defaults to `vulkan`
 # (burn's wgpu pinned to Vulkan with its SPIR-V compiler); `wgpu` is the fallback when it fails.
-# The PyTorch side runs in the machine's own python3 (ODDITY_BENCH_PYTHON=current).
+# The PyTorch side runs in the machine's own python3 (ODDITY_BENCH_PYTHON=current). What came of the
+# first lease (2026-12-04): docs/bench/gpu/h200-vulkan-2026-12-04.txt. On the device tool, with the binary
+# xz-compressed and the Vulkan loader's .deb files carried (DEVELOPERS: device README):
+#   for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; xz -dc .gpu/oddity.xz > /tmp/oddity; chmod +x /tmp/oddity
+#   bash bench/gpu-run.sh /tmp/oddity .gpu/mnist /tmp/r 470; tar czf $OUT/results.tgz -C /tmp/r .
 set -uo pipefail
 bin=$1 mnist=$2 out=$3 budget=$4 dev=${5:-vulkan}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp} PYTHONUNBUFFERED=1 ODDITY_BENCH_PYTHON=current
@@ -33,8 +39,14 @@ if ! "$bin" bench speed --device "$dev" --no-torch --only gemm --steps 2 --warmu
   dev=wgpu
 fi
 
-stage "bench speed: oddity on $dev, PyTorch on cuda"
-timeout $(( $(left) < 150 ? $(left) : 150 )) "$bin" bench speed --device "$dev" --torch-device cuda --steps 20 --warmup 5 2>&1 | tee "$out/speed.txt"
+stage "bench speed: oddity on $dev (one process per workload), PyTorch on cuda"
+# Each oddity process autotunes and compiles its kernels first (20-75 s per workload on an H200, 2026-12-04),
+# so the workloads run one per process with few steps, each printed as soon as it is done.
+python3 bench/speed_reference.py --device cuda --steps 20 --warmup 5 2>&1 | tee "$out/speed-torch.jsonl"
+for w in ganomaly-train ganomaly-score dcec-pretrain gemm; do
+  [ "$(left)" -gt 60 ] || break
+  timeout 90 "$bin" bench speed --device "$dev" --only $w --steps 5 --warmup 2 2>&1 | grep -v "^measured\|^CPU\|of peak" | tee -a "$out/speed.txt"
+done
 ips=$(awk '/^ganomaly train step/ {print $6}' "$out/speed.txt")
 echo "GANomaly training at ${ips:-?} img/s: one class of the protocol (15 epochs of ~48,600 digits) ~ $(python3 -c "print(round(15 * 48600 / float('${ips:-0}' or 'nan')))" 2>/dev/null) s of training"
 
