@@ -98,6 +98,16 @@ impl Geometry {
         self.out_h * self.out_w
     }
 
+    /// For output column `ox` of an undilated kernel: the taps `kx0..kx1` that fall inside the image
+    /// and the input column of tap `kx0` (`kx1 <= kx0` when none does).
+    #[inline]
+    fn x_taps(&self, ox: usize) -> (usize, usize, usize) {
+        let start = (ox * self.stride[1]) as isize - self.pad[1] as isize;
+        let kx0 = (-start).clamp(0, self.k_w as isize) as usize;
+        let kx1 = (self.in_w as isize - start).clamp(0, self.k_w as isize) as usize;
+        (kx0, kx1, (start + kx0 as isize).max(0) as usize)
+    }
+
     /// True when every tap of output position (oy, ox) falls inside the image.
     #[inline]
     fn window_inside(&self, oy: usize, ox: usize) -> bool {
@@ -191,6 +201,23 @@ pub fn im2col_into(x: &[f32], g: &Geometry, cols: &mut [f32]) {
                     }
                     continue;
                 }
+                if g.dilation[1] == 1 {
+                    // A window over the edge: per kernel row, one copy of the taps inside, zeros around.
+                    let run = g.k_w * c;
+                    let (kx0, kx1, ix0) = g.x_taps(ox);
+                    for (ky, block) in row.chunks_mut(run).enumerate() {
+                        match Geometry::src(oy, ky, g.stride[0], g.pad[0], g.dilation[0], g.in_h) {
+                            Some(iy) if kx1 > kx0 => {
+                                block[..kx0 * c].fill(0.0);
+                                block[kx0 * c..kx1 * c]
+                                    .copy_from_slice(&image[(iy * g.in_w + ix0) * c..][..(kx1 - kx0) * c]);
+                                block[kx1 * c..].fill(0.0);
+                            }
+                            _ => block.fill(0.0),
+                        }
+                    }
+                    continue;
+                }
                 row.fill(0.0);
                 g.taps(oy, ox, |tap, pixel| {
                     row[tap * c..][..c].copy_from_slice(&image[pixel * c..][..c]);
@@ -221,6 +248,23 @@ pub fn col2im_into(cols: &[f32], g: &Geometry, x: &mut [f32]) {
                         let iy = oy * g.stride[0] + ky * g.dilation[0] - g.pad[0];
                         let dst = &mut img[(iy * g.in_w + x0) * c..][..run];
                         dst.iter_mut().zip(&row[ky * run..][..run]).for_each(|(d, s)| *d += s);
+                    }
+                    continue;
+                }
+                if g.dilation[1] == 1 {
+                    // A window over the edge: per kernel row, the taps inside in one run (each
+                    // pixel still receives this row's value once, in the same order as above).
+                    let run = g.k_w * c;
+                    let (kx0, kx1, ix0) = g.x_taps(ox);
+                    for ky in 0..g.k_h {
+                        let Some(iy) = Geometry::src(oy, ky, g.stride[0], g.pad[0], g.dilation[0], g.in_h) else {
+                            continue;
+                        };
+                        if kx1 > kx0 {
+                            let dst = &mut img[(iy * g.in_w + ix0) * c..][..(kx1 - kx0) * c];
+                            let src = &row[ky * run + kx0 * c..][..(kx1 - kx0) * c];
+                            dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                        }
                     }
                     continue;
                 }
@@ -523,7 +567,14 @@ mod tests {
     #[test]
     fn col2im_is_the_adjoint_of_im2col() {
         // <im2col(x), c> == <x, col2im(c)> for any x, c: the identity the backward relies on.
-        for g in [geom(2, 1, 4, 8), geom(1, 0, 4, 4), geom(1, 1, 3, 5), geom(2, 2, 5, 7)] {
+        for g in [
+            geom(2, 1, 4, 8),
+            geom(1, 0, 4, 4),
+            geom(1, 1, 3, 5),
+            geom(2, 2, 5, 7),
+            geom(1, 2, 5, 3),
+            geom(3, 1, 4, 6),
+        ] {
             let x = seq(g.in_len(), 1);
             let c = seq(g.rows() * g.cols(), 2);
             let lhs: f64 = im2col(&x, &g)
@@ -543,7 +594,14 @@ mod tests {
     #[test]
     fn im2col_into_a_reused_buffer_matches_the_definition() {
         // The buffer starts as NaN: every value must be written, padding taps as zeros.
-        for g in [geom(2, 1, 4, 8), geom(1, 1, 3, 5), geom(2, 2, 5, 7), geom(1, 0, 4, 4)] {
+        for g in [
+            geom(2, 1, 4, 8),
+            geom(1, 1, 3, 5),
+            geom(2, 2, 5, 7),
+            geom(1, 0, 4, 4),
+            geom(1, 2, 5, 3),
+            geom(3, 1, 4, 6),
+        ] {
             let x = seq(g.in_len(), 7);
             let cols = im2col(&x, &g);
             let c = g.channels;
