@@ -557,17 +557,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn col2im_is_the_adjoint_of_im2col() {
-        // <im2col(x), c> == <x, col2im(c)> for any x, c: the identity the backward relies on.
-        for g in [
+    /// Windows inside the image, over one edge, over both edges (kernel wider than the image), strided.
+    fn geometries() -> [Geometry; 6] {
+        [
             geom(2, 1, 4, 8),
             geom(1, 0, 4, 4),
             geom(1, 1, 3, 5),
             geom(2, 2, 5, 7),
             geom(1, 2, 5, 3),
             geom(3, 1, 4, 6),
-        ] {
+        ]
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), c> == <x, col2im(c)> for any x, c: the identity the backward relies on.
+        for g in geometries() {
             let x = seq(g.in_len(), 1);
             let c = seq(g.rows() * g.cols(), 2);
             let lhs: f64 = im2col(&x, &g)
@@ -587,14 +592,7 @@ mod tests {
     #[test]
     fn im2col_into_a_reused_buffer_matches_the_definition() {
         // The buffer starts as NaN: every value must be written, padding taps as zeros.
-        for g in [
-            geom(2, 1, 4, 8),
-            geom(1, 1, 3, 5),
-            geom(2, 2, 5, 7),
-            geom(1, 0, 4, 4),
-            geom(1, 2, 5, 3),
-            geom(3, 1, 4, 6),
-        ] {
+        for g in geometries() {
             let x = seq(g.in_len(), 7);
             let cols = im2col(&x, &g);
             let c = g.channels;
