@@ -6,9 +6,10 @@
 #
 #   bench/gpu-cluster.sh BINARY COIL20_DIR OUT_DIR SECONDS [SIZE] [DEVICE] [SEEDS...]
 #
-# SIZE defaults to 128x128, DEVICE to vulkan, SEEDS to 0 1 2 (PRETRAIN / MAXITER shorten the protocol for a try-out). Progress bars are drawn through `script` (a
-# pseudo-terminal) into OUT_DIR/seed-S.log, so an unfinished seed still shows how far it got. On the device
-# tool (binary and Vulkan loader carried as for bench/gpu-run.sh, the PNGs copied to an ignored `.coil/coil-20-proc`):
+# SIZE defaults to 128x128, DEVICE to vulkan, SEEDS to 0 1 2; PRETRAIN / MAXITER shorten the protocol for a
+# try-out. Progress bars are drawn through `script` (a pseudo-terminal) into OUT_DIR/seed-S.log, so an unfinished
+# seed still shows how far it got. On the device tool (binary and Vulkan loader carried as for bench/gpu-run.sh,
+# the PNGs copied to an ignored `.coil/coil-20-proc`):
 #   for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; xz -dc .gpu/oddity.xz > /tmp/oddity; chmod +x /tmp/oddity
 #   bash bench/gpu-cluster.sh /tmp/oddity .coil/coil-20-proc $OUT/r 540
 set -uo pipefail
@@ -39,11 +40,10 @@ run_seed() { # seed
   echo "$((SECONDS - t0))" > "$out/seed-$s.seconds"
 }
 
-declare -A pid
 next=0
 for _ in 1 2; do
   [ $next -lt ${#seeds[@]} ] || break
-  run_seed "${seeds[$next]}" & pid[${seeds[$next]}]=$!
+  run_seed "${seeds[$next]}" &
   next=$((next + 1))
 done
 while [ $next -lt ${#seeds[@]} ]; do

@@ -107,17 +107,6 @@ impl Geometry {
         let kx1 = (self.in_w as isize - start).clamp(0, self.k_w as isize) as usize;
         (kx0, kx1, (start + kx0 as isize).max(0) as usize)
     }
-
-    /// True when every tap of output position (oy, ox) falls inside the image.
-    #[inline]
-    fn window_inside(&self, oy: usize, ox: usize) -> bool {
-        let inside = |o: usize, s: usize, p: usize, d: usize, k: usize, size: usize| {
-            let first = o * s;
-            first >= p && first - p + d * (k - 1) < size
-        };
-        inside(oy, self.stride[0], self.pad[0], self.dilation[0], self.k_h, self.in_h)
-            && inside(ox, self.stride[1], self.pad[1], self.dilation[1], self.k_w, self.in_w)
-    }
 }
 
 /// `[B, C, H·W]` → `[B, H·W, C]`.
@@ -184,18 +173,9 @@ pub fn im2col_into(x: &[f32], g: &Geometry, cols: &mut [f32]) {
                 let (b, p) = (r / per_image, r % per_image);
                 let (oy, ox) = (p / g.out_w, p % g.out_w);
                 let image = &x[b * g.in_image_len()..][..g.in_image_len()];
-                if g.window_inside(oy, ox) && g.dilation[1] == 1 {
-                    // Each kernel row reads k_w·c consecutive values.
-                    let run = g.k_w * c;
-                    let x0 = ox * g.stride[1] - g.pad[1];
-                    for ky in 0..g.k_h {
-                        let iy = oy * g.stride[0] + ky * g.dilation[0] - g.pad[0];
-                        row[ky * run..][..run].copy_from_slice(&image[(iy * g.in_w + x0) * c..][..run]);
-                    }
-                    continue;
-                }
                 if g.dilation[1] == 1 {
-                    // A window over the edge: per kernel row, one copy of the taps inside, zeros around.
+                    // Per kernel row, one copy of the taps inside the image (all k_w of them unless the
+                    // window crosses an edge), zeros for the rest.
                     let run = g.k_w * c;
                     let (kx0, kx1, ix0) = g.x_taps(ox);
                     for (ky, block) in row.chunks_mut(run).enumerate() {
@@ -233,20 +213,9 @@ pub fn col2im_into(cols: &[f32], g: &Geometry, x: &mut [f32]) {
             for p in 0..per_image {
                 let (oy, ox) = (p / g.out_w, p % g.out_w);
                 let row = &cols[(b * per_image + p) * kcols..][..kcols];
-                if g.window_inside(oy, ox) && g.dilation[1] == 1 {
-                    // Each kernel row adds into k_w·c consecutive values (same order as the taps).
-                    let run = g.k_w * c;
-                    let x0 = ox * g.stride[1] - g.pad[1];
-                    for ky in 0..g.k_h {
-                        let iy = oy * g.stride[0] + ky * g.dilation[0] - g.pad[0];
-                        let dst = &mut img[(iy * g.in_w + x0) * c..][..run];
-                        dst.iter_mut().zip(&row[ky * run..][..run]).for_each(|(d, s)| *d += s);
-                    }
-                    continue;
-                }
                 if g.dilation[1] == 1 {
-                    // A window over the edge: per kernel row, the taps inside in one run (each
-                    // pixel still receives this row's value once, in the same order as above).
+                    // Per kernel row, the taps inside the image added in one run (taps in a row hit
+                    // distinct pixels, so the sums run in the same order as tap by tap).
                     let run = g.k_w * c;
                     let (kx0, kx1, ix0) = g.x_taps(ox);
                     for ky in 0..g.k_h {
