@@ -2,7 +2,7 @@
 
 Usage (normally run by `oddity bench speed`, which prints both sides and the ratios):
 
-    python3 bench/speed_reference.py [--steps 10] [--warmup 2] [--threads N] [--device cuda]
+    python3 bench/speed_reference.py [--steps 10] [--warmup 2] [--threads N] [--device cuda] [--bf16]
 
 Prints one JSON object per figure on stdout (name, batch, seconds = median per step,
 images_per_second, gflops_per_second for the GEMM), then {"peak_rss": bytes, "torch": version}.
@@ -18,6 +18,9 @@ Workloads, as in crates/oddity/src/speed.rs:
 - "dcec pretrain step": DCEC's conv autoencoder (Conv 5×5/2 32, 5×5/2 64, 3×3/2 128 valid,
   dense 1152 → 10 and back, mirrored ConvTranspose), batch 256, 28×28, MSE, backward, Adam 1e-3.
 - "sgemm 1024x1024": torch.mm of two 1024² float32 matrices.
+- with --bf16 (`oddity bench speed --bf16`): "ganomaly train step (bf16)" and "dcec pretrain step (bf16)",
+  the same steps with forward passes and losses under torch.autocast(dtype=torch.bfloat16) (oneDNN runs
+  the bf16 convolutions on AMX where the CPU has it), BCE on f32 probabilities, f32 weights and Adam.
 Inputs are uniform in [−1, 1) from a fixed seed. On first use the script creates bench/.venv
 (numpy, torch — PyPI's wheel brings CUDA libraries) and re-runs itself there; with
 ODDITY_BENCH_PYTHON=current it runs in the calling interpreter instead (a machine without network
@@ -26,6 +29,7 @@ in a device synchronisation (the CPU steps end in a read of the loss or scores, 
 PyTorch's defaults otherwise (cuDNN convolutions may use TF32, matrix products do not).
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -148,6 +152,9 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda[:N]")
+    p.add_argument("--bf16", action="store_true",
+                   help="also time the two training steps under torch.autocast(dtype=bfloat16), "
+                        "as '... (bf16)' figures (forward and losses autocast, backward outside)")
     args = p.parse_args()
     shared_venv.ensure('torch, numpy', ["numpy", "torch"])
     import torch
@@ -174,18 +181,26 @@ def main():
     x = uniform(64, 1, 32, 32)
     ones, zeros = torch.ones(64, device=dev), torch.zeros(64, device=dev)
 
-    def train_step():
-        fake, latent_i, latent_o = netg(x)
-        _, feat_real = netd(x)
-        _, feat_fake = netd(fake)
-        err_g = (((feat_real.detach() - feat_fake) ** 2).mean() + 50 * l1(fake, x)
-                 + ((latent_i - latent_o) ** 2).mean())
+    def precision(bf16):
+        if bf16:
+            return lambda: torch.autocast(device_type=dev.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext
+
+    def train_step(ctx=contextlib.nullcontext):
+        with ctx():
+            fake, latent_i, latent_o = netg(x)
+            _, feat_real = netd(x)
+            _, feat_fake = netd(fake)
+            err_g = (((feat_real.detach() - feat_fake) ** 2).mean() + 50 * l1(fake, x)
+                     + ((latent_i - latent_o) ** 2).mean())
         opt_g.zero_grad()
         err_g.backward()
         opt_g.step()
-        pred_real, _ = netd(x)
-        pred_fake, _ = netd(fake.detach())
-        err_d = (bce(pred_real, ones) + bce(pred_fake, zeros)) * 0.5
+        with ctx():
+            pred_real, _ = netd(x)
+            pred_fake, _ = netd(fake.detach())
+            # BCELoss is not autocast-safe: the probabilities go to it in f32.
+            err_d = (bce(pred_real.float(), ones) + bce(pred_fake.float(), zeros)) * 0.5
         opt_d.zero_grad()
         err_d.backward()
         opt_d.step()
@@ -194,6 +209,9 @@ def main():
         return out
 
     figure("ganomaly train step", 64, timed(args.steps, args.warmup, train_step))
+    if args.bf16:
+        step = precision(True)
+        figure("ganomaly train step (bf16)", 64, timed(args.steps, args.warmup, lambda: train_step(step)))
 
     # GANomaly scoring, eval mode, batch 256.
     netg.eval()
@@ -211,8 +229,9 @@ def main():
     opt = torch.optim.Adam(ae.parameters(), lr=1e-3)
     xa = uniform(256, 1, 28, 28)
 
-    def pretrain_step():
-        loss = ((ae(xa) - xa) ** 2).mean()
+    def pretrain_step(ctx=contextlib.nullcontext):
+        with ctx():
+            loss = ((ae(xa) - xa) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -221,6 +240,9 @@ def main():
         return out
 
     figure("dcec pretrain step", 256, timed(args.steps, args.warmup, pretrain_step))
+    if args.bf16:
+        step = precision(True)
+        figure("dcec pretrain step (bf16)", 256, timed(args.steps, args.warmup, lambda: pretrain_step(step)))
 
     a, b = uniform(1024, 1024), uniform(1024, 1024)
 

@@ -23,6 +23,7 @@ use crate::models::deep_cluster::{Autoencoder, DeepClusterConfig, InputShape};
 use crate::models::ganomaly::nets::{decoder_flops, encoder_flops};
 use crate::models::ganomaly::train::{Nets, step};
 use crate::models::ganomaly::{BnMode, GanomalyConfig, NetG};
+use crate::nn::fast::Precision;
 
 /// How long each measurement runs.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +62,14 @@ impl Throughput {
     }
 }
 
+/// A workload's figure name: `name`, or `name (bf16)`.
+fn named(name: &str, precision: Precision) -> String {
+    match precision {
+        Precision::F32 => name.to_string(),
+        p => format!("{name} ({})", p.name()),
+    }
+}
+
 fn uniform(n: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
 }
@@ -93,10 +102,18 @@ fn netg_flops(cfg: &GanomalyConfig) -> f64 {
 ///
 /// FLOPs: G forward + backward ≈ 3 × forward; D runs four forward passes per step, three of them
 /// with a backward pass, ≈ 10 × forward.
-pub fn ganomaly_train(device: &Device, batch: usize, isize: usize, plan: Plan) -> Result<Throughput> {
+/// With `Precision::Bf16` the products run in bf16 (the figure is named `… (bf16)`).
+pub fn ganomaly_train(
+    device: &Device,
+    batch: usize,
+    isize: usize,
+    plan: Plan,
+    precision: Precision,
+) -> Result<Throughput> {
     let cfg = GanomalyConfig {
         isize,
         batch_size: batch,
+        precision,
         ..Default::default()
     };
     let ad = device.clone().autodiff();
@@ -114,7 +131,12 @@ pub fn ganomaly_train(device: &Device, batch: usize, isize: usize, plan: Plan) -
     })?;
     let d = encoder_flops(isize, cfg.nc, cfg.ndf, cfg.extralayers, 1);
     let flops = batch as f64 * (3.0 * netg_flops(&cfg) + 10.0 * d);
-    Ok(Throughput::new("ganomaly train step", batch, &mut times, flops))
+    Ok(Throughput::new(
+        &named("ganomaly train step", precision),
+        batch,
+        &mut times,
+        flops,
+    ))
 }
 
 /// GANomaly scoring: the generator in eval mode (running batch-norm statistics), ‖z − ẑ‖ per image.
@@ -145,8 +167,15 @@ pub fn ganomaly_score(device: &Device, batch: usize, isize: usize, plan: Plan) -
 }
 
 /// One DCEC pretraining step: the default convolutional autoencoder (32-64-128, kernels 5-5-3,
-/// embedding 10) on `batch` images of `side`², MSE reconstruction, backward, Adam.
-pub fn dcec_pretrain(device: &Device, batch: usize, side: usize, plan: Plan) -> Result<Throughput> {
+/// embedding 10) on `batch` images of `side`², MSE reconstruction, backward, Adam; products in
+/// `precision`.
+pub fn dcec_pretrain(
+    device: &Device,
+    batch: usize,
+    side: usize,
+    plan: Plan,
+    precision: Precision,
+) -> Result<Throughput> {
     let cfg = DeepClusterConfig {
         batch_size: batch,
         ..Default::default()
@@ -160,6 +189,7 @@ pub fn dcec_pretrain(device: &Device, batch: usize, side: usize, plan: Plan) -> 
     let mut times = timed(plan, || {
         let x: Tensor<2> = Tensor::from_data(TensorData::new(data.clone(), [batch, input.dim()]), &ad);
         let net = ae.take().ok_or_else(|| Error::Backend("lost the autoencoder".into()))?;
+        let _precision = precision.scope();
         let loss = (net.decode(net.encode(x.clone())) - x).square().mean();
         let grads = crate::nn::gradients(loss.backward(), &net);
         ae = Some(opt.step(cfg.lr, net, grads));
@@ -171,7 +201,12 @@ pub fn dcec_pretrain(device: &Device, batch: usize, side: usize, plan: Plan) -> 
         Ok(())
     })?;
     let flops = batch as f64 * 3.0 * conv_ae_flops(&cfg, input)?;
-    Ok(Throughput::new("dcec pretrain step", batch, &mut times, flops))
+    Ok(Throughput::new(
+        &named("dcec pretrain step", precision),
+        batch,
+        &mut times,
+        flops,
+    ))
 }
 
 /// The backend's single-precision matrix-multiply rate: an `n × n` by `n × n` product.
@@ -226,9 +261,10 @@ mod tests {
         let device = Device::flex();
         let plan = Plan { warmup: 0, steps: 1 };
         for t in [
-            ganomaly_train(&device, 4, 16, plan).unwrap(),
+            ganomaly_train(&device, 4, 16, plan, Precision::F32).unwrap(),
+            ganomaly_train(&device, 4, 16, plan, Precision::Bf16).unwrap(),
             ganomaly_score(&device, 4, 16, plan).unwrap(),
-            dcec_pretrain(&device, 4, 28, plan).unwrap(),
+            dcec_pretrain(&device, 4, 28, plan, Precision::Bf16).unwrap(),
             gemm(&device, 32, plan).unwrap(),
         ] {
             assert!(t.seconds > 0.0 && t.flops > 0.0, "{t:?}");

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use oddity::backend::parse_device;
+use oddity::nn::fast::Precision;
 use oddity::speed::peak::{self, CpuInfo, Peak};
 use oddity::speed::{self, Plan, Throughput};
 use oddity::{Error, Result};
@@ -50,6 +51,10 @@ pub struct Args {
     /// step's matrix products lose efficiency. oddity's kernels only.
     #[arg(long, conflicts_with = "burn_ops")]
     gemm_shapes: bool,
+    /// Also time the two training workloads with bf16 products (`precision = bf16`), each as a row of
+    /// its own, next to PyTorch's bf16 autocast on the same passes. With --only: the bf16 step alone.
+    #[arg(long, conflicts_with = "burn_ops")]
+    bf16: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -113,15 +118,25 @@ pub fn run(a: Args) -> Result<()> {
         ours.push(t);
         Ok(())
     };
-    time(Workload::GanomalyTrain, &|| {
-        speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan)
-    })?;
+    // With --only, --bf16 times the bf16 step alone (profiling).
+    let precisions: &[Precision] = match (a.bf16, a.only.is_some()) {
+        (false, _) => &[Precision::F32],
+        (true, false) => &[Precision::F32, Precision::Bf16],
+        (true, true) => &[Precision::Bf16],
+    };
+    for &p in precisions {
+        time(Workload::GanomalyTrain, &|| {
+            speed::ganomaly_train(&device, GANOMALY_TRAIN.0, GANOMALY_TRAIN.1, plan, p)
+        })?;
+    }
     time(Workload::GanomalyScore, &|| {
         speed::ganomaly_score(&device, GANOMALY_SCORE.0, GANOMALY_SCORE.1, plan)
     })?;
-    time(Workload::DcecPretrain, &|| {
-        speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan)
-    })?;
+    for &p in precisions {
+        time(Workload::DcecPretrain, &|| {
+            speed::dcec_pretrain(&device, DCEC_PRETRAIN.0, DCEC_PRETRAIN.1, plan, p)
+        })?;
+    }
     time(Workload::Gemm, &|| speed::gemm(&device, GEMM_N, plan))?;
     oddity::nn::fast::gemm_shapes::collect(false);
     let rss = speed::peak_rss();
@@ -204,6 +219,7 @@ fn run_reference(a: &Args, threads: usize) -> Result<Reference> {
         .args(["--steps", &a.steps.to_string(), "--warmup", &a.warmup.to_string()])
         .args(["--threads", &threads.to_string()])
         .args(["--device", &a.torch_device])
+        .args(if a.bf16 { &["--bf16"][..] } else { &[] })
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| Error::io(&a.reference, e))?;
@@ -240,6 +256,15 @@ impl Reference {
     }
 }
 
+/// Where bf16 products run on this machine.
+fn bf16_products() -> &'static str {
+    if oddity::nn::fast::bf16::amx() {
+        "AMX tiles"
+    } else {
+        "operands rounded to bf16, f32 product (no AMX)"
+    }
+}
+
 fn print_results(
     a: &Args,
     machine: &Machine,
@@ -252,7 +277,8 @@ fn print_results(
     if a.json {
         println!(
             "{}",
-            serde_json::json!({ "cpu": machine.cpu, "threads": machine.threads, "peaks": machine.peaks })
+            serde_json::json!({ "cpu": machine.cpu, "threads": machine.threads, "peaks": machine.peaks,
+                "bf16_products": bf16_products() })
         );
         for t in ours {
             let mut v = serde_json::to_value(t).map_err(|e| Error::Backend(e.to_string()))?;
@@ -274,13 +300,16 @@ fn print_results(
         println!("measured peak {:<16} {:>8.1} GFLOP/s", p.unit, p.gflops_per_second);
     }
     if let Some(w) = widest {
-        println!("\"of peak\" = GFLOP/s over the {} peak", w.unit);
+        println!("\"of peak\" = GFLOP/s over the {} peak (bf16 rows too)", w.unit);
+    }
+    if a.bf16 {
+        println!("bf16 products: {}", bf16_products());
     }
     if let Some(r) = torch {
         println!("PyTorch {} vs oddity, same CPU, same threads", r.version);
     }
     println!(
-        "{:<26}{:>6}{:>12}{:>12}{:>12}{:>8}{:>10}{:>10}",
+        "{:<28}{:>6}{:>12}{:>12}{:>12}{:>8}{:>10}{:>10}",
         "workload", "batch", "oddity ms", "img/s", "torch img/s", "ratio", "GFLOP/s", "of peak"
     );
     for t in ours {
@@ -300,7 +329,7 @@ fn print_results(
             (format!("{:.1}", t.images_per_second), their)
         };
         println!(
-            "{:<26}{:>6}{:>12.1}{:>12}{:>12}{:>8}{:>10.1}{:>10}",
+            "{:<28}{:>6}{:>12.1}{:>12}{:>12}{:>8}{:>10.1}{:>10}",
             t.name,
             t.batch,
             t.seconds * 1e3,

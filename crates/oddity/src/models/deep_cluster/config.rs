@@ -20,6 +20,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::nn::fast::Precision;
+
 use crate::budget::{bytes, sum};
 use crate::data::Layout;
 use crate::detector::ModelConfig;
@@ -144,6 +146,11 @@ pub struct DeepClusterConfig {
     /// Directory of a pretrained autoencoder to reuse, or to write after pretraining when it holds
     /// none (`ae.safetensors` + `ae.json`). Empty (default): pretrain and keep nothing.
     pub pretrained: String,
+    /// Arithmetic of the convolutions' products in pretraining and fine-tuning steps: `f32` (default)
+    /// or `bf16` (operands rounded to bf16, f32 sums and master weights, like PyTorch's bf16
+    /// autocast; on AMX tiles where the CPU has them). Embeddings, targets and k-means stay f32. The
+    /// papers' Keras code trains in f32; issue 16. The MLP variant has no convolutions: no effect.
+    pub precision: Precision,
 }
 
 impl Default for DeepClusterConfig {
@@ -176,6 +183,7 @@ impl Default for DeepClusterConfig {
             refine: true,
             score: ScoreKind::CentroidDistance,
             pretrained: String::new(),
+            precision: Precision::F32,
         }
     }
 }

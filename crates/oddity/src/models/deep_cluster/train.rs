@@ -144,6 +144,7 @@ pub(crate) fn pretrain(
         let mut aug = Augmenter::new(cfg, x.shape, ctx.seed, epoch as u64);
         for chunk in order.chunks(bs) {
             let xb = augmented_batch(x, chunk, aug.as_mut(), ad);
+            let _precision = cfg.precision.scope();
             let loss = mse(ae.decode(ae.encode(xb.clone())), xb);
             sum += scalar(&loss)? as f64 * chunk.len() as f64;
             let grads = crate::nn::gradients(loss.backward(), &ae);
@@ -292,6 +293,7 @@ pub(crate) fn cluster(
         let idx = &order[index..end];
         index = if end >= x.n { 0 } else { end };
         let xb = augmented_batch(x, idx, aug.as_mut(), ad);
+        let _precision = cfg.precision.scope();
         let zb = net.ae.encode(xb.clone());
         let rec = mse(net.ae.decode(zb.clone()), xb);
         let lc = match cfg.loss {

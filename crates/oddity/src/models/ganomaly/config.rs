@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::nn::fast::Precision;
+
 use crate::budget::bytes;
 use crate::data::{Dataset, Layout};
 use crate::detector::ModelConfig;
@@ -111,6 +113,11 @@ pub struct GanomalyConfig {
     /// epoch, see [`BnAtScore::Auto`]), `running` (PyTorch's eval mode) or `batch` (the official
     /// code's scoring).
     pub bn_at_score: BnAtScore,
+    /// Arithmetic of the convolutions' products in training steps: `f32` (default) or `bf16`
+    /// (operands rounded to bf16, f32 sums and master weights, like PyTorch's bf16 autocast; on AMX
+    /// tiles where the CPU has them). Scoring and validation stay f32. Not in the paper or the
+    /// official code (f32); issue 16.
+    pub precision: Precision,
 }
 
 impl Default for GanomalyConfig {
@@ -133,6 +140,7 @@ impl Default for GanomalyConfig {
             epochs: 15,
             score_norm: ScoreNorm::L1,
             bn_at_score: BnAtScore::Auto,
+            precision: Precision::F32,
         }
     }
 }

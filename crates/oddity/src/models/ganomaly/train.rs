@@ -187,6 +187,7 @@ pub(crate) fn step(
         mut opt_g,
         mut opt_d,
     } = nets;
+    let _precision = cfg.precision.scope();
     // G step. D's parameters are constants here (a copy without gradients, sharing D's running
     // statistics): the official code also computes D's weight gradients in this backward pass and
     // then discards them; G's gradients and D's running statistics are the same either way.

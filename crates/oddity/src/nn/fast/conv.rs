@@ -61,9 +61,10 @@ fn run(op: Op, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) -> Result<Tenso
     if !fast_kernels() {
         return Err((x, w, b));
     }
-    let Some(plan) = Plan::new(&op, &x.dims(), &w.dims()) else {
+    let Some(mut plan) = Plan::new(&op, &x.dims(), &w.dims()) else {
         return Err((x, w, b));
     };
+    plan.bf16 = super::precision::bf16_products();
     if b.as_ref().is_some_and(|b| b.dims()[0] != plan.c_out) {
         return Err((x, w, b));
     }
@@ -98,6 +99,8 @@ pub struct Plan {
     /// Channels of the layer's output.
     pub c_out: usize,
     pub transposed: bool,
+    /// Products in bf16 (a [`super::Precision::Bf16`] scope was open when the forward ran).
+    pub bf16: bool,
 }
 
 impl Plan {
@@ -137,6 +140,7 @@ impl Plan {
                     c_in,
                     c_out: w0,
                     transposed: false,
+                    bf16: false,
                 })
             }
             Op::Transposed(o) => {
@@ -166,6 +170,7 @@ impl Plan {
                     c_in,
                     c_out: w1,
                     transposed: true,
+                    bf16: false,
                 })
             }
         }
@@ -183,6 +188,16 @@ impl Plan {
         } else {
             [g.batch, self.c_out, g.out_h, g.out_w]
         }
+    }
+}
+
+/// A product in the plan's precision.
+#[allow(clippy::too_many_arguments)]
+fn matmul(bf16: bool, dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize, accumulate: bool, threads: usize) {
+    if bf16 {
+        super::bf16::matmul_into(dst, a, b, m, k, n, accumulate, threads);
+    } else {
+        kernels::matmul_into(dst, a, b, m, k, n, accumulate, threads);
     }
 }
 
@@ -209,7 +224,8 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
         if plan.transposed {
             // cols[rows, kk·c_out] = x · W, scattered (col2im) into y.
             let x = &x_rows[first * g.rows_per_image() * plan.c_in..];
-            kernels::matmul_into(
+            matmul(
+                plan.bf16,
                 cols,
                 Mat::rows(x, plan.c_in),
                 Mat::rows(&wm, g.cols()),
@@ -223,7 +239,8 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
         } else {
             // y[rows, c_out] = im2col(x) · Wᵀ.
             kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
-            kernels::matmul_into(
+            matmul(
+                plan.bf16,
                 out,
                 Mat::rows(cols, g.cols()),
                 Mat::rows(&wm, plan.c_out),
@@ -355,7 +372,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
             rayon::join(
                 || {
                     if let (Some(dx), Some(wmt)) = (dx.as_mut(), wmt.as_ref()) {
-                        kernels::matmul_into(
+                        matmul(
+                            plan.bf16,
                             &mut dx[rows_in(first) * plan.c_in..],
                             Mat::rows(cols, g.cols()),
                             Mat::rows(wmt, plan.c_in),
@@ -369,7 +387,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                 },
                 || {
                     if let (Some(dwm), Some(x_rows)) = (dwm.as_mut(), x_rows.as_ref()) {
-                        kernels::matmul_into(
+                        matmul(
+                            plan.bf16,
                             dwm,
                             Mat::t(&x_rows[rows_in(first) * plan.c_in..], plan.c_in),
                             Mat::rows(cols, g.cols()),
@@ -396,7 +415,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                 let dcols = scratch.as_mut();
                 for (first, n) in chunks(g.batch, per_chunk) {
                     let sub = g.with_batch(n);
-                    kernels::matmul_into(
+                    matmul(
+                        plan.bf16,
                         dcols,
                         Mat::rows(dy_chunk(first), plan.c_out),
                         Mat::rows(&wm, g.cols()),
@@ -418,7 +438,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                 for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
                     let sub = g.with_batch(n);
                     kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
-                    kernels::matmul_into(
+                    matmul(
+                        plan.bf16,
                         dwm,
                         Mat::t(dy_chunk(first), plan.c_out),
                         Mat::rows(cols, g.cols()),

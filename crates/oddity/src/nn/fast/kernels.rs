@@ -293,7 +293,7 @@ impl<'a> Mat<'a> {
         Self { data, rs: 1, cs: cols }
     }
     /// The last element a `rows × cols` view touches lies inside `data`.
-    fn fits(&self, rows: usize, cols: usize) -> bool {
+    pub(super) fn fits(&self, rows: usize, cols: usize) -> bool {
         rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
     }
 }

@@ -11,10 +11,12 @@
 //! (../shared/notes/speed-profile-2026-12-02.md, docs/bench/speed.md).
 
 mod autodiff;
+pub mod bf16;
 mod conv;
 mod kernels;
 mod layout;
 mod norm;
+mod precision;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +27,7 @@ use burn_flex::FlexTensor;
 pub use conv::{conv_transpose2d, conv2d};
 pub use kernels::shape_log as gemm_shapes;
 pub use norm::{Activation, BatchNormOutput, activation, batch_norm_act, batch_norm_eval_act};
+pub use precision::{Precision, PrecisionScope};
 
 thread_local! {
     static FAST: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };

@@ -335,3 +335,57 @@ fn a_stack_of_fast_layers_matches_burn_end_to_end() {
         close(&fast[k], &burn[k], &format!("stack {what}"));
     }
 }
+
+/// `precision = bf16`: outputs and gradients within bf16 rounding of burn's f32 ones (operands carry
+/// 8 significant bits), and not equal to them (the products did round).
+#[test]
+fn bf16_products_stay_within_bf16_rounding_of_f32() {
+    let dev = Device::flex().autodiff();
+    let _bf16 = super::Precision::Bf16.scope();
+    let mut differs = false;
+    let mut compare = |name: &str, r: [[Vec<f32>; 4]; 2]| {
+        let [fast, burn] = r;
+        for (i, what) in ["output", "dx", "dw", "db"].iter().enumerate() {
+            let scale = burn[i].iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            for (j, (x, y)) in fast[i].iter().zip(&burn[i]).enumerate() {
+                assert!((x - y).abs() <= 2e-2 * scale, "{name} {what}[{j}]: bf16 {x} vs f32 {y}");
+                differs |= x != y;
+            }
+        }
+    };
+    let conv: Conv2d = Conv2dConfig::new([8, 16], [4, 4])
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_bias(true)
+        .init(&dev);
+    let x = seeded([3, 8, 16, 16], 7, &dev);
+    compare(
+        "conv",
+        both(
+            &conv,
+            &x,
+            conv2d,
+            |l| l.weight.val(),
+            |l| l.bias.as_ref().map(Param::val),
+        ),
+    );
+    let up: ConvTranspose2d = ConvTranspose2dConfig::new([16, 8], [4, 4])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .init(&dev);
+    let x = seeded([3, 16, 8, 8], 8, &dev);
+    compare(
+        "transposed",
+        both(
+            &up,
+            &x,
+            conv_transpose2d,
+            |l| l.weight.val(),
+            |l| l.bias.as_ref().map(Param::val),
+        ),
+    );
+    assert!(
+        differs,
+        "bf16 products gave f32's values exactly: the precision was not applied"
+    );
+}
