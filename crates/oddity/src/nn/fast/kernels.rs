@@ -404,11 +404,11 @@ pub mod shape_log {
     static ON: AtomicBool = AtomicBool::new(false);
     static LOG: Mutex<BTreeMap<Shape, (u64, f64)>> = Mutex::new(BTreeMap::new());
 
-    pub(super) fn on() -> bool {
+    pub(in crate::nn::fast) fn on() -> bool {
         ON.load(Ordering::Relaxed)
     }
 
-    pub(super) fn add(shape: Shape, seconds: f64) {
+    pub(in crate::nn::fast) fn add(shape: Shape, seconds: f64) {
         if let Ok(mut log) = LOG.lock() {
             let e = log.entry(shape).or_insert((0, 0.0));
             e.0 += 1;
