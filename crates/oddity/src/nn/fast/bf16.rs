@@ -189,17 +189,18 @@ mod amx {
         unsafe { std::mem::transmute::<__m512bh, __m512i>(_mm512_cvtne2ps_pbh(hi, lo)) }
     }
 
-    /// B's columns `j0..j0 + 32` as k-steps of two tiles (columns 0–15, 16–31), each 16 k-pairs × 16
-    /// columns × 2 bf16.
+    /// k-step `s` of B (its rows `32·s ..`) for every block of 32 columns: `out[cb]` holds two tiles
+    /// (columns 0–15, 16–31 of the block), each 16 k-pairs × 16 columns × 2 bf16. Row pairs outside,
+    /// blocks inside: B is read row by row (column panels first read it 4 KiB apart, ~3× slower).
     #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-    unsafe fn pack_b(b: &Mat, k: usize, n: usize, j0: usize, out: &mut [u16]) {
+    pub(super) unsafe fn pack_b_step(b: &Mat, k: usize, n: usize, s: usize, out: &mut [u16]) {
         let idx = interleave();
-        for s in 0..k.div_ceil(STEP) {
-            for t in 0..2 {
-                let c0 = j0 + 16 * t;
-                let cols = n.saturating_sub(c0).min(16);
-                for kp in 0..16 {
-                    let kk = s * STEP + 2 * kp;
+        for kp in 0..16 {
+            let kk = s * STEP + 2 * kp;
+            for (cb, block) in out.chunks_mut(STEP_U16).enumerate() {
+                for t in 0..2 {
+                    let c0 = cb * BLOCK + 16 * t;
+                    let cols = n.saturating_sub(c0).min(16);
                     let row = |r: usize| {
                         if r < k {
                             unsafe { load16(b, r, c0, true, cols) }
@@ -208,8 +209,8 @@ mod amx {
                         }
                     };
                     let v = unsafe { _mm512_permutexvar_epi16(idx, to_bf16(row(kk), row(kk + 1))) };
-                    let at = s * STEP_U16 + t * TILE_U16 + kp * 32;
-                    unsafe { _mm512_storeu_si512(out[at..at + 32].as_mut_ptr().cast(), v) };
+                    let at = t * TILE_U16 + kp * 32;
+                    unsafe { _mm512_storeu_si512(block[at..at + 32].as_mut_ptr().cast(), v) };
                 }
             }
         }
@@ -217,7 +218,7 @@ mod amx {
 
     /// A's rows `i0..i0 + 32` as k-steps of two tiles (rows 0–15, 16–31), each 16 rows × 32 bf16.
     #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-    unsafe fn pack_a(a: &Mat, m: usize, k: usize, i0: usize, out: &mut [u16]) {
+    pub(super) unsafe fn pack_a(a: &Mat, m: usize, k: usize, i0: usize, out: &mut [u16]) {
         let steps = k.div_ceil(STEP);
         if a.rs == 1 && a.cs != 1 {
             // A stored transposed (k-major): pairs along k interleaved, then scattered down the tile rows.
@@ -266,8 +267,12 @@ mod amx {
 
     /// C's 32 × 32 block at `c` (row stride `ldc` bytes) (+)= packed A · packed B over `steps` k-steps.
     ///
+    /// B's steps lie `b_step` u16 apart.
+    ///
     /// SAFETY: tiles configured by `config`; `c` addresses 32 rows of 32 f32; `pa`, `pb` hold `steps` steps.
-    unsafe fn block(pa: &[u16], pb: &[u16], steps: usize, c: *mut f32, ldc: usize, load: bool) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn block(pa: &[u16], pb: &[u16], b_step: usize, steps: usize, c: *mut f32, ldc: usize, load: bool) {
+        debug_assert!(pa.len() >= steps * STEP_U16 && pb.len() >= (steps - 1) * b_step + STEP_U16);
         unsafe {
             let c1 = c.add(16);
             let c2 = c.byte_add(16 * ldc);
@@ -292,7 +297,7 @@ mod amx {
             }
             for s in 0..steps {
                 let a = pa.as_ptr().add(s * STEP_U16);
-                let b = pb.as_ptr().add(s * STEP_U16);
+                let b = pb.as_ptr().add(s * b_step);
                 asm!(
                     "tileloadd tmm4, [{a0} + {ld}*1]",
                     "tileloadd tmm6, [{b0} + {ld}*1]",
@@ -331,17 +336,19 @@ mod amx {
 
     /// The kernel calls of one block of rows, A packed. (Blocking k so that A's block stays in L1
     /// while B's panels pass measured no faster: 8, 32 or all steps per block alike, ±3 %.)
-    unsafe fn rows_kernel(rows: &mut [f32], pa: &[u16], pb: &[u16], steps: usize, n: usize, acc: bool) {
+    pub(super) unsafe fn rows_kernel(rows: &mut [f32], pa: &[u16], pb: &[u16], steps: usize, n: usize, acc: bool) {
         let cfg = config();
         let h = rows.len() / n;
         let mut tmp = [0f32; BLOCK * BLOCK];
         unsafe {
             asm!("ldtilecfg [{}]", in(reg) cfg.as_ptr(), options(nostack, readonly));
-            for (cb, pb) in pb.chunks(steps * STEP_U16).enumerate() {
+            let b_step = n.div_ceil(BLOCK) * STEP_U16;
+            for cb in 0..n.div_ceil(BLOCK) {
+                let pb = &pb[cb * STEP_U16..];
                 let j0 = cb * BLOCK;
                 let w = (n - j0).min(BLOCK);
                 if h == BLOCK && w == BLOCK {
-                    block(pa, pb, steps, rows.as_mut_ptr().add(j0), n * 4, acc);
+                    block(pa, pb, b_step, steps, rows.as_mut_ptr().add(j0), n * 4, acc);
                 } else {
                     if acc {
                         for r in 0..h {
@@ -349,7 +356,7 @@ mod amx {
                             tmp[r * BLOCK..r * BLOCK + w].copy_from_slice(src);
                         }
                     }
-                    block(pa, pb, steps, tmp.as_mut_ptr(), BLOCK * 4, acc);
+                    block(pa, pb, b_step, steps, tmp.as_mut_ptr(), BLOCK * 4, acc);
                     for r in 0..h {
                         rows[r * n + j0..r * n + j0 + w].copy_from_slice(&tmp[r * BLOCK..r * BLOCK + w]);
                     }
@@ -371,9 +378,9 @@ mod amx {
         acc: bool,
         threads: usize,
     ) {
-        let per_block = k.div_ceil(STEP) * STEP_U16;
-        with_buffer(&PACKED_B, n.div_ceil(BLOCK) * per_block, |pb| unsafe {
-            product(dst, a, b, pb, per_block, m, k, n, acc, threads)
+        let per_step = n.div_ceil(BLOCK) * STEP_U16;
+        with_buffer(&PACKED_B, k.div_ceil(STEP) * per_step, |pb| unsafe {
+            product(dst, a, b, pb, per_step, m, k, n, acc, threads)
         })
     }
 
@@ -383,18 +390,18 @@ mod amx {
         a: &Mat,
         b: &Mat,
         pb: &mut [u16],
-        per_block: usize,
+        per_step: usize,
         m: usize,
         k: usize,
         n: usize,
         acc: bool,
         threads: usize,
     ) {
-        let pack = |(cb, out): (usize, &mut [u16])| unsafe { pack_b(b, k, n, cb * BLOCK, out) };
+        let pack = |(s, out): (usize, &mut [u16])| unsafe { pack_b_step(b, k, n, s, out) };
         if threads > 1 {
-            pb.par_chunks_mut(per_block).enumerate().for_each(pack);
+            pb.par_chunks_mut(per_step).enumerate().for_each(pack);
         } else {
-            pb.chunks_mut(per_block).enumerate().for_each(pack);
+            pb.chunks_mut(per_step).enumerate().for_each(pack);
         }
         let pb = &*pb;
         let run = |(rb, rows): (usize, &mut [f32])| unsafe { rows_block(rows, rb * BLOCK, a, pb, m, k, n, acc) };
@@ -466,6 +473,82 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// `cargo test --release -p oddity --lib bf16::timing -- --ignored --nocapture`: the products'
+    /// rates on shapes of a GANomaly step, warm buffers, one thread.
+    #[test]
+    #[ignore]
+    fn rates() {
+        for &(m, k, n, t) in &[
+            (1024, 1024, 128, false),
+            (128, 1024, 1024, true),
+            (512, 2048, 256, false),
+        ] {
+            let av: Vec<f32> = (0..m * k).map(|i| (i % 97) as f32 / 97.0).collect();
+            let bv: Vec<f32> = (0..k * n).map(|i| (i % 89) as f32 / 89.0).collect();
+            let mut c = vec![0f32; m * n];
+            let a = || if t { Mat::t(&av, m) } else { Mat::rows(&av, k) };
+            for allow in [true, false] {
+                product(&mut c, a(), Mat::rows(&bv, n), [m, k, n], false, 1, allow);
+                let reps = 20;
+                let t0 = std::time::Instant::now();
+                for _ in 0..reps {
+                    product(&mut c, a(), Mat::rows(&bv, n), [m, k, n], false, 1, allow);
+                }
+                let s = t0.elapsed().as_secs_f64() / reps as f64;
+                let mut f = c.clone();
+                let t1 = std::time::Instant::now();
+                for _ in 0..reps {
+                    kernels::matmul_into(&mut f, a(), Mat::rows(&bv, n), m, k, n, false, 1);
+                }
+                let sf = t1.elapsed().as_secs_f64() / reps as f64;
+                if allow && amx() {
+                    let steps = k.div_ceil(32);
+                    let mut pb = vec![0u16; n.div_ceil(32) * steps * 1024];
+                    let mut pa = vec![0u16; steps * 1024];
+                    let b = Mat::rows(&bv, n);
+                    let t2 = std::time::Instant::now();
+                    for _ in 0..reps {
+                        for (s, out) in pb.chunks_mut(n.div_ceil(32) * 1024).enumerate() {
+                            unsafe { amx::pack_b_step(&b, k, n, s, out) };
+                        }
+                    }
+                    let tb = t2.elapsed().as_secs_f64() / reps as f64;
+                    let t3 = std::time::Instant::now();
+                    for _ in 0..reps {
+                        for rb in 0..m.div_ceil(32) {
+                            unsafe { amx::pack_a(&a(), m, k, rb * 32, &mut pa) };
+                        }
+                    }
+                    let ta = t3.elapsed().as_secs_f64() / reps as f64;
+                    let t4 = std::time::Instant::now();
+                    for _ in 0..reps {
+                        for rows in c.chunks_mut(32 * n) {
+                            unsafe { amx::rows_kernel(rows, &pa, &pb, steps, n, false) };
+                        }
+                    }
+                    let tk = t4.elapsed().as_secs_f64() / reps as f64;
+                    eprintln!(
+                        "  pack_b {:.3} ms, pack_a {:.3} ms, kernels {:.3} ms",
+                        tb * 1e3,
+                        ta * 1e3,
+                        tk * 1e3
+                    );
+                }
+                eprintln!(
+                    "{m}x{k}x{n} transposed {t} amx {allow}: {:.3} ms, {:.0} GFLOP/s (f32 gemm {:.3} ms)",
+                    s * 1e3,
+                    2.0 * (m * k * n) as f64 / s / 1e9,
+                    sf * 1e3
+                );
             }
         }
     }
