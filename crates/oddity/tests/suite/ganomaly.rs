@@ -9,7 +9,7 @@ use oddity::Error;
 use oddity::data::{Dataset, Labels, Loaded};
 use oddity::detector::{Common, Detector, FitContext, Model};
 use oddity::metrics::roc_auc;
-use oddity::models::ganomaly::{BnAtScore, Ganomaly, GanomalyConfig};
+use oddity::models::ganomaly::{BnAtScore, Ganomaly, GanomalyConfig, Precision};
 use oddity::progress::Silent;
 
 const MNIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-small");
@@ -138,6 +138,34 @@ fn same_seed_same_scores() {
     assert_eq!(a, fit(&cfg, &train, 3).score(&test).unwrap());
     assert_ne!(a, fit(&cfg, &train, 4).score(&test).unwrap());
     assert!(a.iter().all(|s| s.is_finite() && *s >= 0.0));
+}
+
+/// `precision = bf16` (bf16 products, f32 sums and weights): same seed, same scores; not f32's scores
+/// (the products did round), but near them after one short epoch.
+#[test]
+fn bf16_precision_is_deterministic_and_near_f32() {
+    let (train, test, _) = loco();
+    let train = train.select(&(0..300).collect::<Vec<_>>()).unwrap();
+    let test = test.select(&(0..100).collect::<Vec<_>>()).unwrap();
+    let f32_cfg = GanomalyConfig {
+        ngf: 8,
+        ndf: 8,
+        ..small(1)
+    };
+    let bf16_cfg = GanomalyConfig {
+        precision: Precision::Bf16,
+        ..f32_cfg.clone()
+    };
+    let a = fit(&bf16_cfg, &train, 3).score(&test).unwrap();
+    assert_eq!(a, fit(&bf16_cfg, &train, 3).score(&test).unwrap());
+    let f = fit(&f32_cfg, &train, 3).score(&test).unwrap();
+    assert_ne!(a, f);
+    let scale = f.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = a.iter().zip(&f).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(
+        worst <= 0.1 * scale,
+        "bf16 scores differ from f32 by up to {worst} (scale {scale})"
+    );
 }
 
 /// Through the detector wrapper: threshold from the training scores, and typed errors for

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use autoencoder::{Autoencoder, InputShape};
 pub use clustering_layer::{kl_loss, kmeans_loss, soft_assign, sq_distances, target_distribution};
-pub use config::{Arch, ClusterLoss, DeepClusterConfig, ScoreKind, Weighting};
+pub use config::{Arch, ClusterLoss, DeepClusterConfig, Precision, ScoreKind, Weighting};
 pub use train::schedule;
 
 use crate::checkpoint::{self, Checkpointer};

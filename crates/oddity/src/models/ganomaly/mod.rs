@@ -52,7 +52,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-pub use config::{BnAtScore, GanomalyConfig, ScoreNorm};
+pub use config::{BnAtScore, GanomalyConfig, Precision, ScoreNorm};
 pub use loss::{adversarial, bce, contextual, discriminator, encoder};
 pub use nets::{BnMode, Decoder, Encoder, GenOutput, NetD, NetG};
 
