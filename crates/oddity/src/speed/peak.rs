@@ -24,6 +24,7 @@ const SIMD_FLAGS: &[&str] = &[
     "avx512bw",
     "avx512vl",
     "avx512_bf16",
+    "amx_bf16",
 ];
 
 impl CpuInfo {
@@ -59,6 +60,8 @@ fn has(flag: &str) -> bool {
         "avx512bw" => is_x86_feature_detected!("avx512bw"),
         "avx512vl" => is_x86_feature_detected!("avx512vl"),
         "avx512_bf16" => is_x86_feature_detected!("avx512bf16"),
+        // Usable: present and granted by the OS (nn::fast::bf16).
+        "amx_bf16" => crate::nn::fast::bf16::amx(),
         _ => false,
     }
 }
@@ -71,7 +74,7 @@ fn has(_flag: &str) -> bool {
 /// One SIMD unit's measured peak over all threads.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Peak {
-    /// `avx2-fma`, `avx512-fma` or `avx512-bf16-dot`.
+    /// `avx2-fma`, `avx512-fma`, `avx512-bf16-dot` or `amx-bf16` (tile products, `tdpbf16ps`).
     pub unit: &'static str,
     pub gflops_per_second: f64,
 }
@@ -81,7 +84,7 @@ pub fn measure(threads: usize) -> Vec<Peak> {
     let mut peaks = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
-        let units: [(&'static str, bool, fn(u64) -> (f32, f64)); 3] = [
+        let units: [(&'static str, bool, fn(u64) -> (f32, f64)); 4] = [
             ("avx2-fma", has("avx2") && has("fma"), x86::avx2_fma),
             ("avx512-fma", has("avx512f"), x86::avx512_fma),
             (
@@ -89,6 +92,7 @@ pub fn measure(threads: usize) -> Vec<Peak> {
                 has("avx512f") && has("avx512_bf16"),
                 x86::avx512_bf16,
             ),
+            ("amx-bf16", has("amx_bf16"), crate::nn::fast::bf16::amx_peak),
         ];
         for (unit, present, kernel) in units {
             if present {
@@ -104,7 +108,7 @@ pub fn measure(threads: usize) -> Vec<Peak> {
     peaks
 }
 
-/// The widest unit's peak: what "of peak" divides by (bf16 rates are a row of their own).
+/// The widest f32 unit's peak: what "of peak" divides by (bf16 units are rows of their own).
 pub fn widest_f32(peaks: &[Peak]) -> Option<&Peak> {
     peaks
         .iter()
@@ -233,5 +237,11 @@ mod tests {
             assert!(widest_f32(&peaks).is_some());
         }
         assert!(peaks.iter().all(|p| p.gflops_per_second.is_finite()));
+        // The tile unit, where the OS grants it, multiplies several times faster than any SIMD unit.
+        if cpu.simd.contains(&"amx_bf16") {
+            let amx = peaks.iter().find(|p| p.unit == "amx-bf16").expect("AMX unit measured");
+            let simd = widest_f32(&peaks).map_or(0.0, |p| p.gflops_per_second);
+            assert!(amx.gflops_per_second > 2.0 * simd, "{amx:?} vs {simd}");
+        }
     }
 }

@@ -32,6 +32,19 @@ pub fn amx() -> bool {
     }
 }
 
+/// The tile unit's own rate (`oddity bench speed`'s `amx-bf16` peak): `iters / 10` rounds of four
+/// `tdpbf16ps` on 2 × 2 accumulator tiles, operands in registers; (a value to keep, flops). Zero flops
+/// without AMX.
+pub fn amx_peak(iters: u64) -> (f32, f64) {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if amx::available() {
+        // SAFETY: AMX present and granted.
+        return unsafe { amx::peak(iters / 10) };
+    }
+    let _ = iters;
+    (0.0, 0.0)
+}
+
 /// `dst[m×n] (+)= bf16(a)[m×k] · bf16(b)[k×n]` in f32, as [`kernels::matmul_into`].
 #[allow(clippy::too_many_arguments)]
 pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize, accumulate: bool, threads: usize) {
@@ -364,6 +377,34 @@ mod amx {
             }
             asm!("tilerelease", options(nostack, nomem));
         }
+    }
+
+    /// SAFETY: AMX available ([`available`]).
+    pub unsafe fn peak(rounds: u64) -> (f32, f64) {
+        let cfg = config();
+        let ones = [0x3f80u16; TILE_U16];
+        let mut out = [0f32; 256];
+        unsafe {
+            asm!("ldtilecfg [{}]", in(reg) cfg.as_ptr(), options(nostack, readonly));
+            asm!(
+                "tilezero tmm0", "tilezero tmm1", "tilezero tmm2", "tilezero tmm3",
+                "tileloadd tmm4, [{p} + {ld}*1]", "tileloadd tmm5, [{p} + {ld}*1]",
+                "tileloadd tmm6, [{p} + {ld}*1]", "tileloadd tmm7, [{p} + {ld}*1]",
+                p = in(reg) ones.as_ptr(), ld = in(reg) 64usize, options(nostack, readonly),
+            );
+            for _ in 0..rounds {
+                asm!(
+                    "tdpbf16ps tmm0, tmm4, tmm6",
+                    "tdpbf16ps tmm1, tmm4, tmm7",
+                    "tdpbf16ps tmm2, tmm5, tmm6",
+                    "tdpbf16ps tmm3, tmm5, tmm7",
+                    options(nostack, nomem),
+                );
+            }
+            asm!("tilestored [{p} + {ld}*1], tmm0", p = in(reg) out.as_mut_ptr(), ld = in(reg) 64usize, options(nostack));
+            asm!("tilerelease", options(nostack, nomem));
+        }
+        (out[0], rounds as f64 * 4.0 * 16.0 * 16.0 * 32.0 * 2.0)
     }
 
     /// SAFETY: AMX available ([`available`]); the views address only elements inside their slices.
