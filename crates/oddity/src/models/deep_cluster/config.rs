@@ -148,8 +148,9 @@ pub struct DeepClusterConfig {
     pub pretrained: String,
     /// Arithmetic of the convolutions' products in pretraining and fine-tuning steps: `f32` (default)
     /// or `bf16` (operands rounded to bf16, f32 sums and master weights, like PyTorch's bf16
-    /// autocast; on AMX tiles where the CPU has them). Embeddings, targets and k-means stay f32. The
-    /// papers' Keras code trains in f32; issue 16. The MLP variant has no convolutions: no effect.
+    /// autocast; on AMX tiles where the CPU has them, the same rounding at f32 speed on other CPUs).
+    /// CPU only: GPU devices train in f32. Embeddings, targets and k-means stay f32. The papers'
+    /// Keras code trains in f32; issue 16. The MLP variant has no convolutions: no effect.
     pub precision: Precision,
 }
 

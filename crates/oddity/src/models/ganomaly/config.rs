@@ -115,8 +115,9 @@ pub struct GanomalyConfig {
     pub bn_at_score: BnAtScore,
     /// Arithmetic of the convolutions' products in training steps: `f32` (default) or `bf16`
     /// (operands rounded to bf16, f32 sums and master weights, like PyTorch's bf16 autocast; on AMX
-    /// tiles where the CPU has them). Scoring and validation stay f32. Not in the paper or the
-    /// official code (f32); issue 16.
+    /// tiles where the CPU has them, the same rounding at f32 speed on other CPUs). CPU only: GPU
+    /// devices train in f32. Scoring and validation stay f32. Not in the paper or the official code
+    /// (f32); issue 16.
     pub precision: Precision,
 }
 
