@@ -202,6 +202,27 @@ mod amx {
         unsafe { std::mem::transmute::<__m512bh, __m512i>(_mm512_cvtne2ps_pbh(hi, lo)) }
     }
 
+    /// Which way a view is read for [`k_pair`]: B along its rows (k indexes rows), a k-major A along
+    /// its columns (k indexes columns).
+    #[derive(Clone, Copy)]
+    enum Along {
+        Row,
+        Column,
+    }
+
+    /// The k-indices `kk` and `kk + 1` (zero at and beyond `k`), 16 values each from position `from`
+    /// of the other dimension (`valid` of them real), as 16 bf16 pairs `(x[kk], x[kk + 1])`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+    unsafe fn k_pair(x: &Mat, kk: usize, k: usize, from: usize, valid: usize, along: Along, idx: __m512i) -> __m512i {
+        let line = |l: usize| match (l < k, along) {
+            (false, _) => _mm512_setzero_ps(),
+            (true, Along::Row) => unsafe { load16(x, l, from, true, valid) },
+            (true, Along::Column) => unsafe { load16(x, from, l, false, valid) },
+        };
+        unsafe { _mm512_permutexvar_epi16(idx, to_bf16(line(kk), line(kk + 1))) }
+    }
+
     /// k-step `s` of B (its rows `32·s ..`) for every block of 32 columns: `out[cb]` holds two tiles
     /// (columns 0–15, 16–31 of the block), each 16 k-pairs × 16 columns × 2 bf16. Row pairs outside,
     /// blocks inside: B is read row by row (column panels first read it 4 KiB apart, ~3× slower).
@@ -214,14 +235,7 @@ mod amx {
                 for t in 0..2 {
                     let c0 = cb * BLOCK + 16 * t;
                     let cols = n.saturating_sub(c0).min(16);
-                    let row = |r: usize| {
-                        if r < k {
-                            unsafe { load16(b, r, c0, true, cols) }
-                        } else {
-                            _mm512_setzero_ps()
-                        }
-                    };
-                    let v = unsafe { _mm512_permutexvar_epi16(idx, to_bf16(row(kk), row(kk + 1))) };
+                    let v = unsafe { k_pair(b, kk, k, c0, cols, Along::Row, idx) };
                     let at = t * TILE_U16 + kp * 32;
                     unsafe { _mm512_storeu_si512(block[at..at + 32].as_mut_ptr().cast(), v) };
                 }
@@ -245,14 +259,7 @@ mod amx {
                     let rows = m.saturating_sub(r0).min(16);
                     for kp in 0..16 {
                         let kk = s * STEP + 2 * kp;
-                        let col = |c: usize| {
-                            if c < k {
-                                unsafe { load16(a, r0, c, false, rows) }
-                            } else {
-                                _mm512_setzero_ps()
-                            }
-                        };
-                        let v = unsafe { _mm512_permutexvar_epi16(idx, to_bf16(col(kk), col(kk + 1))) };
+                        let v = unsafe { k_pair(a, kk, k, r0, rows, Along::Column, idx) };
                         let at = s * STEP_U16 + t * TILE_U16;
                         let tile = &mut out[at..at + TILE_U16];
                         // SAFETY: dword kp of rows 0..16 of a 16 × 16-dword tile.
