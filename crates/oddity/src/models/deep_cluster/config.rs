@@ -340,6 +340,15 @@ mod tests {
     }
 
     #[test]
+    fn precision_is_f32_by_default_and_names_are_checked() {
+        assert_eq!(DeepClusterConfig::default().precision, Precision::F32);
+        let c: DeepClusterConfig = serde_json::from_value(serde_json::json!({"precision": "bf16"})).unwrap();
+        assert_eq!(c.precision, Precision::Bf16);
+        let err = serde_json::from_value::<DeepClusterConfig>(serde_json::json!({"precision": "half"}));
+        assert!(err.is_err_and(|e| e.to_string().contains("half")));
+    }
+
+    #[test]
     fn augment_shift_must_be_a_fraction_below_one() {
         assert_eq!(field(with(|c| c.augment_shift = -0.1)), "augment_shift");
         assert_eq!(field(with(|c| c.augment_shift = 1.0)), "augment_shift");

@@ -306,6 +306,7 @@ mod tests {
         assert_eq!((c.lr, c.beta1, c.beta2), (2e-4, 0.5, 0.999));
         assert_eq!((c.batch_size, c.epochs), (64, 15));
         assert_eq!((c.score_norm, c.bn_at_score), (ScoreNorm::L1, BnAtScore::Auto));
+        assert_eq!(c.precision, Precision::F32);
         assert!(c.validate().is_ok());
         let parsed: GanomalyConfig = serde_json::from_value(json!({})).unwrap();
         assert_eq!(parsed, c);
@@ -319,6 +320,12 @@ mod tests {
             assert_eq!(serde_json::to_value(mode).unwrap(), json!(mode.name()));
         }
         assert!(serde_json::from_value::<GanomalyConfig>(json!({"score_norm": "l3"})).is_err());
+        let c: GanomalyConfig = serde_json::from_value(json!({"precision": "bf16"})).unwrap();
+        assert_eq!(c.precision, Precision::Bf16);
+        for p in [Precision::F32, Precision::Bf16] {
+            assert_eq!(serde_json::to_value(p).unwrap(), json!(p.name()));
+        }
+        assert!(serde_json::from_value::<GanomalyConfig>(json!({"precision": "fp8"})).is_err());
         assert!(serde_json::from_value::<GanomalyConfig>(json!({"nzz": 3})).is_err());
     }
 
