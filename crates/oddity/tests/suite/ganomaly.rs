@@ -123,9 +123,8 @@ fn the_demo_run_with_the_default_batch_norm_mode_ranks_anomalies_first() {
     assert!(auc > 0.75, "the demo's default GANomaly row has ROC-AUC {auc} <= 0.75");
 }
 
-/// 300 training digits, ngf = ndf = 8, one epoch: same seed, same scores; other seed, other scores.
-#[test]
-fn same_seed_same_scores() {
+/// 300 training digits, 100 test digits, and a tiny one-epoch config (ngf = ndf = 8).
+fn small_run() -> (Dataset, Dataset, GanomalyConfig) {
     let (train, test, _) = loco();
     let train = train.select(&(0..300).collect::<Vec<_>>()).unwrap();
     let test = test.select(&(0..100).collect::<Vec<_>>()).unwrap();
@@ -134,24 +133,24 @@ fn same_seed_same_scores() {
         ndf: 8,
         ..small(1)
     };
+    (train, test, cfg)
+}
+
+/// [`small_run`]: same seed, same scores; other seed, other scores.
+#[test]
+fn same_seed_same_scores() {
+    let (train, test, cfg) = small_run();
     let a = fit(&cfg, &train, 3).score(&test).unwrap();
     assert_eq!(a, fit(&cfg, &train, 3).score(&test).unwrap());
     assert_ne!(a, fit(&cfg, &train, 4).score(&test).unwrap());
     assert!(a.iter().all(|s| s.is_finite() && *s >= 0.0));
 }
 
-/// `precision = bf16` (bf16 products, f32 sums and weights): same seed, same scores; not f32's scores
+/// [`small_run`] with `precision = bf16` (bf16 products, f32 sums and weights): same seed, same scores; not f32's scores
 /// (the products did round), but near them after one short epoch.
 #[test]
 fn bf16_precision_is_deterministic_and_near_f32() {
-    let (train, test, _) = loco();
-    let train = train.select(&(0..300).collect::<Vec<_>>()).unwrap();
-    let test = test.select(&(0..100).collect::<Vec<_>>()).unwrap();
-    let f32_cfg = GanomalyConfig {
-        ngf: 8,
-        ndf: 8,
-        ..small(1)
-    };
+    let (train, test, f32_cfg) = small_run();
     let bf16_cfg = GanomalyConfig {
         precision: Precision::Bf16,
         ..f32_cfg.clone()
