@@ -62,22 +62,11 @@ fn product(dst: &mut [f32], a: Mat, b: Mat, [m, k, n]: [usize; 3], accumulate: b
     }
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if allow_amx && amx::available() {
-        let started = kernels::shape_log::on().then(std::time::Instant::now);
+        let shape = kernels::logged_shape(&a, &b, [m, k, n], accumulate, threads);
         // SAFETY: the assertion above bounds every element the views address; AMX is present and granted.
-        unsafe { amx::matmul_into(dst, &a, &b, m, k, n, accumulate, threads) };
-        if let Some(t) = started {
-            let shape = kernels::shape_log::Shape {
-                m,
-                k,
-                n,
-                a_col_major: a.rs == 1 && a.cs != 1,
-                b_col_major: b.rs == 1 && b.cs != 1,
-                accumulate,
-                threads,
-            };
-            kernels::shape_log::add(shape, t.elapsed().as_secs_f64());
-        }
-        return;
+        return kernels::shape_log::timed(shape, || unsafe {
+            amx::matmul_into(dst, &a, &b, m, k, n, accumulate, threads)
+        });
     }
     let (ar, br) = (rounded(&a, m, k), rounded(&b, k, n));
     kernels::matmul_into(dst, Mat::rows(&ar, k), Mat::rows(&br, n), m, k, n, accumulate, threads);

@@ -315,15 +315,20 @@ pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize
         }
         return;
     }
-    let started = shape_log::on().then(std::time::Instant::now);
     let parallelism = if threads > 1 && m * n * k >= 1 << 18 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
+    let used = if matches!(parallelism, gemm::Parallelism::None) {
+        1
+    } else {
+        threads
+    };
+    let shape = logged_shape(&a, &b, [m, k, n], accumulate, used);
     // SAFETY: the assertion above checked that every element the views address lies inside the
     // operands and that `dst` holds a row-major m×n matrix (column stride 1, row stride n).
-    unsafe {
+    shape_log::timed(shape, || unsafe {
         gemm::gemm(
             m,
             n,
@@ -345,22 +350,25 @@ pub fn matmul_into(dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: usize
             false,
             parallelism,
         );
-    }
-    if let Some(t) = started {
-        let shape = shape_log::Shape {
-            m,
-            k,
-            n,
-            a_col_major: a.rs == 1 && a.cs != 1,
-            b_col_major: b.rs == 1 && b.cs != 1,
-            accumulate,
-            threads: if matches!(parallelism, gemm::Parallelism::None) {
-                1
-            } else {
-                threads
-            },
-        };
-        shape_log::add(shape, t.elapsed().as_secs_f64());
+    });
+}
+
+/// How the shape log records a product `[m×k] · [k×n]` of these views on `threads` threads.
+pub(super) fn logged_shape(
+    a: &Mat,
+    b: &Mat,
+    [m, k, n]: [usize; 3],
+    accumulate: bool,
+    threads: usize,
+) -> shape_log::Shape {
+    shape_log::Shape {
+        m,
+        k,
+        n,
+        a_col_major: a.rs == 1 && a.cs != 1,
+        b_col_major: b.rs == 1 && b.cs != 1,
+        accumulate,
+        threads,
     }
 }
 
@@ -404,11 +412,22 @@ pub mod shape_log {
     static ON: AtomicBool = AtomicBool::new(false);
     static LOG: Mutex<BTreeMap<Shape, (u64, f64)>> = Mutex::new(BTreeMap::new());
 
-    pub(in crate::nn::fast) fn on() -> bool {
+    fn on() -> bool {
         ON.load(Ordering::Relaxed)
     }
 
-    pub(in crate::nn::fast) fn add(shape: Shape, seconds: f64) {
+    /// Runs the product `f`, adding its time under `shape` while the log is on.
+    pub(in crate::nn::fast) fn timed<R>(shape: Shape, f: impl FnOnce() -> R) -> R {
+        if !on() {
+            return f();
+        }
+        let started = std::time::Instant::now();
+        let r = f();
+        add(shape, started.elapsed().as_secs_f64());
+        r
+    }
+
+    fn add(shape: Shape, seconds: f64) {
         if let Ok(mut log) = LOG.lock() {
             let e = log.entry(shape).or_insert((0, 0.0));
             e.0 += 1;
