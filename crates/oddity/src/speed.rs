@@ -11,7 +11,6 @@ pub mod peak;
 
 use std::time::Instant;
 
-use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -184,7 +183,7 @@ pub fn dcec_pretrain(
     let ad = device.clone().autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut ae = Some(Autoencoder::init(&cfg, input, &ad, &mut rng)?);
-    let mut opt = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut opt = crate::nn::fast::adam(0.9, 0.999, 1e-8, None);
     let data = uniform(batch * input.dim(), &mut rng);
     let mut times = timed(plan, || {
         let x: Tensor<2> = Tensor::from_data(TensorData::new(data.clone(), [batch, input.dim()]), &ad);

@@ -8,7 +8,6 @@
 //! on batches drawn from one seeded shuffle of the images. Which path runs is the calling thread's
 //! [`crate::nn::fast::set_fast_kernels`] setting.
 
-use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -109,7 +108,7 @@ pub fn dcec(
     let ad = device.clone().autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut net = Autoencoder::init(cfg, input, &ad, &mut rng)?;
-    let mut opt = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut opt = crate::nn::fast::adam(0.9, 0.999, 1e-8, None);
     let dim = input.dim();
     let mut losses = Vec::with_capacity(steps);
     for idx in batches(data.n(), cfg.batch_size, steps, &mut rng)? {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{Module, Param};
-use burn::optim::AdamConfig;
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -71,13 +71,9 @@ fn mse(x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
 
 /// Adam with the Keras / PyTorch defaults (β 0.9 / 0.999, ε 1e-8; burn's default ε is 1e-5).
 /// With `clip_norm` > 0, each parameter tensor's gradient is clipped to that norm.
-fn adam(cfg: &DeepClusterConfig) -> AdamConfig {
-    let adam = AdamConfig::new().with_beta_1(0.9).with_beta_2(0.999).with_epsilon(1e-8);
-    if cfg.clip_norm > 0.0 {
-        adam.with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip_norm as f32)))
-    } else {
-        adam
-    }
+fn adam(cfg: &DeepClusterConfig) -> ModuleOptimizer {
+    let clipping = (cfg.clip_norm > 0.0).then(|| GradientClippingConfig::Norm(cfg.clip_norm as f32));
+    crate::nn::fast::adam(0.9, 0.999, 1e-8, clipping)
 }
 
 /// What pretraining carries from one epoch to the next besides the autoencoder and optimiser.
@@ -107,7 +103,7 @@ pub(crate) fn pretrain(
     ckpt: Option<&Checkpointer>,
 ) -> Result<Autoencoder> {
     let mut ae = Autoencoder::init(cfg, input, ad, rng)?;
-    let mut opt = adam(cfg).init();
+    let mut opt = adam(cfg);
     let bs = cfg.batch_size.min(x.n);
     let mut order: Vec<usize> = (0..x.n).collect();
     let start = Instant::now();
@@ -248,7 +244,7 @@ pub(crate) fn cluster(
     };
 
     // Stage 3: fine-tuning.
-    let mut opt = adam(cfg).init();
+    let mut opt = adam(cfg);
     let mut order: Vec<usize> = (0..x.n).collect();
     order.shuffle(rng);
     let bs = cfg.batch_size.min(x.n);

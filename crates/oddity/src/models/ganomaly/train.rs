@@ -15,7 +15,7 @@
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -154,18 +154,13 @@ impl Nets {
     pub(crate) fn new(cfg: &GanomalyConfig, device: &Device, rng: &mut ChaCha8Rng) -> Self {
         let netg = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device).dcgan_init(rng);
         let netd = NetD::new(cfg.isize, cfg.nc, cfg.ndf, cfg.extralayers, device).dcgan_init(rng);
-        let mut adam = AdamConfig::new()
-            .with_beta_1(cfg.beta1 as f32)
-            .with_beta_2(cfg.beta2 as f32)
-            .with_epsilon(1e-8);
-        if cfg.clip_norm > 0.0 {
-            adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip_norm as f32)));
-        }
+        let clipping = (cfg.clip_norm > 0.0).then(|| GradientClippingConfig::Norm(cfg.clip_norm as f32));
+        let adam = || crate::nn::fast::adam(cfg.beta1 as f32, cfg.beta2 as f32, 1e-8, clipping.clone());
         Nets {
             netg,
             netd,
-            opt_g: adam.init(),
-            opt_d: adam.init(),
+            opt_g: adam(),
+            opt_d: adam(),
         }
     }
 }

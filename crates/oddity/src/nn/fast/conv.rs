@@ -208,7 +208,7 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
     let w = values(w);
     let [_, c_out, out_h, out_w] = plan.out_shape();
     let out_per_image = c_out * out_h * out_w;
-    let mut out = vec![0.0f32; g.batch * out_per_image];
+    let mut out = kernels::zeroed(g.batch * out_per_image);
     let per_chunk = g.images_per_chunk();
     // A convolution's weight goes to the product as B = Wᵀ stored row-major ([kk·c_in × c_out]).
     let wm = if plan.transposed {
@@ -300,7 +300,7 @@ impl Scratch {
     fn take(len: usize) -> Self {
         let mut buf = SCRATCH.take();
         if buf.len() < len {
-            buf = vec![0.0; len];
+            buf = kernels::zeroed(len);
         }
         Self { buf, len }
     }
@@ -347,7 +347,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     let per_chunk = g.images_per_chunk();
     let cols_len = per_chunk * g.rows_per_image() * g.cols();
     let rows_in = |first: usize| first * g.rows_per_image();
-    let mut dx = need[0].then(|| vec![0.0f32; x_shape.iter().product()]);
+    let mut dx = need[0].then(|| kernels::zeroed(x_shape.iter().product()));
     let mut dwm = need[1].then(|| vec![0.0f32; g.cols() * if plan.transposed { plan.c_in } else { plan.c_out }]);
     // The input and weight gradients are two products of equal cost: they run side by side, each
     // on half of the threads (better use of 2 cores than splitting each small product in two). One

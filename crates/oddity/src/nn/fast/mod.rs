@@ -1,6 +1,6 @@
 //! The image models' layers on fast `flex` CPU kernels: 2-D convolutions as GEMMs over chunks of the
 //! batch ([`conv2d`], [`conv_transpose2d`]) and batch norm fused with its activation
-//! ([`batch_norm_act`]), forward and backward.
+//! ([`batch_norm_act`]), forward and backward; Adam as one pass per parameter ([`adam`]).
 //!
 //! Each function takes burn's own layers and tensors (weights and model files are unchanged) and
 //! computes the same function as burn's composition. On a `flex` tensor — with or without autodiff —
@@ -10,6 +10,7 @@
 //! copies. Why: burn-flex runs these layers as many small per-image GEMMs and elementwise passes
 //! (../shared/notes/speed-profile-2026-12-02.md, docs/bench/speed.md).
 
+mod adam;
 mod autodiff;
 pub mod bf16;
 mod conv;
@@ -24,6 +25,7 @@ use burn::tensor::Tensor;
 use burn_dispatch::{BackendTensor, DispatchAutodiffContext, DispatchTensor, DispatchTensorKind};
 use burn_flex::FlexTensor;
 
+pub use adam::adam;
 pub use conv::{conv_transpose2d, conv2d};
 pub use kernels::shape_log as gemm_shapes;
 pub use norm::{Activation, BatchNormOutput, activation, batch_norm_act, batch_norm_eval_act};

@@ -195,7 +195,7 @@ fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f
     // One copy of the loop per activation, so each compiles to vector code.
     fn with(x: &[f32], scale: &[f32], shift: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
         let c = scale.len().max(1);
-        let mut out = vec![0.0f32; x.len()];
+        let mut out = super::kernels::zeroed(x.len());
         out.par_chunks_mut(c * STAT_ROWS)
             .zip(x.par_chunks(c * STAT_ROWS))
             .for_each(|(o, x)| {
@@ -217,7 +217,7 @@ fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f
 /// `dy · act'(y)` elementwise, one copy of the loop per activation (see [`affine_act`]).
 fn act_grad(y: &[f32], dy: &[f32], act: Activation) -> Vec<f32> {
     fn with(y: &[f32], dy: &[f32], slope: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
-        let mut dx = vec![0.0f32; y.len()];
+        let mut dx = super::kernels::zeroed(y.len());
         dx.par_chunks_mut(4096)
             .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
             .for_each(|(o, (y, dy))| {
