@@ -72,7 +72,7 @@ fn mse(x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
 /// Adam with the Keras / PyTorch defaults (β 0.9 / 0.999, ε 1e-8; burn's default ε is 1e-5).
 /// With `clip_norm` > 0, each parameter tensor's gradient is clipped to that norm.
 fn adam(cfg: &DeepClusterConfig) -> ModuleOptimizer {
-    let clipping = (cfg.clip_norm > 0.0).then(|| GradientClippingConfig::Norm(cfg.clip_norm as f32));
+    let clipping = (cfg.clip_norm > 0.0).then_some(GradientClippingConfig::Norm(cfg.clip_norm as f32));
     crate::nn::fast::adam(0.9, 0.999, 1e-8, clipping)
 }
 

@@ -154,7 +154,7 @@ impl Nets {
     pub(crate) fn new(cfg: &GanomalyConfig, device: &Device, rng: &mut ChaCha8Rng) -> Self {
         let netg = NetG::new(cfg.isize, cfg.nz, cfg.nc, cfg.ngf, cfg.extralayers, device).dcgan_init(rng);
         let netd = NetD::new(cfg.isize, cfg.nc, cfg.ndf, cfg.extralayers, device).dcgan_init(rng);
-        let clipping = (cfg.clip_norm > 0.0).then(|| GradientClippingConfig::Norm(cfg.clip_norm as f32));
+        let clipping = (cfg.clip_norm > 0.0).then_some(GradientClippingConfig::Norm(cfg.clip_norm as f32));
         let adam = || crate::nn::fast::adam(cfg.beta1 as f32, cfg.beta2 as f32, 1e-8, clipping.clone());
         Nets {
             netg,
