@@ -1,6 +1,8 @@
 //! 2-D convolutions and transposed convolutions (f32, groups = 1) as one batched GEMM per product
 //! (see [`super::kernels`]), forward and backward.
 
+use std::mem::MaybeUninit;
+
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
@@ -201,6 +203,26 @@ fn matmul(bf16: bool, dst: &mut [f32], a: Mat, b: Mat, m: usize, k: usize, n: us
     }
 }
 
+/// [`matmul`] without `accumulate`, into values not yet initialised (its first `m·n` are written).
+#[allow(clippy::too_many_arguments)]
+fn matmul_fresh(
+    bf16: bool,
+    dst: &mut [MaybeUninit<f32>],
+    a: Mat,
+    b: Mat,
+    m: usize,
+    k: usize,
+    n: usize,
+    threads: usize,
+) {
+    if bf16 {
+        let dst = kernels::zero_init(&mut dst[..m * n]);
+        super::bf16::matmul_into(dst, a, b, m, k, n, false, threads);
+    } else {
+        kernels::matmul_uninit(dst, a, b, m, k, n, threads);
+    }
+}
+
 /// The layer's output, as an NHWC view ([`super::layout`]).
 pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTensor>) -> FlexTensor {
     let g = &plan.geometry;
@@ -208,7 +230,7 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
     let w = values(w);
     let [_, c_out, out_h, out_w] = plan.out_shape();
     let out_per_image = c_out * out_h * out_w;
-    let mut out = kernels::zeroed(g.batch * out_per_image);
+    let mut out = kernels::uninit(g.batch * out_per_image);
     let per_chunk = g.images_per_chunk();
     // A convolution's weight goes to the product as B = Wᵀ stored row-major ([kk·c_in × c_out]).
     let wm = if plan.transposed {
@@ -217,7 +239,7 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
         kernels::weight_to_matrix_t(&w, plan.c_out, plan.c_in, plan.kk())
     };
     // The output of the chunk of images starting at `first`.
-    let chunk = |first: usize, out: &mut [f32], threads: usize| {
+    let chunk = |first: usize, out: &mut [MaybeUninit<f32>], threads: usize| {
         let sub = g.with_batch(out.len() / out_per_image);
         let mut scratch = Scratch::take(sub.rows() * g.cols());
         let cols = scratch.as_mut();
@@ -239,7 +261,7 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
         } else {
             // y[rows, c_out] = im2col(x) · Wᵀ.
             kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
-            matmul(
+            matmul_fresh(
                 plan.bf16,
                 out,
                 Mat::rows(cols, g.cols()),
@@ -247,7 +269,6 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
                 sub.rows(),
                 g.cols(),
                 plan.c_out,
-                false,
                 threads,
             );
         }
@@ -273,6 +294,8 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
             chunk(i * per_chunk, o, threads);
         }
     }
+    // SAFETY: the chunks cover the batch, and each wrote its whole part (product or col2im).
+    let mut out = unsafe { kernels::init(out) };
     if let Some(bias) = bias {
         let bias = values(bias);
         out.par_chunks_mut(c_out * 256).for_each(|rows| {
@@ -347,7 +370,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     let per_chunk = g.images_per_chunk();
     let cols_len = per_chunk * g.rows_per_image() * g.cols();
     let rows_in = |first: usize| first * g.rows_per_image();
-    let mut dx = need[0].then(|| kernels::zeroed(x_shape.iter().product()));
+    let mut dx = need[0].then(|| kernels::uninit(x_shape.iter().product()));
     let mut dwm = need[1].then(|| vec![0.0f32; g.cols() * if plan.transposed { plan.c_in } else { plan.c_out }]);
     // The input and weight gradients are two products of equal cost: they run side by side, each
     // on half of the threads (better use of 2 cores than splitting each small product in two). One
@@ -372,7 +395,7 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
             rayon::join(
                 || {
                     if let (Some(dx), Some(wmt)) = (dx.as_mut(), wmt.as_ref()) {
-                        matmul(
+                        matmul_fresh(
                             plan.bf16,
                             &mut dx[rows_in(first) * plan.c_in..],
                             Mat::rows(cols, g.cols()),
@@ -380,7 +403,6 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
                             sub.rows(),
                             g.cols(),
                             plan.c_in,
-                            false,
                             per_product,
                         );
                     }
@@ -459,7 +481,8 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
         (plan.c_out, plan.c_in)
     };
     Grads {
-        x: dx.map(|d| nhwc_tensor(d, x_shape)),
+        // SAFETY: the chunks cover the batch, and each wrote its images' part (product or col2im).
+        x: dx.map(|d| nhwc_tensor(unsafe { kernels::init(d) }, x_shape)),
         w: dwm.map(|m| tensor(kernels::matrix_to_weight(&m, a, c, plan.kk()), &w_shape)),
         bias,
     }

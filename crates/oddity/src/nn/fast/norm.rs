@@ -17,6 +17,7 @@ use burn_flex::{Flex, FlexTensor};
 use rayon::prelude::*;
 
 use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
+use super::kernels;
 use super::layout::{dims4, nhwc_tensor, nhwc_values};
 use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
 
@@ -195,17 +196,19 @@ fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f
     // One copy of the loop per activation, so each compiles to vector code.
     fn with(x: &[f32], scale: &[f32], shift: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
         let c = scale.len().max(1);
-        let mut out = super::kernels::zeroed(x.len());
+        let mut out = kernels::uninit(x.len());
         out.par_chunks_mut(c * STAT_ROWS)
             .zip(x.par_chunks(c * STAT_ROWS))
             .for_each(|(o, x)| {
                 for (o, x) in o.chunks_mut(c).zip(x.chunks(c)) {
+                    // Rows of at most `c` values: the zip covers each one whole.
                     for (((o, x), s), t) in o.iter_mut().zip(x).zip(scale).zip(shift) {
-                        *o = f(x * s + t);
+                        o.write(f(x * s + t));
                     }
                 }
             });
-        out
+        // SAFETY: `out` and `x` have one length; every value was written above.
+        unsafe { kernels::init(out) }
     }
     match act {
         Activation::Identity => with(x, scale, shift, |z| Activation::Identity.apply(z)),
@@ -217,15 +220,17 @@ fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f
 /// `dy · act'(y)` elementwise, one copy of the loop per activation (see [`affine_act`]).
 fn act_grad(y: &[f32], dy: &[f32], act: Activation) -> Vec<f32> {
     fn with(y: &[f32], dy: &[f32], slope: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
-        let mut dx = super::kernels::zeroed(y.len());
+        assert_eq!(y.len(), dy.len(), "activation gradient: output and gradient lengths");
+        let mut dx = kernels::uninit(y.len());
         dx.par_chunks_mut(4096)
             .zip(y.par_chunks(4096).zip(dy.par_chunks(4096)))
             .for_each(|(o, (y, dy))| {
-                o.iter_mut()
-                    .zip(y.iter().zip(dy))
-                    .for_each(|(o, (y, dy))| *o = dy * slope(*y));
+                o.iter_mut().zip(y.iter().zip(dy)).for_each(|(o, (y, dy))| {
+                    o.write(dy * slope(*y));
+                });
             });
-        dx
+        // SAFETY: `dx`, `y` and `dy` have one length; every value was written above.
+        unsafe { kernels::init(dx) }
     }
     match act {
         Activation::Identity => with(y, dy, |y| Activation::Identity.slope_at_output(y)),
