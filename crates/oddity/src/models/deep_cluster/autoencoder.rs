@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{Arch, DeepClusterConfig};
 use crate::data::Layout;
 use crate::error::{Error, Result};
-use crate::nn::fast::{Activation, activation, conv_transpose2d, conv2d};
+use crate::nn::fast::{Activation, conv_transpose2d_act, conv2d_act};
 
 /// The shape the network was built for (recorded in the weights file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +189,7 @@ impl ConvAe {
         let [c, h, w] = self.input;
         let mut x: Tensor<4> = x.reshape([b, c, h, w]);
         for conv in &self.encoder {
-            x = activation(conv2d(conv, x), Activation::Relu);
+            x = conv2d_act(conv, x, Activation::Relu);
         }
         self.embed
             .forward(x.reshape([b, self.top[0] * self.top[1] * self.top[2]]))
@@ -201,10 +201,12 @@ impl ConvAe {
         let mut x: Tensor<4> = relu(self.unembed.forward(z)).reshape([b, tc, th, tw]);
         let last = self.decoder.len() - 1;
         for (i, conv) in self.decoder.iter().enumerate() {
-            x = conv_transpose2d(conv, x);
-            if i < last {
-                x = activation(x, Activation::Relu);
-            }
+            let act = if i < last {
+                Activation::Relu
+            } else {
+                Activation::Identity
+            };
+            x = conv_transpose2d_act(conv, x, act);
         }
         let [c, h, w] = self.input;
         x.reshape([b, c * h * w])

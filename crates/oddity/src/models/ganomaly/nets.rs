@@ -9,7 +9,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::nn::fast::{Activation, activation, batch_norm_act, batch_norm_eval_act, conv_transpose2d, conv2d};
+use crate::nn::fast::{Activation, batch_norm_act, batch_norm_eval_act, conv_transpose2d, conv2d, conv2d_act};
 use rand::Rng;
 
 /// How batch-norm layers normalise.
@@ -153,7 +153,7 @@ impl Encoder {
 
     /// Activations before the last convolution: `[b, ndf · 2^k, 4, 4]`.
     pub fn features(&self, x: Tensor<4>, mode: BnMode) -> Tensor<4> {
-        let mut x = activation(conv2d(&self.initial, x), LEAKY);
+        let mut x = conv2d_act(&self.initial, x, LEAKY);
         for l in self.extra.iter().chain(&self.pyramid) {
             x = bn(&l.bn, conv2d(&l.conv, x), mode, LEAKY);
         }

@@ -1,6 +1,7 @@
 //! 2-D convolutions and transposed convolutions (f32, groups = 1) as one batched GEMM per product
 //! (see [`super::kernels`]), forward and backward.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use burn::nn::PaddingConfig2d;
@@ -17,15 +18,23 @@ use rayon::prelude::*;
 use super::autodiff::{AdTensor, any_tracked, lift, record, tensor, values};
 use super::kernels::{self, Geometry, Mat};
 use super::layout::{dims4, nhwc_tensor, nhwc_values};
+use super::norm::Activation;
 use super::{Routed, all_f32, count_fast_call, fast_kernels, restore, route, unroute};
 
 /// `layer.forward(x)`, through the fast kernels where they apply.
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv2d_act(layer, x, Activation::Identity)
+}
+
+/// `act(layer.forward(x))`: on the fast path the bias and the activation are applied to each chunk
+/// of the output as its product finishes (in cache), and the backward step starts from the
+/// activation's gradient — no pass of their own over the layer's output.
+pub fn conv2d_act(layer: &Conv2d, x: Tensor<4>, act: Activation) -> Tensor<4> {
     // burn computes `Same` padding privately; those layers (none in oddity's models) stay on burn.
     let [top, left, bottom, right] = match layer.padding {
         PaddingConfig2d::Valid => [0; 4],
         PaddingConfig2d::Explicit(t, l, b, r) => [t, l, b, r],
-        PaddingConfig2d::Same => return layer.forward(x),
+        PaddingConfig2d::Same => return act.burn(layer.forward(x)),
     };
     let options = ConvOptions::new_with_padding(
         layer.stride,
@@ -34,14 +43,19 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         layer.groups,
     );
     let bias = layer.bias.as_ref().map(|b| b.val());
-    match run(Op::Conv(options.clone()), x, layer.weight.val(), bias) {
+    match run(Op::Conv(options.clone()), x, layer.weight.val(), bias, act) {
         Ok(y) => y,
-        Err((x, w, b)) => burn::tensor::module::conv2d(x, w, b, options),
+        Err((x, w, b)) => act.burn(burn::tensor::module::conv2d(x, w, b, options)),
     }
 }
 
 /// `layer.forward(x)` of a transposed convolution, through the fast kernels where they apply.
 pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    conv_transpose2d_act(layer, x, Activation::Identity)
+}
+
+/// `act(layer.forward(x))` of a transposed convolution (see [`conv2d_act`]).
+pub fn conv_transpose2d_act(layer: &ConvTranspose2d, x: Tensor<4>, act: Activation) -> Tensor<4> {
     let options = ConvTransposeOptions::new(
         layer.stride,
         layer.padding,
@@ -50,16 +64,16 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         layer.groups,
     );
     let bias = layer.bias.as_ref().map(|b| b.val());
-    match run(Op::Transposed(options.clone()), x, layer.weight.val(), bias) {
+    match run(Op::Transposed(options.clone()), x, layer.weight.val(), bias, act) {
         Ok(y) => y,
-        Err((x, w, b)) => burn::tensor::module::conv_transpose2d(x, w, b, options),
+        Err((x, w, b)) => act.burn(burn::tensor::module::conv_transpose2d(x, w, b, options)),
     }
 }
 
 type Unrouted = (Tensor<4>, Tensor<4>, Option<Tensor<1>>);
 
 /// Runs `op` on the fast path, or gives the inputs back untouched when it does not apply.
-fn run(op: Op, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) -> Result<Tensor<4>, Unrouted> {
+fn run(op: Op, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>, act: Activation) -> Result<Tensor<4>, Unrouted> {
     if !fast_kernels() {
         return Err((x, w, b));
     }
@@ -67,6 +81,7 @@ fn run(op: Op, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) -> Result<Tenso
         return Err((x, w, b));
     };
     plan.bf16 = super::precision::bf16_products();
+    plan.act = act;
     if b.as_ref().is_some_and(|b| b.dims()[0] != plan.c_out) {
         return Err((x, w, b));
     }
@@ -103,6 +118,8 @@ pub struct Plan {
     pub transposed: bool,
     /// Products in bf16 (a [`super::Precision::Bf16`] scope was open when the forward ran).
     pub bf16: bool,
+    /// Applied to the output (after the bias).
+    pub act: Activation,
 }
 
 impl Plan {
@@ -143,6 +160,7 @@ impl Plan {
                     c_out: w0,
                     transposed: false,
                     bf16: false,
+                    act: Activation::Identity,
                 })
             }
             Op::Transposed(o) => {
@@ -173,6 +191,7 @@ impl Plan {
                     c_out: w1,
                     transposed: true,
                     bf16: false,
+                    act: Activation::Identity,
                 })
             }
         }
@@ -238,7 +257,8 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
     } else {
         kernels::weight_to_matrix_t(&w, plan.c_out, plan.c_in, plan.kk())
     };
-    // The output of the chunk of images starting at `first`.
+    let bias = bias.map(values);
+    // The output of the chunk of images starting at `first`, then its bias and activation.
     let chunk = |first: usize, out: &mut [MaybeUninit<f32>], threads: usize| {
         let sub = g.with_batch(out.len() / out_per_image);
         let mut scratch = Scratch::take(sub.rows() * g.cols());
@@ -272,6 +292,9 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
                 threads,
             );
         }
+        // SAFETY: the product or col2im above wrote every value of the chunk.
+        let out = unsafe { kernels::assume_init_mut(out) };
+        epilogue(out, c_out, bias.as_deref(), plan.act, threads);
     };
     let threads = rayon::current_num_threads();
     if g.batch > per_chunk && threads > 1 {
@@ -295,16 +318,35 @@ pub fn forward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, bias: Option<&FlexTe
         }
     }
     // SAFETY: the chunks cover the batch, and each wrote its whole part (product or col2im).
-    let mut out = unsafe { kernels::init(out) };
-    if let Some(bias) = bias {
-        let bias = values(bias);
-        out.par_chunks_mut(c_out * 256).for_each(|rows| {
-            for row in rows.chunks_mut(c_out) {
-                row.iter_mut().zip(bias.iter()).for_each(|(y, b)| *y += b);
-            }
-        });
+    nhwc_tensor(unsafe { kernels::init(out) }, plan.out_shape())
+}
+
+/// `y = act(y + bias)` over rows of `c` channels; the rows in parallel when `threads > 1`.
+fn epilogue(y: &mut [f32], c: usize, bias: Option<&[f32]>, act: Activation, threads: usize) {
+    // One copy of the loop per activation, so each compiles to vector code.
+    fn run(y: &mut [f32], c: usize, bias: Option<&[f32]>, parallel: bool, f: impl Fn(f32) -> f32 + Sync) {
+        let rows = |y: &mut [f32]| match bias {
+            Some(b) => y
+                .chunks_mut(c)
+                .for_each(|row| row.iter_mut().zip(b).for_each(|(v, b)| *v = f(*v + b))),
+            None => y.iter_mut().for_each(|v| *v = f(*v)),
+        };
+        if parallel {
+            y.par_chunks_mut(c * 1024).for_each(rows);
+        } else {
+            rows(y);
+        }
     }
-    nhwc_tensor(out, plan.out_shape())
+    if y.is_empty() || c == 0 {
+        return;
+    }
+    let parallel = threads > 1 && y.len() >= 1 << 16;
+    match (act, bias) {
+        (Activation::Identity, None) => {}
+        (Activation::Identity, _) => run(y, c, bias, parallel, |z| z),
+        (Activation::Relu, _) => run(y, c, bias, parallel, |z| Activation::Relu.apply(z)),
+        (Activation::LeakyRelu(a), _) => run(y, c, bias, parallel, move |z| Activation::LeakyRelu(a).apply(z)),
+    }
 }
 
 thread_local! {
@@ -354,11 +396,23 @@ pub struct Grads {
     pub bias: Option<FlexTensor>,
 }
 
-pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, need: [bool; 3]) -> Grads {
+/// `y` is the layer's output, needed when it has an activation (`plan.act`): `dy` is the gradient
+/// of the activated output.
+pub fn backward(
+    plan: &Plan,
+    x: &FlexTensor,
+    w: &FlexTensor,
+    y: Option<&FlexTensor>,
+    dy: &FlexTensor,
+    need: [bool; 3],
+) -> Grads {
     let g = &plan.geometry;
     let (x_shape, w_shape) = (dims4(x), dims4(w));
     let wv = values(w);
-    let dy_rows = nhwc_values(dy);
+    let dy_rows = match (plan.act, y) {
+        (Activation::Identity, _) | (_, None) => nhwc_values(dy),
+        (act, Some(y)) => Cow::Owned(super::norm::act_grad(&nhwc_values(y), &nhwc_values(dy), act)),
+    };
     let bias = need[2].then(|| {
         let mut sums = vec![0.0f32; plan.c_out];
         for row in dy_rows.chunks(plan.c_out) {
@@ -488,12 +542,14 @@ pub fn backward(plan: &Plan, x: &FlexTensor, w: &FlexTensor, dy: &FlexTensor, ne
     }
 }
 
-/// What the backward step keeps: the sizes and the layer's input and weight.
+/// What the backward step keeps: the sizes, the layer's input and weight, and its output when it
+/// has an activation.
 #[derive(Clone, Debug)]
 struct State {
     plan: Plan,
     x: FlexTensor,
     w: FlexTensor,
+    y: Option<FlexTensor>,
 }
 
 /// Backward step of a convolution without bias (`N = 2`: x, w) or with one (`N = 3`: x, w, bias).
@@ -506,8 +562,8 @@ impl<const N: usize> Backward<Flex, N> for ConvBackward<N> {
     fn backward(self, ops: Ops<State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
         let need = [0, 1, 2].map(|i| ops.parents.get(i).is_some_and(Option::is_some));
-        let State { plan, x, w } = ops.state;
-        let g = backward(&plan, &x, &w, &dy, need);
+        let State { plan, x, w, y } = ops.state;
+        let g = backward(&plan, &x, &w, y.as_ref(), &dy, need);
         for (parent, grad) in ops.parents.iter().zip([g.x, g.w, g.bias]) {
             if let (Some(node), Some(grad)) = (parent, grad) {
                 grads.register::<Flex>(node.id, grad);
@@ -527,6 +583,7 @@ fn apply(plan: Plan, x: Routed, w: Routed, b: Option<Routed>) -> Routed {
         plan,
         x: x.primitive().clone(),
         w: w.primitive().clone(),
+        y: (plan.act != Activation::Identity).then(|| out.clone()),
     };
     Routed::Tracked(match &b {
         None => record(ConvBackward::<2>, [&x, &w], state, out),

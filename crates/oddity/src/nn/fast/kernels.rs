@@ -143,6 +143,15 @@ pub unsafe fn init(v: Box<[MaybeUninit<f32>]>) -> Vec<f32> {
     unsafe { v.assume_init() }.into_vec()
 }
 
+/// `s` as f32s.
+///
+/// # Safety
+/// Every element of `s` has been written.
+pub unsafe fn assume_init_mut(s: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: the caller's promise; `MaybeUninit<f32>` has `f32`'s layout.
+    unsafe { &mut *(s as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
 /// `s` set to zeros, as f32s.
 pub fn zero_init(s: &mut [MaybeUninit<f32>]) -> &mut [f32] {
     s.fill(MaybeUninit::new(0.0));
@@ -686,6 +695,46 @@ mod tests {
         assert!(per >= 1 && per <= g.batch);
         assert!(per * g.rows_per_image() * g.cols() <= CHUNK_FLOATS);
         assert_eq!(Geometry { batch: 3, ..g }.images_per_chunk(), 3);
+    }
+
+    /// im2col / col2im times on DCEC's layers (batch 256 split in chunks as the layers do):
+    /// `cargo test --release -p oddity --lib kernels::tests::dcec_layout_times -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing, not a check"]
+    fn dcec_layout_times() {
+        // (channels, in side, kernel, stride, pad, out side): DCEC's three convolutions on 28x28.
+        for (c, h, k, st, p, o) in [(1, 28, 5, 2, 2, 14), (32, 14, 5, 2, 2, 7), (64, 7, 3, 2, 0, 3)] {
+            let g = Geometry {
+                batch: 256,
+                channels: c,
+                in_h: h,
+                in_w: h,
+                k_h: k,
+                k_w: k,
+                out_h: o,
+                out_w: o,
+                stride: [st, st],
+                pad: [p, p],
+                dilation: [1, 1],
+            };
+            let x = seq(g.in_len(), 1);
+            let mut cols = vec![0.0; g.rows() * g.cols()];
+            let mut back = vec![MaybeUninit::new(0.0f32); g.in_len()];
+            let t = std::time::Instant::now();
+            for _ in 0..20 {
+                im2col_into(&x, &g, &mut cols);
+            }
+            let a = t.elapsed().as_secs_f64() / 20.0 * 1e3;
+            let t = std::time::Instant::now();
+            for _ in 0..20 {
+                col2im_into(&cols, &g, &mut back);
+            }
+            let b = t.elapsed().as_secs_f64() / 20.0 * 1e3;
+            eprintln!(
+                "c {c:3} {h}x{h} k{k}: im2col {a:.2} ms, col2im {b:.2} ms ({} MB)",
+                g.rows() * g.cols() * 4 / 1_000_000
+            );
+        }
     }
 
     #[test]

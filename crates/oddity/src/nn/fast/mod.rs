@@ -26,7 +26,7 @@ use burn_dispatch::{BackendTensor, DispatchAutodiffContext, DispatchTensor, Disp
 use burn_flex::FlexTensor;
 
 pub use adam::adam;
-pub use conv::{conv_transpose2d, conv2d};
+pub use conv::{conv_transpose2d, conv_transpose2d_act, conv2d, conv2d_act};
 pub use kernels::shape_log as gemm_shapes;
 pub use norm::{Activation, BatchNormOutput, activation, batch_norm_act, batch_norm_eval_act};
 pub use precision::{Precision, PrecisionScope};

@@ -32,7 +32,7 @@ pub enum Activation {
 
 impl Activation {
     #[inline]
-    fn apply(self, z: f32) -> f32 {
+    pub(super) fn apply(self, z: f32) -> f32 {
         match self {
             Activation::Identity => z,
             Activation::Relu => z.max(0.0),
@@ -63,7 +63,7 @@ impl Activation {
     }
 
     /// burn's own activation (the fallback path).
-    fn burn(self, x: Tensor<4>) -> Tensor<4> {
+    pub(super) fn burn(self, x: Tensor<4>) -> Tensor<4> {
         match self {
             Activation::Identity => x,
             Activation::Relu => relu(x),
@@ -218,7 +218,7 @@ fn affine_act(x: &[f32], scale: &[f32], shift: &[f32], act: Activation) -> Vec<f
 }
 
 /// `dy · act'(y)` elementwise, one copy of the loop per activation (see [`affine_act`]).
-fn act_grad(y: &[f32], dy: &[f32], act: Activation) -> Vec<f32> {
+pub(super) fn act_grad(y: &[f32], dy: &[f32], act: Activation) -> Vec<f32> {
     fn with(y: &[f32], dy: &[f32], slope: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
         assert_eq!(y.len(), dy.len(), "activation gradient: output and gradient lengths");
         let mut dx = kernels::uninit(y.len());

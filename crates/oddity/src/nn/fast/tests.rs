@@ -6,7 +6,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{conv_transpose2d, conv2d, fast_calls, set_fast_kernels};
+use super::{Activation, conv_transpose2d, conv_transpose2d_act, conv2d, conv2d_act, fast_calls, set_fast_kernels};
 
 fn values(t: Tensor<4>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
@@ -136,6 +136,64 @@ fn conv_transpose2d_matches_burn_forward_and_backward() {
 }
 
 #[test]
+fn fused_bias_and_activation_match_burn_forward_and_backward() {
+    let dev = Device::flex().autodiff();
+    let acts = [Activation::Relu, Activation::LeakyRelu(0.2)];
+    // (cin, cout, k, stride, pad, h, bias): DCEC's and GANomaly's first layers, a layer whose output
+    // is large enough for the parallel epilogue (3·64·32·32 values), and one split into chunks of one
+    // image each (im2col of 64·64·256 values per image).
+    let cases = [
+        (1, 6, 5, 2, 2, 28, true),
+        (3, 8, 4, 2, 1, 16, false),
+        (1, 64, 4, 2, 1, 64, true),
+        (16, 4, 4, 2, 1, 128, true),
+    ];
+    for (i, (cin, cout, k, s, p, h, bias)) in cases.into_iter().enumerate() {
+        let layer: Conv2d = Conv2dConfig::new([cin, cout], [k, k])
+            .with_stride([s, s])
+            .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+            .with_bias(bias)
+            .init(&dev);
+        let x = seeded([3, cin, h, h], 20 + i as u64, &dev);
+        for act in acts {
+            let r = both(
+                &layer,
+                &x,
+                |l, x| conv2d_act(l, x, act),
+                |l| l.weight.val(),
+                |l| l.bias.as_ref().map(Param::val),
+            );
+            // The activation cuts: some outputs are zero (ReLU) or scaled, not all.
+            assert!(r[0][0].iter().any(|v| *v < 0.0) != (act == Activation::Relu), "{act:?}");
+            check(&format!("conv+{act:?} case {i}"), r);
+        }
+    }
+    // (cin, cout, k, stride, pad, pad_out, h, bias): DCEC's decoder layers.
+    for (i, (cin, cout, k, s, p, po, h, bias)) in [(8, 6, 3, 2, 0, 0, 3, true), (6, 4, 5, 2, 2, 1, 7, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let layer: ConvTranspose2d = ConvTranspose2dConfig::new([cin, cout], [k, k])
+            .with_stride([s, s])
+            .with_padding([p, p])
+            .with_padding_out([po, po])
+            .with_bias(bias)
+            .init(&dev);
+        let x = seeded([3, cin, h, h], 30 + i as u64, &dev);
+        for act in acts {
+            let r = both(
+                &layer,
+                &x,
+                |l, x| conv_transpose2d_act(l, x, act),
+                |l| l.weight.val(),
+                |l| l.bias.as_ref().map(Param::val),
+            );
+            check(&format!("transposed+{act:?} case {i}"), r);
+        }
+    }
+}
+
+#[test]
 fn inference_outside_autodiff_matches_burn() {
     let dev = Device::flex();
     let layer: Conv2d = Conv2dConfig::new([3, 7], [4, 4])
@@ -156,7 +214,7 @@ fn vec1(t: Tensor<1>) -> Vec<f32> {
 
 #[test]
 fn batch_norm_act_matches_burn_forward_and_backward() {
-    use super::{Activation, batch_norm_act};
+    use super::batch_norm_act;
     let dev = Device::flex().autodiff();
     for (i, act) in [Activation::Identity, Activation::Relu, Activation::LeakyRelu(0.2)]
         .into_iter()
@@ -202,7 +260,7 @@ fn batch_norm_act_matches_burn_forward_and_backward() {
 
 #[test]
 fn batch_norm_eval_and_activation_match_burn() {
-    use super::{Activation, activation, batch_norm_eval_act};
+    use super::{activation, batch_norm_eval_act};
     let dev = Device::flex();
     let x = seeded([3, 4, 5, 5], 60, &dev);
     let p = |s| -> Tensor<1> { seeded([1, 1, 1, 4], s, &dev).reshape([4]) };
@@ -275,7 +333,7 @@ fn a_stack_of_fast_layers_matches_burn_end_to_end() {
     // conv → BN+LeakyReLU → conv → BN+ReLU → transposed conv → ReLU → transposed conv → tanh: the
     // fast layers hand NHWC views to each other and to burn's own operations (tanh, the loss); the
     // output and the gradient of the input and of every weight must match burn's composition.
-    use super::{Activation, activation, batch_norm_act};
+    use super::{activation, batch_norm_act};
     let dev = Device::flex().autodiff();
     let conv = |cin, cout| -> Conv2d {
         Conv2dConfig::new([cin, cout], [4, 4])
