@@ -484,50 +484,71 @@ pub fn backward(
         // (a join per chunk left a core waiting whenever one side's chunk ran longer).
         let wm = kernels::weight_to_matrix(&wv, plan.c_out, plan.c_in, plan.kk());
         let dy_chunk = |first: usize| &dy_rows[rows_in(first) * plan.c_out..];
-        rayon::join(
-            || {
-                let Some(dx) = dx.as_mut() else { return };
-                let mut scratch = Scratch::take(cols_len);
-                let dcols = scratch.as_mut();
-                for (first, n) in chunks(g.batch, per_chunk) {
-                    let sub = g.with_batch(n);
-                    matmul(
-                        plan.bf16,
-                        dcols,
-                        Mat::rows(dy_chunk(first), plan.c_out),
-                        Mat::rows(&wm, g.cols()),
-                        sub.rows(),
-                        plan.c_out,
-                        g.cols(),
-                        false,
-                        per_product,
-                    );
-                    kernels::col2im_into(dcols, &sub, &mut dx[first * g.in_image_len()..]);
-                }
-            },
-            || {
-                let (Some(dwm), Some(x_rows)) = (dwm.as_mut(), x_rows.as_ref()) else {
-                    return;
-                };
-                let mut scratch = Scratch::take(cols_len);
-                let cols = scratch.as_mut();
-                for (i, (first, n)) in chunks(g.batch, per_chunk).enumerate() {
-                    let sub = g.with_batch(n);
-                    kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
-                    matmul(
-                        plan.bf16,
-                        dwm,
-                        Mat::t(dy_chunk(first), plan.c_out),
-                        Mat::rows(cols, g.cols()),
-                        plan.c_out,
-                        sub.rows(),
-                        g.cols(),
-                        i > 0,
-                        per_product,
-                    );
-                }
-            },
-        );
+        // dWm over the `count` images from `start`, written into `out`.
+        let weight_grad = |start: usize, count: usize, out: &mut [f32], threads: usize| {
+            let Some(x_rows) = x_rows.as_ref() else { return };
+            let mut scratch = Scratch::take(cols_len);
+            let cols = scratch.as_mut();
+            for (i, (first, n)) in chunks(count, per_chunk).enumerate() {
+                let (first, sub) = (start + first, g.with_batch(n));
+                kernels::im2col_into(&x_rows[first * g.in_image_len()..], &sub, cols);
+                matmul(
+                    plan.bf16,
+                    out,
+                    Mat::t(dy_chunk(first), plan.c_out),
+                    Mat::rows(cols, g.cols()),
+                    plan.c_out,
+                    sub.rows(),
+                    g.cols(),
+                    i > 0,
+                    threads,
+                );
+            }
+        };
+        match (dx.as_mut(), dwm.as_mut()) {
+            // The weight gradient alone (a first layer): the two halves of the batch side by side, each
+            // into its own sum, added in order — whatever the thread count, so results do not depend on
+            // it. One product split over two threads left a core idle most of the time (m = c_out,
+            // n = kh·kw on a one-channel input: too few blocks to share).
+            (None, Some(dwm)) if g.batch >= 2 => {
+                let half = g.batch / 2;
+                let mut second = vec![0.0f32; dwm.len()];
+                rayon::join(
+                    || weight_grad(0, half, dwm, 1),
+                    || weight_grad(half, g.batch - half, &mut second, 1),
+                );
+                dwm.iter_mut().zip(&second).for_each(|(a, b)| *a += b);
+            }
+            (dx, dwm) => {
+                rayon::join(
+                    || {
+                        let Some(dx) = dx else { return };
+                        let mut scratch = Scratch::take(cols_len);
+                        let dcols = scratch.as_mut();
+                        for (first, n) in chunks(g.batch, per_chunk) {
+                            let sub = g.with_batch(n);
+                            matmul(
+                                plan.bf16,
+                                dcols,
+                                Mat::rows(dy_chunk(first), plan.c_out),
+                                Mat::rows(&wm, g.cols()),
+                                sub.rows(),
+                                plan.c_out,
+                                g.cols(),
+                                false,
+                                per_product,
+                            );
+                            kernels::col2im_into(dcols, &sub, &mut dx[first * g.in_image_len()..]);
+                        }
+                    },
+                    || {
+                        if let Some(dwm) = dwm {
+                            weight_grad(0, g.batch, dwm, per_product);
+                        }
+                    },
+                );
+            }
+        }
     }
     let (a, c) = if plan.transposed {
         (plan.c_in, plan.c_out)

@@ -194,6 +194,49 @@ fn fused_bias_and_activation_match_burn_forward_and_backward() {
 }
 
 #[test]
+fn weight_gradient_alone_matches_burn() {
+    // A first layer: the input needs no gradient, so the two halves of the batch run side by side.
+    let dev = Device::flex().autodiff();
+    // (batch, cin, cout, k, stride, pad, h, bias): odd and even batches, one chunk per half and
+    // several (im2col of 64·64·256 values per image: one image per chunk).
+    for (i, (b, cin, cout, k, s, p, h, bias)) in [
+        (3, 1, 6, 5, 2, 2, 28, true),
+        (4, 3, 8, 4, 2, 1, 16, false),
+        (5, 16, 4, 4, 2, 1, 128, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let layer: Conv2d = Conv2dConfig::new([cin, cout], [k, k])
+            .with_stride([s, s])
+            .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+            .with_bias(bias)
+            .init(&dev);
+        let x = seeded([b, cin, h, h], 40 + i as u64, &dev);
+        let [fast, burn] = [true, false].map(|fast| {
+            set_fast_kernels(fast);
+            let y = conv2d_act(&layer, x.clone(), Activation::Relu);
+            let weights = seeded(y.dims(), 98, &y.device());
+            let grads = (y * weights).sum().backward();
+            set_fast_kernels(true);
+            let dw = layer.weight.val().grad(&grads).map(values).unwrap_or_default();
+            let db = layer.bias.as_ref().and_then(|b| b.val().grad(&grads));
+            (dw, db.map(|d| d.into_data().try_to_vec::<f32>().unwrap_or_default()))
+        });
+        assert!(
+            !fast.0.is_empty() && fast.0.iter().any(|v| *v != 0.0),
+            "case {i}: dw computed"
+        );
+        close(&fast.0, &burn.0, &format!("weight alone case {i} dw"));
+        close(
+            &fast.1.unwrap_or_default(),
+            &burn.1.unwrap_or_default(),
+            &format!("weight alone case {i} db"),
+        );
+    }
+}
+
+#[test]
 fn inference_outside_autodiff_matches_burn() {
     let dev = Device::flex();
     let layer: Conv2d = Conv2dConfig::new([3, 7], [4, 4])
