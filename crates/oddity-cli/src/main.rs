@@ -113,15 +113,20 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    // Work runs on rayon's pool (`oddity::parallel::on_pool`); `bench` sizes the pool first and
+    // moves onto it itself.
     let result = match cli.command {
-        Command::Info(a) => commands::info::run(a),
-        Command::Fit(a) => commands::fit::run(a),
-        Command::Score(a) => commands::score::run(a),
-        Command::Eval(a) => commands::eval::run(a),
         Command::Bench(b) => commands::bench::run(b),
-        Command::Report(a) => commands::report::run(a),
-        Command::Demo(a) => commands::demo::run(a),
-        Command::Models(a) => commands::models::run(a),
+        command => oddity::parallel::on_pool(move || match command {
+            Command::Info(a) => commands::info::run(a),
+            Command::Fit(a) => commands::fit::run(a),
+            Command::Score(a) => commands::score::run(a),
+            Command::Eval(a) => commands::eval::run(a),
+            Command::Report(a) => commands::report::run(a),
+            Command::Demo(a) => commands::demo::run(a),
+            Command::Models(a) => commands::models::run(a),
+            Command::Bench(_) => unreachable!("handled above"),
+        }),
     };
     // What is still buffered must reach standard output too, or the run failed.
     let result = result.and_then(|()| {

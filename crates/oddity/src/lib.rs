@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod models;
 pub mod nn;
 pub mod output;
+pub mod parallel;
 pub mod persist;
 pub mod plot;
 pub mod progress;

@@ -106,12 +106,16 @@ pub fn run(a: Args) -> Result<()> {
     eprintln!("oddity: timing ({threads} threads, device {}, {kernels})", a.device);
     let wanted = |w: Workload| a.only.is_none_or(|o| o == w);
     let mut ours = Vec::new();
-    let mut time = |w: Workload, f: &dyn Fn() -> Result<Throughput>| -> Result<()> {
+    let mut time = |w: Workload, f: &(dyn Fn() -> Result<Throughput> + Sync)| -> Result<()> {
         if !wanted(w) {
             return Ok(());
         }
         oddity::nn::fast::gemm_shapes::collect(a.gemm_shapes);
-        let t = f()?;
+        // On the pool, as every command's work (main.rs); the kernel switch is per thread.
+        let t = oddity::parallel::on_pool(|| {
+            oddity::nn::fast::set_fast_kernels(!a.burn_ops);
+            f()
+        })?;
         if a.gemm_shapes {
             print_gemm_shapes(&t, plan.warmup + plan.steps);
         }
