@@ -702,20 +702,12 @@ mod tests {
     #[test]
     #[ignore = "timing, not a check"]
     fn dcec_layout_times() {
-        // (channels, in side, kernel, stride, pad, out side): DCEC's three convolutions on 28x28.
-        for (c, h, k, st, p, o) in [(1, 28, 5, 2, 2, 14), (32, 14, 5, 2, 2, 7), (64, 7, 3, 2, 0, 3)] {
+        // (channels, in side, kernel, stride, pad): DCEC's three convolutions on 28x28.
+        for (c, h, k, st, p) in [(1, 28, 5, 2, 2), (32, 14, 5, 2, 2), (64, 7, 3, 2, 0)] {
             let g = Geometry {
                 batch: 256,
                 channels: c,
-                in_h: h,
-                in_w: h,
-                k_h: k,
-                k_w: k,
-                out_h: o,
-                out_w: o,
-                stride: [st, st],
-                pad: [p, p],
-                dilation: [1, 1],
+                ..geom(st, p, k, h)
             };
             let x = seq(g.in_len(), 1);
             let mut cols = vec![0.0; g.rows() * g.cols()];

@@ -74,6 +74,62 @@ fn check(name: &str, r: [[Vec<f32>; 4]; 2]) {
     assert!(!fast[1].is_empty() && !fast[2].is_empty(), "{name}: gradients missing");
 }
 
+/// A layer's weight and bias, for [`compare`].
+trait Weights {
+    fn w(&self) -> Tensor<4>;
+    fn b(&self) -> Option<Tensor<1>>;
+}
+
+impl Weights for Conv2d {
+    fn w(&self) -> Tensor<4> {
+        self.weight.val()
+    }
+    fn b(&self) -> Option<Tensor<1>> {
+        self.bias.as_ref().map(Param::val)
+    }
+}
+
+impl Weights for ConvTranspose2d {
+    fn w(&self) -> Tensor<4> {
+        self.weight.val()
+    }
+    fn b(&self) -> Option<Tensor<1>> {
+        self.bias.as_ref().map(Param::val)
+    }
+}
+
+/// A convolution `[cin, cout, k, stride, pad]` (square, the same padding on every side).
+fn conv_layer([cin, cout, k, s, p]: [usize; 5], bias: bool, dev: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [k, k])
+        .with_stride([s, s])
+        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+        .with_bias(bias)
+        .init(dev)
+}
+
+/// A transposed convolution `[cin, cout, k, stride, pad, pad_out]` (square).
+fn transposed_layer([cin, cout, k, s, p, po]: [usize; 6], bias: bool, dev: &Device) -> ConvTranspose2d {
+    ConvTranspose2dConfig::new([cin, cout], [k, k])
+        .with_stride([s, s])
+        .with_padding([p, p])
+        .with_padding_out([po, po])
+        .with_bias(bias)
+        .init(dev)
+}
+
+/// [`both`] on `layer`, then [`check`]; the fast path's output.
+fn compare<M: Weights + Clone>(
+    name: &str,
+    layer: &M,
+    x: &Tensor<4>,
+    f: impl Fn(&M, Tensor<4>) -> Tensor<4>,
+) -> Vec<f32> {
+    let [fast, burn] = both(layer, x, f, M::w, M::b);
+    let out = fast[0].clone();
+    check(name, [fast, burn]);
+    out
+}
+
 #[test]
 fn conv2d_matches_burn_forward_and_backward() {
     let dev = Device::flex().autodiff();
@@ -94,14 +150,7 @@ fn conv2d_matches_burn_forward_and_backward() {
             .with_bias(bias)
             .init(&dev);
         let x = seeded([3, cin, h, h], i as u64, &dev);
-        let r = both(
-            &layer,
-            &x,
-            conv2d,
-            |l| l.weight.val(),
-            |l| l.bias.as_ref().map(Param::val),
-        );
-        check(&format!("conv case {i}"), r);
+        compare(&format!("conv case {i}"), &layer, &x, conv2d);
     }
 }
 
@@ -117,21 +166,9 @@ fn conv_transpose2d_matches_burn_forward_and_backward() {
         (4, 4, 3, 1, 1, 0, 5, true),
     ];
     for (i, (cin, cout, k, s, p, po, h, bias)) in cases.into_iter().enumerate() {
-        let layer: ConvTranspose2d = ConvTranspose2dConfig::new([cin, cout], [k, k])
-            .with_stride([s, s])
-            .with_padding([p, p])
-            .with_padding_out([po, po])
-            .with_bias(bias)
-            .init(&dev);
+        let layer = transposed_layer([cin, cout, k, s, p, po], bias, &dev);
         let x = seeded([3, cin, h, h], 10 + i as u64, &dev);
-        let r = both(
-            &layer,
-            &x,
-            conv_transpose2d,
-            |l| l.weight.val(),
-            |l| l.bias.as_ref().map(Param::val),
-        );
-        check(&format!("transposed case {i}"), r);
+        compare(&format!("transposed case {i}"), &layer, &x, conv_transpose2d);
     }
 }
 
@@ -149,23 +186,14 @@ fn fused_bias_and_activation_match_burn_forward_and_backward() {
         (16, 4, 4, 2, 1, 128, true),
     ];
     for (i, (cin, cout, k, s, p, h, bias)) in cases.into_iter().enumerate() {
-        let layer: Conv2d = Conv2dConfig::new([cin, cout], [k, k])
-            .with_stride([s, s])
-            .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-            .with_bias(bias)
-            .init(&dev);
+        let layer = conv_layer([cin, cout, k, s, p], bias, &dev);
         let x = seeded([3, cin, h, h], 20 + i as u64, &dev);
         for act in acts {
-            let r = both(
-                &layer,
-                &x,
-                |l, x| conv2d_act(l, x, act),
-                |l| l.weight.val(),
-                |l| l.bias.as_ref().map(Param::val),
-            );
+            let out = compare(&format!("conv+{act:?} case {i}"), &layer, &x, |l, x| {
+                conv2d_act(l, x, act)
+            });
             // The activation cuts: some outputs are zero (ReLU) or scaled, not all.
-            assert!(r[0][0].iter().any(|v| *v < 0.0) != (act == Activation::Relu), "{act:?}");
-            check(&format!("conv+{act:?} case {i}"), r);
+            assert!(out.iter().any(|v| *v < 0.0) != (act == Activation::Relu), "{act:?}");
         }
     }
     // (cin, cout, k, stride, pad, pad_out, h, bias): DCEC's decoder layers.
@@ -173,22 +201,12 @@ fn fused_bias_and_activation_match_burn_forward_and_backward() {
         .into_iter()
         .enumerate()
     {
-        let layer: ConvTranspose2d = ConvTranspose2dConfig::new([cin, cout], [k, k])
-            .with_stride([s, s])
-            .with_padding([p, p])
-            .with_padding_out([po, po])
-            .with_bias(bias)
-            .init(&dev);
+        let layer = transposed_layer([cin, cout, k, s, p, po], bias, &dev);
         let x = seeded([3, cin, h, h], 30 + i as u64, &dev);
         for act in acts {
-            let r = both(
-                &layer,
-                &x,
-                |l, x| conv_transpose2d_act(l, x, act),
-                |l| l.weight.val(),
-                |l| l.bias.as_ref().map(Param::val),
-            );
-            check(&format!("transposed+{act:?} case {i}"), r);
+            compare(&format!("transposed+{act:?} case {i}"), &layer, &x, |l, x| {
+                conv_transpose2d_act(l, x, act)
+            });
         }
     }
 }
@@ -207,11 +225,7 @@ fn weight_gradient_alone_matches_burn() {
     .into_iter()
     .enumerate()
     {
-        let layer: Conv2d = Conv2dConfig::new([cin, cout], [k, k])
-            .with_stride([s, s])
-            .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-            .with_bias(bias)
-            .init(&dev);
+        let layer = conv_layer([cin, cout, k, s, p], bias, &dev);
         let x = seeded([b, cin, h, h], 40 + i as u64, &dev);
         let [fast, burn] = [true, false].map(|fast| {
             set_fast_kernels(fast);
@@ -347,28 +361,14 @@ fn conv_layers_over_several_batch_chunks_match_burn() {
         .with_bias(true)
         .init(&dev);
     let x = seeded([17, 16, 32, 32], 80, &dev);
-    let r = both(
-        &layer,
-        &x,
-        conv2d,
-        |l| l.weight.val(),
-        |l| l.bias.as_ref().map(Param::val),
-    );
-    check("chunked conv", r);
+    compare("chunked conv", &layer, &x, conv2d);
     let layer: ConvTranspose2d = ConvTranspose2dConfig::new([16, 8], [4, 4])
         .with_stride([2, 2])
         .with_padding([1, 1])
         .with_bias(true)
         .init(&dev);
     let x = seeded([33, 16, 16, 16], 81, &dev);
-    let r = both(
-        &layer,
-        &x,
-        conv_transpose2d,
-        |l| l.weight.val(),
-        |l| l.bias.as_ref().map(Param::val),
-    );
-    check("chunked transposed conv", r);
+    compare("chunked transposed conv", &layer, &x, conv_transpose2d);
 }
 
 #[test]
@@ -460,31 +460,13 @@ fn bf16_products_stay_within_bf16_rounding_of_f32() {
         .with_bias(true)
         .init(&dev);
     let x = seeded([3, 8, 16, 16], 7, &dev);
-    compare(
-        "conv",
-        both(
-            &conv,
-            &x,
-            conv2d,
-            |l| l.weight.val(),
-            |l| l.bias.as_ref().map(Param::val),
-        ),
-    );
+    compare("conv", both(&conv, &x, conv2d, Weights::w, Weights::b));
     let up: ConvTranspose2d = ConvTranspose2dConfig::new([16, 8], [4, 4])
         .with_stride([2, 2])
         .with_padding([1, 1])
         .init(&dev);
     let x = seeded([3, 16, 8, 8], 8, &dev);
-    compare(
-        "transposed",
-        both(
-            &up,
-            &x,
-            conv_transpose2d,
-            |l| l.weight.val(),
-            |l| l.bias.as_ref().map(Param::val),
-        ),
-    );
+    compare("transposed", both(&up, &x, conv_transpose2d, Weights::w, Weights::b));
     assert!(
         differs,
         "bf16 products gave f32's values exactly: the precision was not applied"
