@@ -5,7 +5,8 @@
 /// pool's threads instead of a third thread competing with them for the cores. With 2 cores and the
 /// step on the calling thread, 2 pool threads spinning between parallel loops and the caller shared
 /// 2 CPUs; on the pool, a DCEC pretraining step took 3–5 % less wall time (perf stat, 2026-12-05,
-/// docs/bench/speed.md). The Python binding already runs its calls through `ThreadPool::install`.
+/// docs/bench/speed.md). The Python binding runs its calls through `ThreadPool::install` when `n_jobs` is
+/// given (then on a pool thread too); with the default it still runs them on the caller's thread.
 /// Thread-local settings (`nn::fast::set_fast_kernels`, precision scopes) must be made inside `f`.
 pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     if rayon::current_thread_index().is_some() {
