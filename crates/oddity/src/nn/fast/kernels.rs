@@ -111,20 +111,19 @@ impl Geometry {
     }
 }
 
-/// `len` zeros, written by all threads when large. `vec![0.0; len]` is one `memset` on the calling
-/// thread — for a layer's output or input gradient it was ~9 % of a GANomaly training step's wall
-/// time with the other core idle (perf, 2026-12-05).
+/// `len` zeros, written by all threads when large (buffers that are overwritten anyway but go
+/// through safe slices: weight layouts, the im2col scratch). `vec![0.0; len]` is one `memset` on the
+/// calling thread while the other cores wait.
 pub fn zeroed(len: usize) -> Vec<f32> {
     if len < 1 << 16 {
         return vec![0.0; len];
     }
-    let mut out: Vec<f32> = Vec::with_capacity(len);
-    out.spare_capacity_mut()[..len]
-        .par_chunks_mut(1 << 16)
-        .for_each(|c| c.fill(std::mem::MaybeUninit::new(0.0)));
-    // SAFETY: the loop above initialised the first `len` elements.
-    unsafe { out.set_len(len) };
-    out
+    let mut out = uninit(len);
+    out.par_chunks_mut(1 << 16).for_each(|c| {
+        zero_init(c);
+    });
+    // SAFETY: every chunk was zeroed above.
+    unsafe { init(out) }
 }
 
 /// `len` values for the caller to write, every one of them, before [`init`]: a layer's output or
