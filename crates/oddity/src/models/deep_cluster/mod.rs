@@ -24,6 +24,7 @@ mod clustering;
 pub mod clustering_layer;
 pub mod config;
 pub mod kmeans;
+pub mod spectral;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use autoencoder::{Autoencoder, InputShape};
 pub use clustering_layer::{kl_loss, kmeans_loss, soft_assign, sq_distances, target_distribution};
-pub use config::{Arch, ClusterLoss, DeepClusterConfig, Precision, ScoreKind, Weighting};
+pub use config::{Arch, ClusterLoss, DeepClusterConfig, Init, Precision, ScoreKind, Weighting};
 pub use train::schedule;
 
 use crate::checkpoint::{self, Checkpointer};
@@ -347,6 +348,8 @@ const FREE_ON_RESUME: &[&str] = &[
     "maxiter",
     "update_interval",
     "tol",
+    "init",
+    "spectral_neighbors",
     "n_init",
     "kmeans_max_iter",
     "refine",

@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::augment::Augmenter;
 use super::autoencoder::{Autoencoder, InputShape};
 use super::clustering_layer::{kl_loss, kmeans_loss, soft_assign, target_distribution};
-use super::config::{ClusterLoss, DeepClusterConfig, Weighting};
+use super::config::{ClusterLoss, DeepClusterConfig, Init, Weighting};
 use super::kmeans::kmeans_with_progress;
+use super::spectral::spectral;
 use super::{DeepClusterNet, FitStats, Rows};
 use crate::checkpoint::{
     Checkpointer, STATE_JSON, StreamPosition, load_module, load_optimizer, sample_order, save_module, save_optimizer,
@@ -217,6 +218,32 @@ pub(crate) fn argmax_rows(q: &[f32], k: usize) -> Vec<u32> {
 
 /// Stages 2–4 on a pretrained autoencoder (on the autodiff device `ad`); returns the network in
 /// inference mode and the refined centroids (when `refine`).
+/// Rows of `k` zeros with a 1 at each label.
+fn one_hot(labels: &[u32], k: usize) -> Vec<f32> {
+    let mut p = vec![0.0; labels.len() * k];
+    for (row, &l) in p.chunks_exact_mut(k).zip(labels) {
+        row[l as usize] = 1.0;
+    }
+    p
+}
+
+/// Mean of each cluster's rows of `n × e` points `z` (`k × e`; an empty cluster's mean is 0).
+fn cluster_means(z: &[f32], e: usize, labels: &[u32], k: usize) -> Vec<f32> {
+    let mut sum = vec![0.0f64; k * e];
+    let mut count = vec![0usize; k];
+    for (row, &l) in z.chunks_exact(e).zip(labels) {
+        let l = l as usize;
+        count[l] += 1;
+        for (s, &v) in sum[l * e..(l + 1) * e].iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+    sum.chunks_exact(e)
+        .zip(&count)
+        .flat_map(|(s, &c)| s.iter().map(move |v| (v / c.max(1) as f64) as f32))
+        .collect()
+}
+
 pub(crate) fn cluster(
     cfg: &DeepClusterConfig,
     ae: Autoencoder,
@@ -233,11 +260,29 @@ pub(crate) fn cluster(
     let t = Instant::now();
     ctx.progress.start("deep-cluster k-means init", None);
     let z = embed_all(&ae.clone().valid(), x, &device)?;
-    let km = kmeans_with_progress(&z, e, k, cfg.n_init, cfg.kmeans_max_iter, ctx.seed, ctx.progress)?;
+    let (labels, centroids) = match cfg.init {
+        Init::Kmeans => {
+            let km = kmeans_with_progress(&z, e, k, cfg.n_init, cfg.kmeans_max_iter, ctx.seed, ctx.progress)?;
+            (km.labels, km.centroids)
+        }
+        Init::Spectral => {
+            let labels = spectral(
+                &z,
+                e,
+                k,
+                cfg.spectral_neighbors,
+                cfg.n_init,
+                cfg.kmeans_max_iter,
+                ctx.seed,
+            )?;
+            let centroids = cluster_means(&z, e, &labels, k);
+            (labels, centroids)
+        }
+    };
     ctx.progress.finish();
     stats.kmeans_seconds = t.elapsed().as_secs_f64();
-    stats.labels_kmeans_init = km.labels.clone();
-    let centroids = Tensor::<2>::from_data(TensorData::new(km.centroids, [k, e]), ad).require_grad();
+    stats.labels_kmeans_init = labels;
+    let centroids = Tensor::<2>::from_data(TensorData::new(centroids, [k, e]), ad).require_grad();
     let mut net = DeepClusterNet {
         ae,
         centroids: Param::from_tensor(centroids),
@@ -279,6 +324,11 @@ pub(crate) fn cluster(
             last_labels = labels;
             if cfg.loss == ClusterLoss::Kl {
                 p = target_distribution(&q, k);
+                if ite == 0 && cfg.init == Init::Spectral {
+                    // The first target is the spectral partition itself: q, a nearest-centroid
+                    // rule, would re-cut its non-convex clusters (measured on COIL-20: 0.80 → 0.77 ACC).
+                    p = one_hot(&stats.labels_kmeans_init, k);
+                }
             }
             if ite > 0 && delta < cfg.tol {
                 stats.stopped_at_tol = true;
