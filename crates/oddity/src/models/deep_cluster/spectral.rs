@@ -102,7 +102,8 @@ impl Graph {
                     dist.select_nth_unstable_by(m, by);
                     dist.truncate(m);
                 }
-                dist.into_iter().map(|(_, j)| j).collect()
+                // `iter`, not `into_iter`: collecting in place would keep the whole row's allocation.
+                dist.iter().map(|&(_, j)| j).collect()
             })
             .collect();
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity(2 * n * m);
