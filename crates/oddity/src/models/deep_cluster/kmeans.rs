@@ -67,20 +67,7 @@ pub fn kmeans_with_progress(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<KMeans> {
-    if d == 0 || x.is_empty() || !x.len().is_multiple_of(d) {
-        return Err(Error::shape(
-            "k-means: input",
-            format!("rows of {d} values"),
-            format!("{} values", x.len()),
-        ));
-    }
-    let n = x.len() / d;
-    if k == 0 || k > n {
-        return Err(Error::config(
-            "n_clusters",
-            format!("is {k} but there are only {n} samples to cluster"),
-        ));
-    }
+    check_points("k-means", x, d, k)?;
     let tol = TOL * mean_variance(x, d);
     let runs: Vec<KMeans> = (0..n_init.max(1))
         .into_par_iter()
@@ -95,6 +82,25 @@ pub fn kmeans_with_progress(
     runs.into_iter()
         .reduce(|best, r| if r.inertia < best.inertia { r } else { best })
         .ok_or_else(|| Error::Backend("k-means ran no restart".into()))
+}
+
+/// The number of `d`-value rows in `x`, or a typed error when they are ragged or fewer than `k`.
+pub(super) fn check_points(what: &str, x: &[f32], d: usize, k: usize) -> Result<usize> {
+    if d == 0 || x.is_empty() || !x.len().is_multiple_of(d) {
+        return Err(Error::shape(
+            format!("{what}: input"),
+            format!("rows of {d} values"),
+            format!("{} values", x.len()),
+        ));
+    }
+    let n = x.len() / d;
+    if k == 0 || k > n {
+        return Err(Error::config(
+            "n_clusters",
+            format!("is {k} but there are only {n} samples to cluster"),
+        ));
+    }
+    Ok(n)
 }
 
 fn mean_variance(x: &[f32], d: usize) -> f64 {

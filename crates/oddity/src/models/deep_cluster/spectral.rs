@@ -38,20 +38,7 @@ pub fn spectral(
     max_iter: usize,
     seed: u64,
 ) -> Result<Vec<u32>> {
-    if d == 0 || x.is_empty() || !x.len().is_multiple_of(d) {
-        return Err(Error::shape(
-            "spectral clustering: input",
-            format!("rows of {d} values"),
-            format!("{} values", x.len()),
-        ));
-    }
-    let n = x.len() / d;
-    if k == 0 || k > n {
-        return Err(Error::config(
-            "n_clusters",
-            format!("must be in 1..={n} (the number of samples), got {k}"),
-        ));
-    }
+    let n = kmeans::check_points("spectral clustering", x, d, k)?;
     if n_neighbors < 2 || n_neighbors > n {
         return Err(Error::config(
             "spectral_neighbors",
