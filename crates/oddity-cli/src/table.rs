@@ -61,7 +61,7 @@ pub fn cluster_table(records: &[MetricRecord]) -> Table {
         ("ACC refined", "acc_refined"),
         ("NMI refined", "nmi_refined"),
         ("ARI refined", "ari_refined"),
-        ("ACC AE+k-means", "acc_kmeans_init"),
+        ("ACC init", "acc_kmeans_init"),
     ];
     metric_table(records, &cols, 1)
 }

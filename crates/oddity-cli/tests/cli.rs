@@ -505,7 +505,7 @@ fn demo_runs_every_shipped_format_and_the_image_model() {
         "mnist-small (anomaly 0), BN batch",
         "6_cardio.npz",
         "dplan",
-        "ACC AE+k-means",
+        "ACC init",
     ] {
         assert!(out.contains(name), "demo output lacks {name}:\n{out}");
     }

@@ -25,7 +25,8 @@ pub struct ClusteringRun {
 /// Fits `job`'s model on every sample of `data` with the labels removed, then compares its
 /// clusters with the classes: clustering accuracy (Hungarian), NMI and ARI, after fitting (`acc`,
 /// `nmi`, `ari`), after the model's refinement (`*_refined`) and of its initialisation
-/// (`*_kmeans_init`, the "AE + k-means" baseline), then the model's own measures (timings).
+/// (`*_kmeans_init`: the "AE + k-means" baseline, or the spectral partition with deep-cluster's
+/// `init = spectral`; the name is kept for existing records), then the model's own measures.
 pub(super) fn evaluate(job: &Job, data: &Dataset) -> Result<Evaluation> {
     let (truth, class_names) = match data.labels() {
         Labels::Classes { ids, names } => (ids.clone(), names.clone()),

@@ -63,7 +63,8 @@ pub struct FitStats {
     /// Mean MSE of the last pretraining epoch.
     pub pretrain_loss: f64,
     pub kmeans_seconds: f64,
-    /// Cluster labels of the k-means initialisation (the "AE + k-means" baseline).
+    /// Cluster labels of the initialisation: k-means (the "AE + k-means" baseline) or, with
+    /// `init = spectral`, spectral clustering of the pretrained embedding.
     #[serde(skip)]
     pub labels_kmeans_init: Vec<u32>,
     pub finetune_iters: usize,
