@@ -179,6 +179,29 @@ fn assign(x: &[f32], d: usize, centres: &[f32]) -> (Vec<u32>, Vec<f32>) {
         .unzip()
 }
 
+/// Per-cluster sums (f64, `k × d`) and sizes of the rows of `x` under `labels`.
+fn sums_and_counts(x: &[f32], d: usize, labels: &[u32], k: usize) -> (Vec<f64>, Vec<usize>) {
+    let mut sums = vec![0f64; k * d];
+    let mut counts = vec![0usize; k];
+    for (r, &l) in x.chunks_exact(d).zip(labels) {
+        let l = l as usize;
+        counts[l] += 1;
+        for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(r) {
+            *s += v as f64;
+        }
+    }
+    (sums, counts)
+}
+
+/// Mean of each cluster's rows, `k × d` (an empty cluster's mean is 0).
+pub(super) fn means(x: &[f32], d: usize, labels: &[u32], k: usize) -> Vec<f32> {
+    let (sums, counts) = sums_and_counts(x, d, labels, k);
+    sums.chunks_exact(d)
+        .zip(&counts)
+        .flat_map(|(s, &c)| s.iter().map(move |v| (v / c.max(1) as f64) as f32))
+        .collect()
+}
+
 fn lloyd(
     x: &[f32],
     d: usize,
@@ -191,15 +214,7 @@ fn lloyd(
     let (mut labels, mut dists) = assign(x, d, &centres);
     for _ in 0..max_iter {
         progress.advance(1);
-        let mut sums = vec![0f64; k * d];
-        let mut counts = vec![0usize; k];
-        for (r, &l) in x.chunks_exact(d).zip(&labels) {
-            let l = l as usize;
-            counts[l] += 1;
-            for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(r) {
-                *s += v as f64;
-            }
-        }
+        let (sums, counts) = sums_and_counts(x, d, &labels, k);
         let mut fresh = vec![0f32; k * d];
         let mut taken: Vec<usize> = Vec::new();
         for j in 0..k {

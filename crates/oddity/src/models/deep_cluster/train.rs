@@ -22,7 +22,7 @@ use super::augment::Augmenter;
 use super::autoencoder::{Autoencoder, InputShape};
 use super::clustering_layer::{kl_loss, kmeans_loss, soft_assign, target_distribution};
 use super::config::{ClusterLoss, DeepClusterConfig, Init, Weighting};
-use super::kmeans::kmeans_with_progress;
+use super::kmeans::{self, kmeans_with_progress};
 use super::spectral::spectral;
 use super::{DeepClusterNet, FitStats, Rows};
 use crate::checkpoint::{
@@ -227,23 +227,6 @@ fn one_hot(labels: &[u32], k: usize) -> Vec<f32> {
     p
 }
 
-/// Mean of each cluster's rows of `n × e` points `z` (`k × e`; an empty cluster's mean is 0).
-fn cluster_means(z: &[f32], e: usize, labels: &[u32], k: usize) -> Vec<f32> {
-    let mut sum = vec![0.0f64; k * e];
-    let mut count = vec![0usize; k];
-    for (row, &l) in z.chunks_exact(e).zip(labels) {
-        let l = l as usize;
-        count[l] += 1;
-        for (s, &v) in sum[l * e..(l + 1) * e].iter_mut().zip(row) {
-            *s += f64::from(v);
-        }
-    }
-    sum.chunks_exact(e)
-        .zip(&count)
-        .flat_map(|(s, &c)| s.iter().map(move |v| (v / c.max(1) as f64) as f32))
-        .collect()
-}
-
 pub(crate) fn cluster(
     cfg: &DeepClusterConfig,
     ae: Autoencoder,
@@ -275,7 +258,7 @@ pub(crate) fn cluster(
                 cfg.kmeans_max_iter,
                 ctx.seed,
             )?;
-            let centroids = cluster_means(&z, e, &labels, k);
+            let centroids = kmeans::means(&z, e, &labels, k);
             (labels, centroids)
         }
     };
