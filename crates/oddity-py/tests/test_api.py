@@ -138,6 +138,8 @@ def test_float32_defaults_read_like_python():
         (oddity.REPEN, dict(embedding=0), "embedding"),
         (oddity.DPLAN, dict(gamma=1.5), "gamma"),
         (oddity.DeepCluster, dict(n_clusters=0), "n_clusters"),
+        (oddity.DeepCluster, dict(init="bogus"), "init"),
+        (oddity.DeepCluster, dict(spectral_neighbors=1), "spectral_neighbors"),
         (oddity.GANomaly, dict(isize=20), "isize"),
     ],
 )
@@ -286,3 +288,22 @@ def test_models_lists_the_registry():
     assert inputs["ganomaly"] == inputs["deep-cluster"] == "images" and inputs["devnet"] == "tabular"
     assert oddity.WEAKLY_SUPERVISED == {"dplan", "devnet", "deep-sad", "repen"}
     assert {c._kind for c in ALL} == set(names)
+
+
+def test_deep_cluster_spectral_init_reaches_the_model():
+    """`init="spectral"` is a parameter like any other: kept by get_params, passed to the Rust fit
+    (the scores differ from k-means initialisation's on interleaved half-moons, which k-means cuts),
+    and deterministic for a seed."""
+    rng = np.random.default_rng(0)
+    t = rng.uniform(0, np.pi, 200)
+    X = np.where(np.arange(200)[:, None] < 100, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    X = (X + rng.normal(scale=0.05, size=X.shape)).astype(np.float32)
+    kw = dict(arch="mlp", mlp_hidden=(16, 16), embedding=2, pretrain_epochs=5, maxiter=40, n_init=2, n_clusters=2)
+    det = oddity.DeepCluster(init="spectral", spectral_neighbors=8, **kw)
+    assert det.get_params()["init"] == "spectral" and det.get_params()["spectral_neighbors"] == 8
+    s = det.fit(X).decision_scores_
+    assert np.all(np.isfinite(s))
+    again = oddity.DeepCluster(init="spectral", spectral_neighbors=8, **kw).fit(X)
+    np.testing.assert_array_equal(again.decision_scores_, s)
+    assert not np.array_equal(oddity.DeepCluster(init="kmeans", **kw).fit(X).decision_scores_, s)
+    assert oddity.DeepCluster().get_params()["init"] == "kmeans"
